@@ -1,0 +1,15 @@
+/**
+ * mailcluster core: the public API ({@code org.mailcluster}), the settings registry and the
+ * configuration model ({@code org.mailcluster.config}).
+ *
+ * <p>Guava and Jackson are implementation details: no type of theirs appears in an exported
+ * signature, so a host keeps its own versions of both.
+ */
+module org.mailcluster.core {
+  requires com.google.common;
+  requires tools.jackson.databind;
+  requires org.slf4j;
+
+  exports org.mailcluster;
+  exports org.mailcluster.config;
+}

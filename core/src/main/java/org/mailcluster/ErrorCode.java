@@ -1,0 +1,34 @@
+package org.mailcluster;
+
+/**
+ * What kind of domain failure a {@link ClusterException} reports. Hosts switch on the code; the
+ * exception's message is for people and says what to do.
+ */
+public enum ErrorCode {
+  /** A configuration write was attempted on a secondary; the message names the primary. */
+  NOT_PRIMARY,
+  /** Two nodes run different product versions; the message names both. */
+  VERSION_MISMATCH,
+  /** Two nodes present the same licence key (compared by fingerprint, never in clear text). */
+  DUPLICATE_NODE_KEY,
+  /** A change would break a value the cluster requires (for example attachment linking on). */
+  CONSTRAINT_VIOLATION,
+  /** A value cannot be read as its setting's type, or fails the setting's validator. */
+  INVALID_VALUE,
+  /** A peer could not prove who it is (no certificate, wrong cluster, wrong credentials). */
+  UNAUTHENTICATED,
+  /**
+   * A peer is known but not allowed to do what it asked (for example a secondary pushing state).
+   */
+  PERMISSION_DENIED,
+  /** Peers speak incompatible protocol versions. */
+  PROTOCOL_MISMATCH,
+  /** A message came from an older epoch than this node has seen: it is fenced off. */
+  STALE_EPOCH,
+  /** The primary or another peer cannot be reached right now; retrying later may succeed. */
+  UNAVAILABLE,
+  /** Durable storage failed (disk full, read-only, failed fsync); nothing was acknowledged. */
+  STORAGE_FAILURE,
+  /** A stored or received configuration could not be decoded; it was left untouched. */
+  CORRUPT_DATA
+}

@@ -1,0 +1,5 @@
+/**
+ * Lossless INI documents with Windows private-profile semantics, and an INI-backed configuration
+ * source that binds a directory of INI files to the replicated state.
+ */
+package org.mailcluster.ini;

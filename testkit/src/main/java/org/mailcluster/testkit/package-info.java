@@ -1,0 +1,5 @@
+/**
+ * Deterministic simulated clusters on virtual time with seeded faults, a JUnit 5 extension, jqwik
+ * arbitraries and the transport conformance suite.
+ */
+package org.mailcluster.testkit;
