@@ -12,4 +12,6 @@ module org.mailcluster.core {
 
   exports org.mailcluster;
   exports org.mailcluster.config;
+  exports org.mailcluster.spi;
+  exports org.mailcluster.runtime;
 }
