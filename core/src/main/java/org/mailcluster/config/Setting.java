@@ -261,7 +261,7 @@ public final class Setting<T> {
     public Builder<T> validator(Predicate<? super T> test, String requirement) {
       requireNonNull(test, "test");
       requireNonNull(requirement, "requirement");
-      checkUnset(requirement, "validator");
+      checkUnset(this.requirement, "validator");
       if (requirement.isBlank()) {
         throw new IllegalArgumentException("validator of " + key + " needs a requirement text");
       }
