@@ -12,6 +12,7 @@ module org.mailcluster.core {
 
   exports org.mailcluster;
   exports org.mailcluster.config;
+  exports org.mailcluster.membership;
   exports org.mailcluster.spi;
   exports org.mailcluster.runtime;
 }
