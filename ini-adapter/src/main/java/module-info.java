@@ -4,4 +4,7 @@
  */
 module org.mailcluster.ini {
   requires transitive org.mailcluster.core;
+  requires org.slf4j;
+
+  exports org.mailcluster.ini;
 }

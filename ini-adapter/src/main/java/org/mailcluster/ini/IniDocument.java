@@ -1,0 +1,599 @@
+package org.mailcluster.ini;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.charset.Charset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * An INI file that keeps every byte it was read from, reads like the Windows private-profile API
+ * ({@code GetPrivateProfileString}) and edits by changing as few bytes as possible.
+ *
+ * <h2>Lossless</h2>
+ *
+ * <p>{@link #toBytes()} of a document that was not edited returns exactly the bytes it was parsed
+ * from: byte order mark, encoding, line endings (CRLF, LF, CR, mixed), comments, blank lines,
+ * spacing around {@code =}, order, duplicate sections and keys, lines that are neither, a missing
+ * final newline, even bytes that are not valid in the encoding. Each line keeps its raw bytes; only
+ * lines that are edited are written anew.
+ *
+ * <h2>Encoding</h2>
+ *
+ * <ul>
+ *   <li>A byte order mark decides: {@code EF BB BF} is UTF-8, {@code FF FE} UTF-16LE, {@code FE FF}
+ *       UTF-16BE.
+ *   <li>Without one, bytes that are valid UTF-8 and hold at least one multi-byte sequence are
+ *       UTF-8. Everything else, pure ASCII included, is read in the fallback charset (windows-1252
+ *       unless told otherwise), because the Windows profile API reads a file without a byte order
+ *       mark in the ANSI code page: a value with {@code à} added to an ASCII file is written as the
+ *       single byte {@code E0}, as the mail server expects.
+ *   <li>Bytes the fallback charset leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D in windows-1252)
+ *       read as the C1 control of the same number, as Windows converts them, so they survive being
+ *       read and written.
+ * </ul>
+ *
+ * <h2>Reading rules</h2>
+ *
+ * <p>Lines end at CRLF, LF or CR. "Blank" below means space or tab.
+ *
+ * <ol>
+ *   <li><b>Names are case-insensitive.</b> {@code get("directories", "LOCKFILES")} finds {@code
+ *       LockFiles=} under {@code [Directories]}.
+ *   <li><b>The first section of a name is the one searched.</b> With {@code [A] x=1 ... [a] x=2
+ *       y=3}, {@code get("A","x")} is {@code 1} and {@code get("A","y")} is empty: keys of a later
+ *       duplicate section are not reachable, as in Windows.
+ *   <li><b>The first key of a name wins.</b> With {@code x=1} then {@code X=2} in one section,
+ *       {@code get(s, "x")} is {@code 1}.
+ *   <li><b>{@code ;} starts a comment only at the start of a line</b> (after optional blanks):
+ *       {@code ; Users=D:\} is a comment, but in {@code Ports=465;993} the value is {@code
+ *       465;993}. {@code #} is not a comment character: {@code #x=1} is the key {@code #x}.
+ *   <li><b>Blanks around names and values are trimmed.</b> {@code Users = C:\Mail } is key {@code
+ *       Users} with value {@code C:\Mail}. Quotes are kept: {@code x="a"} is {@code "a"}.
+ *   <li><b>A key line is split at its first {@code =}.</b> {@code a=b=c} is key {@code a} with
+ *       value {@code b=c}. A line without {@code =}, or with nothing before it ({@code =x}), is not
+ *       a key; it is kept and ignored.
+ *   <li><b>A section header is {@code [} up to the last {@code ]} on the line</b>: {@code [a]b]} is
+ *       section {@code a]b}, and {@code [ Paths ]} is {@code Paths}. A line starting with {@code [}
+ *       but without {@code ]} is read as an ordinary line ({@code [x=1} is key {@code [x}).
+ *   <li><b>Keys before the first section header are kept but belong to no section</b>: no lookup
+ *       reaches them.
+ * </ol>
+ *
+ * <h2>Strict and lenient parsing</h2>
+ *
+ * <p>{@link #parse(byte[])} refuses what is not a text INI file with an {@link IniSyntaxException}:
+ * a NUL character (binary files hold them, text files never do), UTF-16 with an odd number of bytes
+ * or an unpaired surrogate, or invalid UTF-8 after a UTF-8 byte order mark. {@link
+ * #parseLenient(byte[])} accepts any bytes and still round-trips them exactly; use it to inspect or
+ * repair a damaged file.
+ *
+ * <h2>Editing</h2>
+ *
+ * <ul>
+ *   <li>{@link #set} of an existing key replaces only the value bytes: the key's spelling, the
+ *       spacing around {@code =}, trailing blanks and the line ending stay.
+ *   <li>A new key goes after the last key of the (first) section of that name, indented and spaced
+ *       like that key and ended like it.
+ *   <li>A new section is appended at the end of the file with the file's dominant line ending; if
+ *       the file had no final newline, its last line gets one first.
+ *   <li>Names and values that would not read back exactly are refused with {@link
+ *       IllegalArgumentException}: line breaks, NUL, blanks at either end, {@code =} in a key,
+ *       characters the document's charset cannot encode.
+ * </ul>
+ *
+ * <p>A document is mutable and not thread-safe, like a {@link StringBuilder}: confine it to one
+ * thread or guard it. Every instance returned by {@code parse} is new and owned by the caller.
+ *
+ * <pre>{@code
+ * IniDocument ini = IniDocument.parse(Files.readAllBytes(Path.of("MDaemon.ini")));
+ * Optional<String> users = ini.get("Directories", "Users"); // "C:\MDaemon\Users\"
+ * ini.set("Directories", "LockFiles", "\\\\nas\\mail\\LockFiles\\");
+ * ini.remove("Special", "DomainIPBinding");
+ * byte[] out = ini.toBytes(); // only the LockFiles value and the removed line differ
+ * }</pre>
+ */
+public final class IniDocument {
+  private static final Charset WINDOWS_1252 = Charset.forName("windows-1252");
+
+  private final TextCodec codec;
+  private final byte[] bom;
+  private final byte[] trailer;
+  private final List<Block> blocks;
+  private Map<String, Block> sectionIndex;
+
+  /** A section header with the lines up to the next header; the first block has no header. */
+  private static final class Block {
+    final Line header;
+    final ArrayList<Line> lines = new ArrayList<>();
+    private Map<String, Line> keyIndex;
+
+    Block(Line header) {
+      this.header = header;
+    }
+
+    Map<String, Line> keyIndex() {
+      Map<String, Line> index = keyIndex;
+      if (index == null) {
+        index = new LinkedHashMap<>();
+        for (Line line : lines) {
+          if (line.kind == Line.Kind.KEY) {
+            index.putIfAbsent(fold(line.name()), line);
+          }
+        }
+        keyIndex = index;
+      }
+      return index;
+    }
+
+    void invalidate() {
+      keyIndex = null;
+    }
+  }
+
+  /**
+   * One effective key of a document, in the spelling of its first occurrence.
+   *
+   * <pre>{@code
+   * for (IniDocument.Entry e : ini.entries()) {
+   *   System.out.println("[" + e.section() + "] " + e.key() + " = " + e.value());
+   * }
+   * }</pre>
+   *
+   * @param section the section name as first spelled in the file
+   * @param key the key name as first spelled in that section
+   * @param value the trimmed value
+   */
+  public record Entry(String section, String key, String value) {
+    /** Checks that no part is null. */
+    public Entry {
+      requireNonNull(section, "section");
+      requireNonNull(key, "key");
+      requireNonNull(value, "value");
+    }
+  }
+
+  private IniDocument(TextCodec codec, byte[] bom, byte[] trailer, List<Block> blocks) {
+    this.codec = codec;
+    this.bom = bom;
+    this.trailer = trailer;
+    this.blocks = blocks;
+  }
+
+  /**
+   * Parses an INI file, reading bytes without a byte order mark that are not UTF-8 as windows-1252.
+   *
+   * @throws IniSyntaxException if the bytes are not a text INI file (see the class description)
+   */
+  public static IniDocument parse(byte[] bytes) {
+    return parse(bytes, WINDOWS_1252);
+  }
+
+  /**
+   * Parses an INI file, reading bytes without a byte order mark that are not UTF-8 in {@code
+   * fallback}.
+   *
+   * @param fallback an ASCII-compatible single-byte charset, such as windows-1252 or ISO-8859-1
+   * @throws IniSyntaxException if the bytes are not a text INI file (see the class description)
+   * @throws IllegalArgumentException if {@code fallback} is multi-byte or not ASCII-compatible
+   */
+  public static IniDocument parse(byte[] bytes, Charset fallback) {
+    return IniParser.parse(bytes, fallback, true);
+  }
+
+  /**
+   * Parses any bytes without refusing them; {@link #toBytes()} still returns them exactly.
+   * Undecodable bytes read as U+FFFD in names and values.
+   */
+  public static IniDocument parseLenient(byte[] bytes) {
+    return parseLenient(bytes, WINDOWS_1252);
+  }
+
+  /**
+   * Parses any bytes without refusing them, reading bytes without a byte order mark that are not
+   * UTF-8 in {@code fallback}.
+   *
+   * @throws IllegalArgumentException if {@code fallback} is multi-byte or not ASCII-compatible
+   */
+  public static IniDocument parseLenient(byte[] bytes, Charset fallback) {
+    return IniParser.parse(bytes, fallback, false);
+  }
+
+  /** Assembles a parsed document; {@code lines} are in file order. */
+  static IniDocument assemble(TextCodec codec, byte[] bom, byte[] trailer, List<Line> lines) {
+    List<Block> blocks = new ArrayList<>();
+    Block current = new Block(null);
+    blocks.add(current);
+    for (Line line : lines) {
+      if (line.kind == Line.Kind.SECTION) {
+        current = new Block(line);
+        blocks.add(current);
+      } else {
+        current.lines.add(line);
+      }
+    }
+    return new IniDocument(codec, bom, trailer, blocks);
+  }
+
+  /** Returns the charset values are read and written in. */
+  public Charset charset() {
+    return codec.charset();
+  }
+
+  /**
+   * Returns the most frequent line ending of the document ({@code "\r\n"}, {@code "\n"} or {@code
+   * "\r"}); {@code "\r\n"} when it has none or on a tie with it, as Windows writes.
+   */
+  public String lineSeparator() {
+    int crlf = 0;
+    int lf = 0;
+    int cr = 0;
+    int w = codec.width();
+    for (Block block : blocks) {
+      if (block.header != null) {
+        switch (separatorOf(block.header, w)) {
+          case 1 -> crlf++;
+          case 2 -> lf++;
+          case 3 -> cr++;
+          default -> {}
+        }
+      }
+      for (Line line : block.lines) {
+        switch (separatorOf(line, w)) {
+          case 1 -> crlf++;
+          case 2 -> lf++;
+          case 3 -> cr++;
+          default -> {}
+        }
+      }
+    }
+    if (lf > crlf && lf >= cr) {
+      return "\n";
+    }
+    if (cr > crlf && cr > lf) {
+      return "\r";
+    }
+    return "\r\n";
+  }
+
+  private int separatorOf(Line line, int w) {
+    int len = line.end - line.contentEnd;
+    if (len == 0) {
+      return 0;
+    }
+    if (len == 2 * w) {
+      return 1;
+    }
+    return codec.unit(line.buf, line.contentEnd) == '\n' ? 2 : 3;
+  }
+
+  /**
+   * Returns the value of {@code key} in the first section named {@code section}, both compared
+   * case-insensitively.
+   */
+  public Optional<String> get(String section, String key) {
+    requireNonNull(section, "section");
+    requireNonNull(key, "key");
+    Block block = sectionIndex().get(fold(section));
+    if (block == null) {
+      return Optional.empty();
+    }
+    Line line = block.keyIndex().get(fold(key));
+    return line == null ? Optional.empty() : Optional.of(line.value());
+  }
+
+  /** Returns the distinct section names in order of first appearance, as first spelled. */
+  public List<String> sections() {
+    List<String> names = new ArrayList<>();
+    for (Block block : sectionIndex().values()) {
+      names.add(block.header.name());
+    }
+    return Collections.unmodifiableList(names);
+  }
+
+  /**
+   * Returns the distinct key names of the first section named {@code section}, in file order, as
+   * first spelled; empty if there is no such section.
+   */
+  public List<String> keys(String section) {
+    requireNonNull(section, "section");
+    Block block = sectionIndex().get(fold(section));
+    if (block == null) {
+      return List.of();
+    }
+    List<String> names = new ArrayList<>();
+    for (Line line : block.keyIndex().values()) {
+      names.add(line.name());
+    }
+    return Collections.unmodifiableList(names);
+  }
+
+  /** Returns every key that a lookup can reach, section by section in file order. */
+  public List<Entry> entries() {
+    List<Entry> entries = new ArrayList<>();
+    for (Block block : sectionIndex().values()) {
+      String section = block.header.name();
+      for (Line line : block.keyIndex().values()) {
+        entries.add(new Entry(section, line.name(), line.value()));
+      }
+    }
+    return Collections.unmodifiableList(entries);
+  }
+
+  /**
+   * Sets {@code key} in the first section named {@code section}, adding the key or the section if
+   * needed, with the fewest byte changes (see the class description).
+   *
+   * @return whether the document changed ({@code false} if the key already had this value)
+   * @throws IllegalArgumentException if a name or the value would not read back exactly, or the
+   *     document's charset cannot encode it
+   */
+  public boolean set(String section, String key, String value) {
+    checkName("section", section);
+    checkName("key", key);
+    checkValue(value);
+    if (key.indexOf('=') >= 0 || key.startsWith(";") || key.startsWith("[")) {
+      throw new IllegalArgumentException(
+          "key '"
+              + key
+              + "' would not read back as that key: a key must not hold '=' or start with ';' or"
+              + " '['");
+    }
+    byte[] valueBytes = codec.encode(value);
+    Block block = sectionIndex().get(fold(section));
+    if (block == null) {
+      appendSection(section, key, value);
+      return true;
+    }
+    Line existing = block.keyIndex().get(fold(key));
+    if (existing != null) {
+      if (existing.value().equals(value)) {
+        return false;
+      }
+      Line edited = existing.withValue(valueBytes);
+      checkReadsBack(edited, existing.name(), value);
+      block.lines.set(indexOf(block.lines, existing), edited);
+      block.invalidate();
+      return true;
+    }
+    insertKey(block, key, value);
+    return true;
+  }
+
+  /**
+   * Removes {@code key} from the first section named {@code section}: every line of that name in
+   * that section, so that a duplicate does not take its place.
+   *
+   * @return whether the document changed
+   */
+  public boolean remove(String section, String key) {
+    requireNonNull(section, "section");
+    requireNonNull(key, "key");
+    Block block = sectionIndex().get(fold(section));
+    if (block == null || !block.keyIndex().containsKey(fold(key))) {
+      return false;
+    }
+    String folded = fold(key);
+    block.lines.removeIf(l -> l.kind == Line.Kind.KEY && fold(l.name()).equals(folded));
+    block.invalidate();
+    return true;
+  }
+
+  /**
+   * Removes every section named {@code section} (duplicates too, so none takes its place) with all
+   * lines up to the next section header.
+   *
+   * @return whether the document changed
+   */
+  public boolean removeSection(String section) {
+    requireNonNull(section, "section");
+    String folded = fold(section);
+    boolean removed =
+        blocks.removeIf(b -> b.header != null && fold(b.header.name()).equals(folded));
+    if (removed) {
+      sectionIndex = null;
+    }
+    return removed;
+  }
+
+  /** Returns the document's bytes; exactly the parsed bytes if nothing was edited. */
+  public byte[] toBytes() {
+    int size = bom.length + trailer.length;
+    for (Block block : blocks) {
+      if (block.header != null) {
+        size += block.header.length();
+      }
+      for (Line line : block.lines) {
+        size += line.length();
+      }
+    }
+    byte[] out = new byte[size];
+    System.arraycopy(bom, 0, out, 0, bom.length);
+    int at = bom.length;
+    for (Block block : blocks) {
+      if (block.header != null) {
+        block.header.copyTo(out, at);
+        at += block.header.length();
+      }
+      for (Line line : block.lines) {
+        line.copyTo(out, at);
+        at += line.length();
+      }
+    }
+    System.arraycopy(trailer, 0, out, at, trailer.length);
+    return out;
+  }
+
+  /** Returns a summary for logs, such as {@code IniDocument[windows-1252, CRLF, 12 sections]}. */
+  @Override
+  public String toString() {
+    String sep =
+        switch (lineSeparator()) {
+          case "\n" -> "LF";
+          case "\r" -> "CR";
+          default -> "CRLF";
+        };
+    return "IniDocument[" + charset().name() + ", " + sep + ", " + sections().size() + " sections]";
+  }
+
+  private Map<String, Block> sectionIndex() {
+    Map<String, Block> index = sectionIndex;
+    if (index == null) {
+      index = new LinkedHashMap<>();
+      for (Block block : blocks) {
+        if (block.header != null) {
+          index.putIfAbsent(fold(block.header.name()), block);
+        }
+      }
+      sectionIndex = index;
+    }
+    return index;
+  }
+
+  private void appendSection(String section, String key, String value) {
+    byte[] separator = codec.encode(lineSeparator());
+    Block last = blocks.get(blocks.size() - 1);
+    if (last.lines.isEmpty() && last.header != null && !last.header.hasTerminator()) {
+      Block replaced = new Block(last.header.withTerminator(separator));
+      blocks.set(blocks.size() - 1, replaced);
+      sectionIndex = null;
+    } else if (!last.lines.isEmpty()) {
+      int i = last.lines.size() - 1;
+      Line tail = last.lines.get(i);
+      if (!tail.hasTerminator()) {
+        last.lines.set(i, tail.withTerminator(separator));
+        last.invalidate();
+      }
+    }
+    Line header = Line.of(codec, codec.encode("[" + section + "]"), separator);
+    if (header.kind != Line.Kind.SECTION || !header.name().equals(section)) {
+      throw new IllegalArgumentException(
+          "section '" + section + "' would not read back as that section: choose another name");
+    }
+    Line keyLine = Line.of(codec, codec.encode(key + "=" + value), separator);
+    checkReadsBack(keyLine, key, value);
+    Block block = new Block(header);
+    block.lines.add(keyLine);
+    blocks.add(block);
+    sectionIndex = null;
+  }
+
+  private void insertKey(Block block, String key, String value) {
+    int lastKey = -1;
+    for (int i = block.lines.size() - 1; i >= 0; i--) {
+      if (block.lines.get(i).kind == Line.Kind.KEY) {
+        lastKey = i;
+        break;
+      }
+    }
+    Line before = lastKey >= 0 ? block.lines.get(lastKey) : block.header;
+    byte[] content;
+    if (lastKey >= 0) {
+      // Indent and spacing around '=' follow the neighbouring key, so the file keeps its style.
+      byte[] indent = java.util.Arrays.copyOfRange(before.buf, before.start, before.nameStart);
+      byte[] equals = java.util.Arrays.copyOfRange(before.buf, before.nameEnd, before.valueStart);
+      content = concat(indent, codec.encode(key), equals, codec.encode(value));
+    } else {
+      content = codec.encode(key + "=" + value);
+    }
+    Line added;
+    if (before.hasTerminator()) {
+      added = Line.of(codec, content, before.terminator());
+    } else {
+      byte[] separator = codec.encode(lineSeparator());
+      Line terminated = before.withTerminator(separator);
+      if (lastKey >= 0) {
+        block.lines.set(lastKey, terminated);
+      } else {
+        Block replaced = new Block(terminated);
+        replaced.lines.addAll(block.lines);
+        blocks.set(indexOf(blocks, block), replaced);
+        sectionIndex = null;
+        block = replaced;
+      }
+      added = Line.of(codec, content, new byte[0]);
+    }
+    checkReadsBack(added, key, value);
+    block.lines.add(lastKey + 1, added);
+    block.invalidate();
+  }
+
+  private static void checkReadsBack(Line line, String key, String value) {
+    if (line.kind != Line.Kind.KEY || !line.name().equals(key) || !line.value().equals(value)) {
+      throw new IllegalArgumentException(
+          "key '" + key + "' with value '" + value + "' would not read back as written");
+    }
+  }
+
+  private static void checkName(String what, String name) {
+    requireNonNull(name, what);
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException(what + " name must not be empty");
+    }
+    checkText(what + " name", name);
+    if (Line.isBlank(name.charAt(0)) || Line.isBlank(name.charAt(name.length() - 1))) {
+      throw new IllegalArgumentException(
+          what
+              + " name '"
+              + name
+              + "' starts or ends with a blank, which reading trims: remove it");
+    }
+  }
+
+  private static void checkValue(String value) {
+    requireNonNull(value, "value");
+    checkText("value", value);
+    if (!value.isEmpty()
+        && (Line.isBlank(value.charAt(0)) || Line.isBlank(value.charAt(value.length() - 1)))) {
+      throw new IllegalArgumentException(
+          "value '" + value + "' starts or ends with a blank, which reading trims: remove it");
+    }
+  }
+
+  private static void checkText(String what, String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\r' || c == '\n' || c == '\0') {
+        throw new IllegalArgumentException(
+            what
+                + " '"
+                + text.replace("\r", "\\r").replace("\n", "\\n").replace("\0", "\\0")
+                + "' holds a line break or NUL at index "
+                + i
+                + ": an INI entry is one line; remove it");
+      }
+    }
+  }
+
+  private static <T> int indexOf(List<T> list, T item) {
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i) == item) {
+        return i;
+      }
+    }
+    throw new IllegalStateException("line not in its document");
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    int size = 0;
+    for (byte[] p : parts) {
+      size += p.length;
+    }
+    byte[] out = new byte[size];
+    int at = 0;
+    for (byte[] p : parts) {
+      System.arraycopy(p, 0, out, at, p.length);
+      at += p.length;
+    }
+    return out;
+  }
+
+  static String fold(String name) {
+    return name.toLowerCase(Locale.ROOT);
+  }
+}
