@@ -1,7 +1,10 @@
-/** The mailcluster command line: demo, node agent, status, diff, relocate and clock-check. */
+/** The mailcluster command line: tour, diff, and (as they land) demo, node, status, relocate. */
 module org.mailcluster.cli {
   requires org.mailcluster.core;
   requires org.mailcluster.ini;
-  requires org.mailcluster.transport.grpc;
-  requires org.mailcluster.testkit;
+  requires info.picocli;
+
+  // picocli reads the command classes reflectively.
+  opens org.mailcluster.cli to
+      info.picocli;
 }

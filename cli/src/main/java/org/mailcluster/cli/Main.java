@@ -1,0 +1,104 @@
+package org.mailcluster.cli;
+
+import java.io.PrintWriter;
+import org.mailcluster.ClusterException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code mailcluster} command.
+ *
+ * <p>Exit codes: {@code 0} success (for {@code diff}: no differences); {@code 1} {@code diff} found
+ * differences; {@code 2} the command line is wrong; {@code 3} an input is unreadable or invalid;
+ * {@code 4} an unexpected internal error. Errors are one line plus a hint; {@code --verbose} adds
+ * the stack trace.
+ *
+ * <pre>{@code
+ * java -jar mailcluster.jar diff old/MDaemon.ini new/MDaemon.ini
+ * }</pre>
+ */
+@Command(
+    name = "mailcluster",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Configuration clustering for Windows-style mail servers.",
+    subcommands = {TourCommand.class, DiffCommand.class, CommandLine.HelpCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:success (diff: no differences)",
+      "1:diff found differences",
+      "2:the command line is wrong",
+      "3:an input is unreadable or invalid",
+      "4:unexpected internal error"
+    })
+public final class Main implements Runnable {
+  /** Exit code: {@code diff} found differences. */
+  static final int DIFFERENCES = 1;
+
+  /** Exit code: an input is unreadable or invalid. */
+  static final int INPUT_ERROR = 3;
+
+  /** Exit code: an unexpected internal error. */
+  static final int INTERNAL_ERROR = 4;
+
+  @Option(
+      names = "--verbose",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "Print stack traces with errors.")
+  boolean verbose;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Runs the command line and exits with its exit code. */
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command line with the given output streams and returns the exit code. */
+  static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          boolean verbose =
+              commandLine.getCommandSpec().root().userObject() instanceof Main m && m.verbose;
+          return report(e, commandLine.getErr(), verbose);
+        });
+    return cl.execute(args);
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  private static int report(Exception e, PrintWriter err, boolean verbose) {
+    int code;
+    String hint;
+    if (e instanceof InputException || e instanceof ClusterException) {
+      code = INPUT_ERROR;
+      hint = e instanceof InputException ie ? ie.hint() : "see the message above";
+    } else {
+      code = INTERNAL_ERROR;
+      hint = "this is a bug in mailcluster; run again with --verbose and report the output";
+    }
+    err.println("error: " + e.getMessage());
+    err.println("hint: " + hint);
+    if (verbose) {
+      e.printStackTrace(err);
+    }
+    err.flush();
+    return code;
+  }
+
+  /** Reports the version from the jar's manifest, or "development build" outside a jar. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"mailcluster " + (v == null ? "(development build)" : v)};
+    }
+  }
+}
