@@ -14,5 +14,6 @@ module org.mailcluster.core {
   exports org.mailcluster.config;
   exports org.mailcluster.membership;
   exports org.mailcluster.spi;
+  exports org.mailcluster.transport;
   exports org.mailcluster.runtime;
 }

@@ -1,0 +1,33 @@
+package org.mailcluster.transport;
+
+import org.mailcluster.membership.NodeAddress;
+
+/**
+ * How a node talks to the others: it serves the local {@link InboundHandler} and opens {@link
+ * PeerChannel}s. The contract every implementation keeps is in the {@linkplain
+ * org.mailcluster.transport package description}.
+ *
+ * <pre>{@code
+ * transport.start(node.inboundHandler());
+ * PeerChannel toPrimary = transport.connect(primaryAddress);
+ * }</pre>
+ */
+public interface ClusterTransport extends AutoCloseable {
+  /**
+   * Starts serving inbound calls; may be called once.
+   *
+   * @throws org.mailcluster.ClusterException with {@code UNAVAILABLE} if the address cannot be
+   *     bound
+   */
+  void start(InboundHandler handler);
+
+  /** Returns the address this transport serves on (once started). */
+  NodeAddress localAddress();
+
+  /** Opens a channel to a peer; connecting is lazy, so this does not fail if the peer is down. */
+  PeerChannel connect(NodeAddress peer);
+
+  /** Stops serving, draining in-flight streams, and closes every channel. Idempotent. */
+  @Override
+  void close();
+}
