@@ -1,0 +1,119 @@
+package org.mailcluster;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.config.Revision;
+import org.mailcluster.config.Setting;
+import org.mailcluster.config.SettingsRegistry;
+import org.mailcluster.membership.Member;
+import org.mailcluster.membership.NodeAddress;
+import org.mailcluster.membership.NodeId;
+
+/**
+ * One node of a mail-server cluster, embedded in the mail server's process: the host's single entry
+ * point. Build one with {@link #builder()}, {@link #start()} it, read configuration through it,
+ * change configuration through it on the primary, and {@link #close()} it when the host shuts down.
+ *
+ * <p>Every method is thread-safe. Methods that do work return a {@link CompletableFuture}; the work
+ * runs on the node's single logical thread, so the node's state is never seen half-changed.
+ *
+ * <pre>{@code
+ * ClusterService cluster =
+ *     ClusterService.builder()
+ *         .node(NodeId.of("mx2"), NodeAddress.parse("mx2:7400"))
+ *         .secondaryOf(NodeAddress.parse("mx1:7400"))
+ *         .productVersion("23.5.2")
+ *         .licenceKey(licence)
+ *         .registry(registry)
+ *         .transport(transport)
+ *         .stateStore(store)
+ *         .scheduler(SystemScheduler.create("mx2"))
+ *         .build();
+ * cluster.start().join();
+ * cluster.awaitSynchronized().get(5, TimeUnit.MINUTES); // keep mail queues frozen until then
+ * int port = cluster.read(clusterPort);
+ * }</pre>
+ */
+public interface ClusterService extends AutoCloseable {
+  /** Returns a builder for a node. */
+  static ClusterServiceBuilder builder() {
+    return new ClusterServiceBuilder();
+  }
+
+  /** Recovers durable state, starts serving and (on a secondary) connects to the primary. */
+  CompletableFuture<Void> start();
+
+  /** Returns this node's id. */
+  NodeId nodeId();
+
+  /** Returns this node's role. */
+  Role role();
+
+  /** Returns the settings registry this node validates with. */
+  SettingsRegistry registry();
+
+  /** Returns the configuration this node has applied. */
+  ConfigSnapshot configuration();
+
+  /**
+   * Returns a setting's value in the applied configuration, or its default.
+   *
+   * @throws ClusterException with {@link ErrorCode#INVALID_VALUE} if the stored value is malformed
+   */
+  default <T> T read(Setting<T> setting) {
+    return setting.read(configuration());
+  }
+
+  /**
+   * Commits changes as one revision. Completes with the new revision once it is durable on the
+   * primary (with the current revision if nothing changed); fails with {@link
+   * ErrorCode#NOT_PRIMARY} on a secondary, naming the primary, and with {@link
+   * ErrorCode#INVALID_VALUE} or {@link ErrorCode#CONSTRAINT_VIOLATION} naming the setting.
+   */
+  CompletableFuture<Revision> update(ConfigUpdate update);
+
+  /**
+   * Registers a server on the primary (SPEC R28): it may then join. The list of registered servers
+   * is replicated, so every node lists it (R30).
+   */
+  CompletableFuture<Revision> addServer(NodeId id, NodeAddress address);
+
+  /** Unregisters a server on the primary; its stream is closed. */
+  CompletableFuture<Revision> removeServer(NodeId id);
+
+  /** Returns every registered server with its role, as this node knows the list. */
+  List<Member> members();
+
+  /**
+   * Completes once this node has applied the primary's state at least once since it started
+   * (immediately on the primary), so the host can keep its mail queues frozen until then (R31).
+   */
+  CompletableFuture<Void> awaitSynchronized();
+
+  /** Adds a listener; see {@link ClusterListener} for when it is called. */
+  void addListener(ClusterListener listener);
+
+  /** Returns this node's diagnostics (R32). */
+  Diagnostics diagnostics();
+
+  /**
+   * Starts a graceful shutdown and returns at once; the future completes when it is done. The
+   * current commit group finishes whole (durable and acknowledged, or failed), streams close, and
+   * the store, transport, config source and scheduler are closed. For hosts that must not block.
+   */
+  CompletableFuture<Void> closeAsync();
+
+  /**
+   * Stops taking work and shuts down: in-flight work finishes or is abandoned whole (nothing is
+   * half-applied), streams close, and durable state is released. Waits at most {@code timeout}.
+   */
+  void close(Duration timeout);
+
+  /** Closes with a ten-second limit. */
+  @Override
+  default void close() {
+    close(Duration.ofSeconds(10));
+  }
+}

@@ -1,0 +1,234 @@
+package org.mailcluster;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.common.hash.Hashing;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+import org.mailcluster.config.SettingsRegistry;
+import org.mailcluster.internal.ClusterNode;
+import org.mailcluster.internal.NodeSettings;
+import org.mailcluster.membership.NodeAddress;
+import org.mailcluster.membership.NodeId;
+import org.mailcluster.spi.ConfigSource;
+import org.mailcluster.spi.Scheduler;
+import org.mailcluster.spi.StateStore;
+import org.mailcluster.transport.ClusterTransport;
+
+/**
+ * Builds a {@link ClusterService}. Each property may be set once; the node id, role, product
+ * version, licence key, transport, state store and scheduler are required. The built service owns
+ * the transport, the store, the config source and the scheduler, and closes them when it closes.
+ *
+ * <pre>{@code
+ * ClusterService primary =
+ *     ClusterService.builder()
+ *         .node(NodeId.of("mx1"), NodeAddress.parse("mx1:7400"))
+ *         .primary()
+ *         .productVersion("23.5.2")
+ *         .licenceKey(licenceKey)
+ *         .transport(transport)
+ *         .stateStore(store)
+ *         .scheduler(SystemScheduler.create("mx1"))
+ *         .configSource(iniFiles) // optional
+ *         .build();
+ * }</pre>
+ */
+public final class ClusterServiceBuilder {
+  private NodeId id;
+  private NodeAddress address;
+  private Role role;
+  private NodeAddress primaryAddress;
+  private String productVersion;
+  private String licenceFingerprint;
+  private SettingsRegistry registry;
+  private ClusterTransport transport;
+  private StateStore store;
+  private Scheduler scheduler;
+  private ConfigSource configSource;
+  private RandomGenerator random;
+  private Duration heartbeatInterval;
+  private Duration callDeadline;
+  private Integer snapshotInterval;
+
+  ClusterServiceBuilder() {}
+
+  /** Sets this node's id and the address it listens on. */
+  public ClusterServiceBuilder node(NodeId nodeId, NodeAddress listenAddress) {
+    requireNonNull(nodeId, "nodeId");
+    requireNonNull(listenAddress, "listenAddress");
+    checkUnset(id, "node");
+    this.id = nodeId;
+    this.address = listenAddress;
+    return this;
+  }
+
+  /** Makes this node the primary. */
+  public ClusterServiceBuilder primary() {
+    checkUnset(role, "role");
+    this.role = Role.PRIMARY;
+    return this;
+  }
+
+  /** Makes this node a secondary of the primary at {@code primary}. */
+  public ClusterServiceBuilder secondaryOf(NodeAddress primary) {
+    requireNonNull(primary, "primary");
+    checkUnset(role, "role");
+    this.role = Role.SECONDARY;
+    this.primaryAddress = primary;
+    return this;
+  }
+
+  /** Sets the mail server's version; every node must run the same one (SPEC R9). */
+  public ClusterServiceBuilder productVersion(String version) {
+    requireNonNull(version, "version");
+    checkUnset(productVersion, "product version");
+    if (version.isBlank()) {
+      throw new IllegalArgumentException("product version must not be blank");
+    }
+    this.productVersion = version;
+    return this;
+  }
+
+  /**
+   * Sets this node's licence key. Only a SHA-256 fingerprint of it is kept and sent, never the key
+   * (SPEC R10).
+   */
+  public ClusterServiceBuilder licenceKey(String key) {
+    requireNonNull(key, "key");
+    checkUnset(licenceFingerprint, "licence key");
+    if (key.isBlank()) {
+      throw new IllegalArgumentException("licence key must not be blank");
+    }
+    this.licenceFingerprint = Hashing.sha256().hashString(key, StandardCharsets.UTF_8).toString();
+    return this;
+  }
+
+  /** Sets the settings registry; an empty one if never set. */
+  public ClusterServiceBuilder registry(SettingsRegistry value) {
+    requireNonNull(value, "registry");
+    checkUnset(registry, "registry");
+    this.registry = value;
+    return this;
+  }
+
+  /** Sets the transport. */
+  public ClusterServiceBuilder transport(ClusterTransport value) {
+    requireNonNull(value, "transport");
+    checkUnset(transport, "transport");
+    this.transport = value;
+    return this;
+  }
+
+  /** Sets the durable state store. */
+  public ClusterServiceBuilder stateStore(StateStore value) {
+    requireNonNull(value, "stateStore");
+    checkUnset(store, "state store");
+    this.store = value;
+    return this;
+  }
+
+  /** Sets the scheduler that is the node's clock and single logical thread. */
+  public ClusterServiceBuilder scheduler(Scheduler value) {
+    requireNonNull(value, "scheduler");
+    checkUnset(scheduler, "scheduler");
+    this.scheduler = value;
+    return this;
+  }
+
+  /** Binds the host's configuration files (for example a directory of INI files). */
+  public ClusterServiceBuilder configSource(ConfigSource value) {
+    requireNonNull(value, "configSource");
+    checkUnset(configSource, "config source");
+    this.configSource = value;
+    return this;
+  }
+
+  /** Sets the random source for retry jitter; a {@link SecureRandom} if never set. */
+  public ClusterServiceBuilder random(RandomGenerator value) {
+    requireNonNull(value, "random");
+    checkUnset(random, "random");
+    this.random = value;
+    return this;
+  }
+
+  /** Sets how often the primary sends heartbeats on idle streams; 1 s if never set. */
+  public ClusterServiceBuilder heartbeatInterval(Duration value) {
+    requireNonNull(value, "heartbeatInterval");
+    checkUnset(heartbeatInterval, "heartbeat interval");
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException("heartbeat interval must be positive but was " + value);
+    }
+    this.heartbeatInterval = value;
+    return this;
+  }
+
+  /** Sets the deadline of calls to peers; 5 s if never set. */
+  public ClusterServiceBuilder callDeadline(Duration value) {
+    requireNonNull(value, "callDeadline");
+    checkUnset(callDeadline, "call deadline");
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException("call deadline must be positive but was " + value);
+    }
+    this.callDeadline = value;
+    return this;
+  }
+
+  /**
+   * Sets after how many commits the primary stores a snapshot, which lets the store trim its log;
+   * 1000 if never set. Secondaries further behind than the log reaches catch up by snapshot.
+   */
+  public ClusterServiceBuilder snapshotInterval(int commits) {
+    checkUnset(snapshotInterval, "snapshot interval");
+    if (commits < 1) {
+      throw new IllegalArgumentException("snapshot interval must be 1 or more but was " + commits);
+    }
+    this.snapshotInterval = commits;
+    return this;
+  }
+
+  /**
+   * Builds the service (not yet started).
+   *
+   * @throws IllegalStateException naming the first required property that is missing
+   */
+  public ClusterService build() {
+    require(id, "node (id and address)");
+    require(role, "role (primary() or secondaryOf(...))");
+    require(productVersion, "product version");
+    require(licenceFingerprint, "licence key");
+    require(transport, "transport");
+    require(store, "state store");
+    require(scheduler, "scheduler");
+    NodeSettings settings =
+        new NodeSettings(
+            id,
+            address,
+            role,
+            Optional.ofNullable(primaryAddress),
+            productVersion,
+            licenceFingerprint,
+            registry == null ? SettingsRegistry.create() : registry,
+            Optional.ofNullable(configSource),
+            random == null ? new SecureRandom() : random,
+            heartbeatInterval == null ? Duration.ofSeconds(1) : heartbeatInterval,
+            callDeadline == null ? Duration.ofSeconds(5) : callDeadline,
+            snapshotInterval == null ? 1000 : snapshotInterval);
+    return new ClusterNode(settings, transport, store, scheduler);
+  }
+
+  private static void require(Object value, String what) {
+    if (value == null) {
+      throw new IllegalStateException("cluster service needs a " + what);
+    }
+  }
+
+  private static void checkUnset(Object current, String property) {
+    if (current != null) {
+      throw new IllegalStateException(property + " was already set to '" + current + "'");
+    }
+  }
+}

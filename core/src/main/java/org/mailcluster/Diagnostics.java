@@ -1,0 +1,76 @@
+package org.mailcluster;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.mailcluster.config.Revision;
+
+/**
+ * A node's view of the cluster for administrators and monitoring (SPEC R32): who is in it, how far
+ * each secondary has caught up, and what went wrong recently. An immutable record of records, so
+ * Jackson (or any record-aware mapper) writes it as JSON without custom code.
+ *
+ * <pre>{@code
+ * Diagnostics d = cluster.diagnostics();
+ * d.members().stream().filter(m -> m.lag() > 0).forEach(m -> alert(m.id() + " lags " + m.lag()));
+ * }</pre>
+ *
+ * @param node this node's id
+ * @param role this node's role
+ * @param epoch the highest epoch this node has seen
+ * @param revision the last revision this node applied
+ * @param primary the primary's id, if known
+ * @param initialSyncComplete whether this node has completed its first sync (always true on the
+ *     primary)
+ * @param members every registered server with its replication state
+ * @param recentEvents the last warnings and errors, newest last
+ */
+public record Diagnostics(
+    String node,
+    Role role,
+    long epoch,
+    Revision revision,
+    Optional<String> primary,
+    boolean initialSyncComplete,
+    List<MemberState> members,
+    List<Event> recentEvents) {
+  /** Copies the lists. */
+  public Diagnostics {
+    requireNonNull(node, "node");
+    requireNonNull(role, "role");
+    requireNonNull(revision, "revision");
+    requireNonNull(primary, "primary");
+    members = List.copyOf(members);
+    recentEvents = List.copyOf(recentEvents);
+  }
+
+  /**
+   * One registered server as this node sees it.
+   *
+   * @param id the node's id
+   * @param role its role
+   * @param address where it listens
+   * @param connection how this node is connected to it: {@code self}, {@code streaming}, {@code
+   *     disconnected}, or {@code unknown} (a secondary knows only its own link)
+   * @param acknowledged the last revision it acknowledged, as the primary knows it
+   * @param lag how many revisions it is behind the primary (0 if unknown)
+   */
+  public record MemberState(
+      String id,
+      Role role,
+      String address,
+      String connection,
+      Optional<Revision> acknowledged,
+      long lag) {}
+
+  /**
+   * A warning or error that an operator should see.
+   *
+   * @param at when it happened
+   * @param level {@code WARN} or {@code ERROR}
+   * @param message what happened and what to do
+   */
+  public record Event(Instant at, String level, String message) {}
+}

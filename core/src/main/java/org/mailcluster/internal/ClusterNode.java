@@ -1,0 +1,1355 @@
+package org.mailcluster.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+import org.mailcluster.ClusterException;
+import org.mailcluster.ClusterListener;
+import org.mailcluster.ClusterService;
+import org.mailcluster.ConfigUpdate;
+import org.mailcluster.Diagnostics;
+import org.mailcluster.ErrorCode;
+import org.mailcluster.Role;
+import org.mailcluster.config.ConfigDiff;
+import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.config.Revision;
+import org.mailcluster.config.Scope;
+import org.mailcluster.config.Setting;
+import org.mailcluster.config.SettingKey;
+import org.mailcluster.config.SettingsRegistry;
+import org.mailcluster.membership.Member;
+import org.mailcluster.membership.NodeAddress;
+import org.mailcluster.membership.NodeId;
+import org.mailcluster.spi.LogEntry;
+import org.mailcluster.spi.Scheduler;
+import org.mailcluster.spi.StateStore;
+import org.mailcluster.transport.ClusterTransport;
+import org.mailcluster.transport.InboundHandler;
+import org.mailcluster.transport.PeerChannel;
+import org.mailcluster.transport.PeerIdentity;
+import org.mailcluster.transport.ReplicationMessage;
+import org.mailcluster.transport.Request;
+import org.mailcluster.transport.Response;
+import org.mailcluster.transport.ServerStream;
+import org.mailcluster.transport.StreamObserver;
+import org.mailcluster.transport.Subscribe;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * One node's deterministic state machine (DESIGN §3–§4). Every field below the constructor is
+ * touched only on the scheduler's logical thread, except the volatile ones that other threads read;
+ * host calls and transport callbacks hop onto that thread before doing anything.
+ *
+ * <p>Invariants: {@code committed} is always a state that is durable in the store (on the primary:
+ * appended; on a secondary: appended or installed by {@code resetTo}); {@code tip} is {@code
+ * committed} plus the commits of the current group, which become visible only once the group is
+ * durable; a revision is acknowledged to its caller only after that.
+ */
+public final class ClusterNode implements ClusterService, InboundHandler {
+  /** The wire protocol version this node speaks. */
+  public static final int PROTOCOL_VERSION = 1;
+
+  private static final Logger clusterLog = LoggerFactory.getLogger("mailcluster.cluster");
+  private static final Logger replicationLog = LoggerFactory.getLogger("mailcluster.replication");
+  private static final String EPOCH_METADATA = "epoch.highest";
+  private static final int ENTRIES_PER_MESSAGE = 256;
+  private static final int KEYS_PER_SNAPSHOT_CHUNK = 1024;
+  private static final int RECENT_ENTRIES = 4096;
+  private static final int RECENT_EVENTS = 50;
+  private static final Duration RETRY_BASE = Duration.ofMillis(200);
+  private static final Duration RETRY_MAX = Duration.ofSeconds(30);
+
+  private final NodeSettings settings;
+  private final ClusterTransport transport;
+  private final StateStore store;
+  private final Scheduler scheduler;
+  private final List<ClusterListener> listeners = new CopyOnWriteArrayList<>();
+  private final CompletableFuture<Void> synced = new CompletableFuture<>();
+  private final CompletableFuture<Void> closed = new CompletableFuture<>();
+
+  private volatile ConfigSnapshot committed = ConfigSnapshot.empty();
+  private volatile Diagnostics diagnostics;
+  private volatile boolean closing;
+  private long epoch;
+  private ConfigSnapshot tip = ConfigSnapshot.empty();
+  private boolean started;
+
+  // Primary: the current commit group and the recent log for streaming.
+  private final List<PendingCommit> group = new ArrayList<>();
+  private boolean flushScheduled;
+  private final Deque<LogEntry> recent = new ArrayDeque<>();
+  private Revision recentBase = Revision.INITIAL;
+  private final Map<NodeId, Subscriber> subscribers = new LinkedHashMap<>();
+  private final Map<NodeId, Revision> acknowledged = new HashMap<>();
+  private int commitsSinceSnapshot;
+
+  // Secondary: the link to the primary.
+  private PeerChannel toPrimary;
+  private PeerChannel.Subscription subscription;
+  private long streamGeneration;
+  private Optional<NodeId> primaryId = Optional.empty();
+  private Revision primaryLatest;
+  private int failedAttempts;
+  private Instant lastHeard = Instant.EPOCH;
+  private TreeMap<String, String> incomingSnapshot;
+  private int incomingChunk;
+  private final Deque<Diagnostics.Event> events = new ArrayDeque<>();
+
+  /** Creates a node; see {@link org.mailcluster.ClusterServiceBuilder}. */
+  public ClusterNode(
+      NodeSettings settings, ClusterTransport transport, StateStore store, Scheduler scheduler) {
+    this.settings = requireNonNull(settings, "settings");
+    this.transport = requireNonNull(transport, "transport");
+    this.store = requireNonNull(store, "store");
+    this.scheduler = requireNonNull(scheduler, "scheduler");
+    refreshDiagnostics();
+  }
+
+  // ---- host API ------------------------------------------------------------------------
+
+  @Override
+  public CompletableFuture<Void> start() {
+    return onLoop(
+        () -> {
+          if (started) {
+            throw new IllegalStateException("node " + settings.id() + " was already started");
+          }
+          started = true;
+          recover();
+          transport.start(this);
+          clusterLog.info(
+              "node {} started as {} at revision {}, epoch {}, listening on {}",
+              settings.id(),
+              settings.role(),
+              committed.revision(),
+              epoch,
+              transport.localAddress());
+          if (settings.role() == Role.PRIMARY) {
+            startPrimary();
+          } else {
+            startSecondary();
+          }
+          refreshDiagnostics();
+          return CompletableFuture.completedFuture(null);
+        });
+  }
+
+  @Override
+  public NodeId nodeId() {
+    return settings.id();
+  }
+
+  @Override
+  public Role role() {
+    return settings.role();
+  }
+
+  @Override
+  public SettingsRegistry registry() {
+    return settings.registry();
+  }
+
+  @Override
+  public ConfigSnapshot configuration() {
+    return committed;
+  }
+
+  @Override
+  public CompletableFuture<Revision> update(ConfigUpdate update) {
+    requireNonNull(update, "update");
+    return onLoop(() -> commit(update.origin(), update.changes()));
+  }
+
+  @Override
+  public CompletableFuture<Revision> addServer(NodeId id, NodeAddress address) {
+    requireNonNull(id, "id");
+    requireNonNull(address, "address");
+    return onLoop(
+        () -> {
+          checkPrimary();
+          if (id.equals(settings.id())) {
+            throw new IllegalArgumentException("node " + id + " is this primary itself");
+          }
+          Optional<MemberRecord> existing = member(id);
+          MemberRecord record =
+              existing
+                  .filter(r -> r.address().equals(address.toString()))
+                  .orElse(new MemberRecord(address.toString(), Role.SECONDARY, null, null));
+          return commit(
+              "membership:add " + id,
+              Map.of(MemberRecord.stateKey(id), Optional.of(record.toJson())));
+        });
+  }
+
+  @Override
+  public CompletableFuture<Revision> removeServer(NodeId id) {
+    requireNonNull(id, "id");
+    return onLoop(
+        () -> {
+          checkPrimary();
+          if (id.equals(settings.id())) {
+            throw new IllegalArgumentException("the primary " + id + " cannot remove itself");
+          }
+          Subscriber s = subscribers.remove(id);
+          if (s != null) {
+            s.stream.fail(
+                new ClusterException(
+                    ErrorCode.PERMISSION_DENIED, id + " was removed from the cluster"));
+          }
+          acknowledged.remove(id);
+          return commit(
+              "membership:remove " + id, Map.of(MemberRecord.stateKey(id), Optional.empty()));
+        });
+  }
+
+  @Override
+  public List<Member> members() {
+    return members(committed);
+  }
+
+  @Override
+  public CompletableFuture<Void> awaitSynchronized() {
+    return synced.copy();
+  }
+
+  @Override
+  public void addListener(ClusterListener listener) {
+    listeners.add(requireNonNull(listener, "listener"));
+  }
+
+  @Override
+  public Diagnostics diagnostics() {
+    return diagnostics;
+  }
+
+  @Override
+  public void close(Duration timeout) {
+    closeAsync();
+    try {
+      closed.get(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      clusterLog.warn("node {} did not close within {}: {}", settings.id(), timeout, e.toString());
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> closeAsync() {
+    if (closing) {
+      return closed.copy();
+    }
+    closing = true;
+    scheduler.execute(
+        () -> {
+          try {
+            if (!group.isEmpty()) {
+              flush();
+            }
+            if (subscription != null) {
+              subscription.cancel();
+            }
+            for (Subscriber s : subscribers.values()) {
+              s.stream.complete();
+            }
+            subscribers.clear();
+            if (toPrimary != null) {
+              toPrimary.close();
+            }
+            transport.close();
+            settings.configSource().ifPresent(c -> c.close());
+            store.close();
+            clusterLog.info("node {} closed at revision {}", settings.id(), committed.revision());
+          } catch (RuntimeException e) {
+            clusterLog.error("node {} did not close cleanly", settings.id(), e);
+          } finally {
+            synced.completeExceptionally(
+                new ClusterException(ErrorCode.UNAVAILABLE, "node " + settings.id() + " closed"));
+            closed.complete(null);
+            scheduler.close();
+          }
+        });
+    return closed.copy();
+  }
+
+  // ---- start and recovery --------------------------------------------------------------
+
+  private void recover() {
+    StateStore.Recovered r = store.recover();
+    for (String repair : r.repairs()) {
+      warn("state store repaired on start: " + repair);
+    }
+    committed = r.replay();
+    tip = committed;
+    recentBase = committed.revision();
+    long storedEpoch =
+        store
+            .readMetadata(EPOCH_METADATA)
+            .map(Long::parseLong)
+            .orElse(committed.revision().epoch());
+    epoch = Math.max(storedEpoch, committed.revision().epoch());
+    if (settings.role() == Role.PRIMARY && epoch == 0) {
+      epoch = 1;
+      store.writeMetadata(EPOCH_METADATA, "1");
+    }
+  }
+
+  private void startPrimary() {
+    NodeId self = settings.id();
+    MemberRecord me =
+        new MemberRecord(
+            settings.address().toString(),
+            Role.PRIMARY,
+            settings.productVersion(),
+            settings.licenceFingerprint());
+    Map<String, Optional<String>> changes = new LinkedHashMap<>();
+    if (!member(self).equals(Optional.of(me))) {
+      changes.put(MemberRecord.stateKey(self), Optional.of(me.toJson()));
+    }
+    settings
+        .configSource()
+        .ifPresent(
+            source -> {
+              ConfigDiff fromFiles = replicableDiff(committed, source.load());
+              for (ConfigDiff.Change c : fromFiles.changes()) {
+                changes.put(c.key(), c.newValue());
+              }
+              source.watch(diff -> scheduler.execute(() -> onPrimaryFileEdit(diff)));
+            });
+    if (!changes.isEmpty()) {
+      commit("startup", changes)
+          .whenComplete(
+              (rev, failure) -> {
+                if (failure != null) {
+                  error("could not record this node's start: " + rootMessage(failure));
+                }
+              });
+    }
+    synced.complete(null);
+    scheduleHeartbeat();
+  }
+
+  private void startSecondary() {
+    settings
+        .configSource()
+        .ifPresent(
+            source -> {
+              if (!committed.revision().equals(Revision.INITIAL)) {
+                // A state recovered from disk came from the primary: overwrite drift now.
+                overwriteFiles(source.load(), "while this node was down");
+              }
+              source.watch(diff -> scheduler.execute(() -> onSecondaryFileEdit(diff)));
+            });
+    toPrimary = transport.connect(settings.primaryAddress().orElseThrow());
+    join();
+    scheduleLivenessCheck();
+  }
+
+  // ---- primary: commits ----------------------------------------------------------------
+
+  private record PendingCommit(
+      LogEntry entry, ConfigSnapshot state, CompletableFuture<Revision> done) {}
+
+  private CompletableFuture<Revision> commit(String origin, Map<String, Optional<String>> changes) {
+    checkPrimary();
+    if (closing) {
+      throw new ClusterException(
+          ErrorCode.UNAVAILABLE, "node " + settings.id() + " is shutting down; retry on restart");
+    }
+    ConfigSnapshot next = tip;
+    for (Map.Entry<String, Optional<String>> c : changes.entrySet()) {
+      String key = c.getKey();
+      checkKey(key);
+      if (c.getValue().isPresent()) {
+        String value = c.getValue().get();
+        settings.registry().validate(key, value);
+        checkConstraint(key, value);
+        next = next.with(key, value);
+      } else {
+        next = next.without(key);
+      }
+    }
+    ConfigDiff diff = ConfigDiff.between(tip, next);
+    if (diff.isEmpty()) {
+      return group.isEmpty()
+          ? CompletableFuture.completedFuture(committed.revision())
+          : group.get(group.size() - 1).done().copy();
+    }
+    Revision revision =
+        tip.revision().epoch() < epoch ? Revision.of(epoch, 1) : tip.revision().next();
+    tip = next.atRevision(revision);
+    PendingCommit p =
+        new PendingCommit(
+            new LogEntry(revision, scheduler.now(), origin, diff), tip, new CompletableFuture<>());
+    group.add(p);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      // Commits that arrive before this task runs join the group: one fsync for all of them.
+      scheduler.execute(this::flush);
+    }
+    return p.done();
+  }
+
+  private void flush() {
+    flushScheduled = false;
+    if (group.isEmpty()) {
+      return;
+    }
+    List<PendingCommit> batch = List.copyOf(group);
+    group.clear();
+    try {
+      store.append(batch.stream().map(PendingCommit::entry).toList());
+    } catch (RuntimeException e) {
+      tip = committed;
+      ClusterException failure =
+          e instanceof ClusterException ce
+              ? ce
+              : new ClusterException(
+                  ErrorCode.STORAGE_FAILURE,
+                  "could not store revisions " + batch.get(0).entry().revision() + "..: " + e,
+                  e);
+      error("commit failed, nothing was applied: " + failure.getMessage());
+      batch.forEach(p -> p.done().completeExceptionally(failure));
+      return;
+    }
+    for (PendingCommit p : batch) {
+      ConfigSnapshot before = committed;
+      committed = p.state();
+      remember(p.entry());
+      MDC.put("revision", committed.revision().toString());
+      replicationLog.info(
+          "committed {} ({}, {} change{})",
+          p.entry().revision(),
+          p.entry().origin(),
+          p.entry().diff().size(),
+          p.entry().diff().size() == 1 ? "" : "s");
+      writeFiles(p.entry().diff());
+      notifyChanged(committed, p.entry().diff());
+      if (membershipChanged(before, committed)) {
+        listeners.forEach(l -> safely(l::membershipChanged));
+      }
+      p.done().complete(p.entry().revision());
+    }
+    commitsSinceSnapshot += batch.size();
+    if (commitsSinceSnapshot >= settings.snapshotInterval()) {
+      commitsSinceSnapshot = 0;
+      try {
+        store.saveSnapshot(committed);
+      } catch (RuntimeException e) {
+        warn("could not store a snapshot (the log keeps growing until one succeeds): " + e);
+      }
+    }
+    subscribers.values().forEach(this::pump);
+    refreshDiagnostics();
+  }
+
+  private void remember(LogEntry entry) {
+    recent.addLast(entry);
+    while (recent.size() > RECENT_ENTRIES) {
+      recentBase = recent.removeFirst().revision();
+    }
+  }
+
+  private void onPrimaryFileEdit(ConfigDiff external) {
+    Map<String, Optional<String>> changes = new LinkedHashMap<>();
+    for (ConfigDiff.Change c : external.changes()) {
+      if (isReplicable(c.key())) {
+        changes.put(c.key(), c.newValue());
+      }
+    }
+    if (changes.isEmpty()) {
+      return;
+    }
+    try {
+      commit("file edit", changes)
+          .whenComplete(
+              (rev, failure) -> {
+                if (failure != null) {
+                  error("a file edit could not be committed: " + rootMessage(failure));
+                }
+              });
+    } catch (ClusterException e) {
+      error("a file edit was refused and not replicated: " + e.getMessage());
+    }
+  }
+
+  private void checkConstraint(String key, String value) {
+    Optional<Setting<?>> setting = settings.registry().find(key);
+    if (setting.isEmpty()) {
+      return;
+    }
+    Optional<String> required = setting.get().encodedClusterConstraint();
+    if (required.isPresent() && !sameValue(setting.get(), required.get(), value)) {
+      throw new ClusterException(
+          ErrorCode.CONSTRAINT_VIOLATION,
+          "setting "
+              + setting.get().key().displayName()
+              + " must be '"
+              + required.get()
+              + "' while clustering is on, not '"
+              + value
+              + "'");
+    }
+  }
+
+  private static boolean sameValue(Setting<?> setting, String a, String b) {
+    return setting.decode(a).equals(setting.decode(b));
+  }
+
+  // ---- primary: inbound ----------------------------------------------------------------
+
+  @Override
+  public CompletableFuture<Response> handle(PeerIdentity from, Request request) {
+    Instant receivedAt = scheduler.now();
+    return onLoop(
+        () -> {
+          checkEpoch(request.epoch(), from);
+          if (request instanceof Request.Join j) {
+            return CompletableFuture.completedFuture(onJoin(from, j));
+          } else if (request instanceof Request.Ack a) {
+            return CompletableFuture.completedFuture(onAck(from, a));
+          } else if (request instanceof Request.Ping p) {
+            return CompletableFuture.completedFuture(
+                new Response.Pong(p.sentAt(), receivedAt, scheduler.now(), epoch));
+          }
+          Request.Forward f = (Request.Forward) request;
+          throw new ClusterException(
+              ErrorCode.UNAVAILABLE,
+              "no service named '" + f.service() + "' runs on " + settings.id());
+        });
+  }
+
+  private Response onJoin(PeerIdentity from, Request.Join join) {
+    checkPrimary();
+    NodeId node = authenticated(from, join.node());
+    if (join.protocolVersion() != PROTOCOL_VERSION) {
+      throw refuse(
+          ErrorCode.PROTOCOL_MISMATCH,
+          "node "
+              + node
+              + " speaks protocol "
+              + join.protocolVersion()
+              + " but the primary speaks "
+              + PROTOCOL_VERSION
+              + ": run the same mailcluster version on every node");
+    }
+    MemberRecord record =
+        member(node)
+            .orElseThrow(
+                () ->
+                    refuse(
+                        ErrorCode.PERMISSION_DENIED,
+                        "node "
+                            + node
+                            + " is not a registered server: add it on the primary "
+                            + settings.id()
+                            + " first"));
+    if (!join.productVersion().equals(settings.productVersion())) {
+      throw refuse(
+          ErrorCode.VERSION_MISMATCH,
+          "node "
+              + node
+              + " runs "
+              + join.productVersion()
+              + " but the primary runs "
+              + settings.productVersion()
+              + ": upgrade "
+              + node
+              + " to "
+              + settings.productVersion());
+    }
+    for (Member m : members()) {
+      if (m.id().equals(node)) {
+        continue;
+      }
+      MemberRecord other = member(m.id()).orElseThrow();
+      if (join.licenceFingerprint().equals(other.licenceFingerprint())) {
+        throw refuse(
+            ErrorCode.DUPLICATE_NODE_KEY,
+            "node "
+                + node
+                + " uses the same licence key as "
+                + m.id()
+                + ": every node needs its own licence key");
+      }
+    }
+    MemberRecord joined = record.joined(join.productVersion(), join.licenceFingerprint());
+    if (!joined.equals(record)) {
+      commit(
+          "membership:join " + node,
+          Map.of(MemberRecord.stateKey(node), Optional.of(joined.toJson())));
+    }
+    clusterLog.info(
+        "node {} joined from {} (version {})", node, from.remoteAddress(), join.productVersion());
+    return new Response.Joined(settings.id(), epoch, committed.revision());
+  }
+
+  private Response onAck(PeerIdentity from, Request.Ack ack) {
+    checkPrimary();
+    NodeId node = authenticated(from, ack.node());
+    acknowledged.put(node, ack.applied());
+    Subscriber s = subscribers.get(node);
+    if (ack.applied().equals(committed.revision())
+        && !ack.fingerprint().equals(committed.fingerprint())
+        && s != null) {
+      error(
+          "node "
+              + node
+              + " diverged at "
+              + ack.applied()
+              + " (fingerprint "
+              + ack.fingerprint()
+              + ", expected "
+              + committed.fingerprint()
+              + "): sending it a full snapshot");
+      s.forceSnapshot = true;
+      pump(s);
+    }
+    refreshDiagnostics();
+    return new Response.Acknowledged(epoch);
+  }
+
+  @Override
+  public void subscribe(
+      PeerIdentity from, Subscribe request, ServerStream<ReplicationMessage> stream) {
+    scheduler.execute(
+        () ->
+            withMdc(
+                () -> {
+                  try {
+                    checkPrimary();
+                    checkEpoch(request.epoch(), from);
+                    NodeId node = authenticated(from, request.node());
+                    if (member(node).isEmpty()) {
+                      throw refuse(
+                          ErrorCode.PERMISSION_DENIED,
+                          "node "
+                              + node
+                              + " is not a registered server: add it on the primary first");
+                    }
+                    Subscriber previous = subscribers.remove(node);
+                    if (previous != null) {
+                      previous.stream.complete();
+                    }
+                    Subscriber s = new Subscriber(node, stream, request.lastApplied());
+                    subscribers.put(node, s);
+                    stream.setOnReady(() -> scheduler.execute(() -> withMdc(() -> pump(s))));
+                    stream.setOnCancel(
+                        () ->
+                            scheduler.execute(
+                                () -> {
+                                  if (subscribers.get(node) == s) {
+                                    subscribers.remove(node);
+                                    clusterLog.info("node {} disconnected", node);
+                                    refreshDiagnostics();
+                                  }
+                                }));
+                    clusterLog.info(
+                        "node {} subscribed from revision {}", node, request.lastApplied());
+                    pump(s);
+                    refreshDiagnostics();
+                  } catch (ClusterException e) {
+                    stream.fail(e);
+                  } catch (RuntimeException e) {
+                    clusterLog.error("could not serve a subscription from {}", from, e);
+                    stream.fail(
+                        new ClusterException(
+                            ErrorCode.UNAVAILABLE, "the primary failed to serve the stream: " + e));
+                  }
+                }));
+  }
+
+  /** One secondary's stream and how far it has been sent. */
+  private static final class Subscriber {
+    final NodeId node;
+    final ServerStream<ReplicationMessage> stream;
+    Revision sent;
+    boolean forceSnapshot;
+    Iterator<Map.Entry<String, String>> snapshotKeys;
+    ConfigSnapshot snapshotInFlight;
+    int chunkIndex;
+    Instant lastSentAt = Instant.EPOCH;
+
+    Subscriber(NodeId node, ServerStream<ReplicationMessage> stream, Revision sent) {
+      this.node = node;
+      this.stream = stream;
+      this.sent = sent;
+    }
+  }
+
+  /** Sends a subscriber what it lacks, as far as its stream is ready. */
+  private void pump(Subscriber s) {
+    if (subscribers.get(s.node) != s) {
+      return;
+    }
+    while (s.stream.isReady()) {
+      if (s.snapshotKeys != null) {
+        sendSnapshotChunk(s);
+        continue;
+      }
+      if (!s.forceSnapshot && s.sent.equals(committed.revision())) {
+        return;
+      }
+      Optional<List<LogEntry>> missing = s.forceSnapshot ? Optional.empty() : entriesAfter(s.sent);
+      if (missing.isPresent() && !missing.get().isEmpty()) {
+        List<LogEntry> all = missing.get();
+        List<LogEntry> part = all.subList(0, Math.min(ENTRIES_PER_MESSAGE, all.size()));
+        s.stream.send(new ReplicationMessage.Entries(epoch, s.sent, part));
+        s.sent = part.get(part.size() - 1).revision();
+        s.lastSentAt = scheduler.now();
+      } else {
+        s.forceSnapshot = false;
+        s.snapshotInFlight = committed;
+        s.snapshotKeys = committed.asMap().entrySet().iterator();
+        s.chunkIndex = 0;
+        replicationLog.info(
+            "sending {} a snapshot at {} ({} keys)",
+            s.node,
+            committed.revision(),
+            committed.size());
+      }
+    }
+  }
+
+  private void sendSnapshotChunk(Subscriber s) {
+    TreeMap<String, String> chunk = new TreeMap<>();
+    while (s.snapshotKeys.hasNext() && chunk.size() < KEYS_PER_SNAPSHOT_CHUNK) {
+      Map.Entry<String, String> e = s.snapshotKeys.next();
+      chunk.put(e.getKey(), e.getValue());
+    }
+    boolean last = !s.snapshotKeys.hasNext();
+    ConfigSnapshot snap = s.snapshotInFlight;
+    s.stream.send(
+        new ReplicationMessage.SnapshotChunk(
+            epoch, snap.revision(), snap.fingerprint(), s.chunkIndex++, last, chunk));
+    s.lastSentAt = scheduler.now();
+    if (last) {
+      s.sent = snap.revision();
+      s.snapshotKeys = null;
+      s.snapshotInFlight = null;
+    }
+  }
+
+  private Optional<List<LogEntry>> entriesAfter(Revision from) {
+    if (from.compareTo(committed.revision()) > 0) {
+      return Optional.empty(); // the secondary is ahead of this primary: only a snapshot can help
+    }
+    if (from.equals(recentBase) || recent.stream().anyMatch(e -> e.revision().equals(from))) {
+      List<LogEntry> out = new ArrayList<>();
+      boolean after = from.equals(recentBase);
+      for (LogEntry e : recent) {
+        if (after) {
+          out.add(e);
+        } else if (e.revision().equals(from)) {
+          after = true;
+        }
+      }
+      return Optional.of(out);
+    }
+    return store.entriesAfter(from);
+  }
+
+  private void scheduleHeartbeat() {
+    scheduler.schedule(
+        settings.heartbeatInterval(),
+        () -> {
+          if (closing) {
+            return;
+          }
+          withMdc(
+              () -> {
+                Instant now = scheduler.now();
+                for (Subscriber s : subscribers.values()) {
+                  if (s.stream.isReady()
+                      && s.snapshotKeys == null
+                      && !now.isBefore(s.lastSentAt.plus(settings.heartbeatInterval()))) {
+                    s.stream.send(
+                        new ReplicationMessage.Heartbeat(epoch, committed.revision(), now));
+                    s.lastSentAt = now;
+                  }
+                }
+              });
+          scheduleHeartbeat();
+        });
+  }
+
+  // ---- secondary -----------------------------------------------------------------------
+
+  private void join() {
+    if (closing) {
+      return;
+    }
+    long generation = ++streamGeneration;
+    Request.Join request =
+        new Request.Join(
+            settings.id(),
+            settings.address(),
+            PROTOCOL_VERSION,
+            settings.productVersion(),
+            settings.licenceFingerprint(),
+            epoch);
+    toPrimary
+        .call(request, settings.callDeadline())
+        .whenComplete(
+            (response, failure) ->
+                scheduler.execute(
+                    () ->
+                        withMdc(
+                            () -> {
+                              if (generation != streamGeneration || closing) {
+                                return;
+                              }
+                              if (failure != null) {
+                                ClusterException e = asClusterException(failure);
+                                boolean operatorMustAct = e.code() != ErrorCode.UNAVAILABLE;
+                                if (operatorMustAct) {
+                                  error("join refused by the primary: " + e.getMessage());
+                                } else if (failedAttempts == 0) {
+                                  warn("primary unreachable, retrying: " + e.getMessage());
+                                }
+                                retryLater();
+                                return;
+                              }
+                              onJoined((Response.Joined) response, generation);
+                            })));
+  }
+
+  private void onJoined(Response.Joined joined, long generation) {
+    adoptEpoch(joined.epoch());
+    primaryId = Optional.of(joined.primary());
+    primaryLatest = joined.latest();
+    failedAttempts = 0;
+    lastHeard = scheduler.now();
+    clusterLog.info(
+        "joined primary {} (epoch {}, at {}); this node is at {}",
+        joined.primary(),
+        joined.epoch(),
+        joined.latest(),
+        committed.revision());
+    subscription =
+        toPrimary.subscribe(
+            new Subscribe(settings.id(), epoch, committed.revision()),
+            new StreamObserver<>() {
+              @Override
+              public void onNext(ReplicationMessage message) {
+                scheduler.execute(() -> withMdc(() -> onReplication(message, generation)));
+              }
+
+              @Override
+              public void onError(ClusterException error) {
+                scheduler.execute(
+                    () -> withMdc(() -> onStreamEnded(generation, error.getMessage())));
+              }
+
+              @Override
+              public void onCompleted() {
+                scheduler.execute(
+                    () ->
+                        withMdc(() -> onStreamEnded(generation, "the primary closed the stream")));
+              }
+            });
+    checkSynchronized();
+    refreshDiagnostics();
+  }
+
+  private void onReplication(ReplicationMessage message, long generation) {
+    if (generation != streamGeneration || closing) {
+      return;
+    }
+    lastHeard = scheduler.now();
+    if (message.epoch() < epoch) {
+      warn("ignored a message from epoch " + message.epoch() + "; this node is at epoch " + epoch);
+      restartStream("stale epoch");
+      return;
+    }
+    adoptEpoch(message.epoch());
+    try {
+      if (message instanceof ReplicationMessage.Entries e) {
+        applyEntries(e);
+      } else if (message instanceof ReplicationMessage.SnapshotChunk c) {
+        applyChunk(c);
+      } else {
+        primaryLatest = ((ReplicationMessage.Heartbeat) message).latest();
+      }
+    } catch (ClusterException e) {
+      error("could not apply what the primary sent (nothing was applied): " + e.getMessage());
+      restartStream(e.getMessage());
+      return;
+    }
+    checkSynchronized();
+    refreshDiagnostics();
+  }
+
+  private void applyEntries(ReplicationMessage.Entries message) {
+    if (!message.previous().equals(committed.revision())) {
+      restartStream(
+          "the primary sent revisions after "
+              + message.previous()
+              + " but this node is at "
+              + committed.revision());
+      return;
+    }
+    // Durable first, then visible: a crash in between replays the entries from the store.
+    store.append(message.entries());
+    ConfigSnapshot before = committed;
+    ConfigSnapshot state = committed;
+    for (LogEntry e : message.entries()) {
+      state = e.diff().apply(state).atRevision(e.revision());
+    }
+    committed = state;
+    tip = state;
+    ConfigDiff total = ConfigDiff.between(before, state);
+    writeFiles(total);
+    for (LogEntry e : message.entries()) {
+      MDC.put("revision", e.revision().toString());
+      replicationLog.info("applied {} ({})", e.revision(), e.origin());
+    }
+    notifyChanged(state, total);
+    if (membershipChanged(before, state)) {
+      listeners.forEach(l -> safely(l::membershipChanged));
+    }
+    acknowledge();
+  }
+
+  private void applyChunk(ReplicationMessage.SnapshotChunk chunk) {
+    if (chunk.index() == 0) {
+      incomingSnapshot = new TreeMap<>();
+      incomingChunk = 0;
+    } else if (incomingSnapshot == null || chunk.index() != incomingChunk) {
+      incomingSnapshot = null;
+      throw new ClusterException(
+          ErrorCode.CORRUPT_DATA, "snapshot chunk " + chunk.index() + " arrived out of order");
+    }
+    incomingSnapshot.putAll(chunk.entries());
+    incomingChunk++;
+    if (!chunk.last()) {
+      return;
+    }
+    ConfigSnapshot received = ConfigSnapshot.of(incomingSnapshot, chunk.revision());
+    incomingSnapshot = null;
+    if (!received.fingerprint().equals(chunk.fingerprint())) {
+      throw new ClusterException(
+          ErrorCode.CORRUPT_DATA,
+          "snapshot "
+              + chunk.revision()
+              + " does not match its fingerprint ("
+              + received.fingerprint()
+              + " instead of "
+              + chunk.fingerprint()
+              + ")");
+    }
+    store.resetTo(received);
+    ConfigSnapshot before = committed;
+    committed = received;
+    tip = received;
+    recent.clear();
+    recentBase = received.revision();
+    replicationLog.info(
+        "installed snapshot {} ({} keys, fingerprint {})",
+        received.revision(),
+        received.size(),
+        received.fingerprint());
+    settings.configSource().ifPresent(source -> overwriteFiles(source.load(), "on resync"));
+    ConfigDiff diff = ConfigDiff.between(before, received);
+    if (!diff.isEmpty()) {
+      notifyChanged(received, diff);
+    }
+    if (membershipChanged(before, received)) {
+      listeners.forEach(l -> safely(l::membershipChanged));
+    }
+    acknowledge();
+  }
+
+  private void acknowledge() {
+    Request.Ack ack =
+        new Request.Ack(settings.id(), epoch, committed.revision(), committed.fingerprint());
+    toPrimary
+        .call(ack, settings.callDeadline())
+        .whenComplete(
+            (r, failure) -> {
+              if (failure != null) {
+                replicationLog.debug(
+                    "acknowledgement of {} not delivered: {}", ack.applied(), failure.toString());
+              }
+            });
+  }
+
+  private void checkSynchronized() {
+    if (!synced.isDone()
+        && primaryLatest != null
+        && committed.revision().compareTo(primaryLatest) >= 0) {
+      clusterLog.info("initial synchronization complete at revision {}", committed.revision());
+      synced.complete(null);
+      ConfigSnapshot now = committed;
+      listeners.forEach(l -> safely(() -> l.initialSyncComplete(now)));
+    }
+  }
+
+  private void onStreamEnded(long generation, String why) {
+    if (generation != streamGeneration || closing) {
+      return;
+    }
+    warn("replication stream from the primary ended: " + why);
+    restartStream(why);
+  }
+
+  private void restartStream(String why) {
+    replicationLog.debug("restarting the replication stream: {}", why);
+    streamGeneration++;
+    if (subscription != null) {
+      subscription.cancel();
+      subscription = null;
+    }
+    incomingSnapshot = null;
+    retryLater();
+    refreshDiagnostics();
+  }
+
+  private void retryLater() {
+    failedAttempts++;
+    long ceiling =
+        Math.min(RETRY_MAX.toMillis(), RETRY_BASE.toMillis() << Math.min(failedAttempts - 1, 20));
+    // Full jitter: spread retries of many secondaries after a primary restart.
+    long delay = RETRY_BASE.toMillis() / 2 + settings.random().nextLong(Math.max(1, ceiling));
+    long generation = streamGeneration;
+    scheduler.schedule(
+        Duration.ofMillis(delay),
+        () -> {
+          if (generation == streamGeneration && !closing) {
+            withMdc(this::join);
+          }
+        });
+  }
+
+  private void scheduleLivenessCheck() {
+    Duration silence = settings.heartbeatInterval().multipliedBy(4);
+    scheduler.schedule(
+        settings.heartbeatInterval(),
+        () -> {
+          if (closing) {
+            return;
+          }
+          withMdc(
+              () -> {
+                if (subscription != null && scheduler.now().isAfter(lastHeard.plus(silence))) {
+                  restartStream("nothing heard from the primary for " + silence);
+                }
+              });
+          scheduleLivenessCheck();
+        });
+  }
+
+  private void onSecondaryFileEdit(ConfigDiff external) {
+    if (committed.revision().equals(Revision.INITIAL)) {
+      return; // not synchronized yet: the first sync will write the primary's values
+    }
+    settings
+        .configSource()
+        .ifPresent(source -> overwriteFiles(source.load(), "after a local edit"));
+  }
+
+  /** Writes the primary's values over whatever the files hold now, and reports what changed. */
+  private void overwriteFiles(ConfigSnapshot files, String when) {
+    ConfigDiff overwrite = replicableDiff(files, committed);
+    if (overwrite.isEmpty()) {
+      return;
+    }
+    settings.configSource().orElseThrow().apply(overwrite);
+    for (ConfigDiff.Change c : overwrite.changes()) {
+      clusterLog.warn(
+          "overwrote a local edit {} on {}: {} (configuration is changed on the primary{})",
+          when,
+          settings.id(),
+          c.render(),
+          primaryId.map(p -> " " + p).orElse(""));
+    }
+    recordEvent(
+        "WARN",
+        "overwrote "
+            + overwrite.size()
+            + " locally edited key"
+            + (overwrite.size() == 1 ? "" : "s")
+            + " "
+            + when);
+    listeners.forEach(l -> safely(() -> l.localEditOverwritten(overwrite)));
+  }
+
+  // ---- shared helpers ------------------------------------------------------------------
+
+  /**
+   * The changes that turn {@code from} into {@code to}, limited to INI-backed keys that replicate
+   * (node-local settings stay as each node has them).
+   */
+  private ConfigDiff replicableDiff(ConfigSnapshot from, ConfigSnapshot to) {
+    List<ConfigDiff.Change> out = new ArrayList<>();
+    for (ConfigDiff.Change c : ConfigDiff.between(from, to).changes()) {
+      if (isReplicable(c.key())) {
+        out.add(c);
+      }
+    }
+    return ConfigDiff.of(out);
+  }
+
+  private boolean isReplicable(String key) {
+    return key.startsWith(SettingKey.CONFIG_NAMESPACE + "/")
+        && settings.registry().scopeOf(key) != Scope.NODE_LOCAL;
+  }
+
+  private void writeFiles(ConfigDiff diff) {
+    settings
+        .configSource()
+        .ifPresent(
+            source -> {
+              List<ConfigDiff.Change> files = new ArrayList<>();
+              for (ConfigDiff.Change c : diff.changes()) {
+                if (isReplicable(c.key())) {
+                  files.add(c);
+                }
+              }
+              if (!files.isEmpty()) {
+                try {
+                  source.apply(ConfigDiff.of(files));
+                } catch (ClusterException e) {
+                  error("could not write the configuration files: " + e.getMessage());
+                }
+              }
+            });
+  }
+
+  private void notifyChanged(ConfigSnapshot now, ConfigDiff diff) {
+    listeners.forEach(l -> safely(() -> l.configurationChanged(now, diff)));
+  }
+
+  private static boolean membershipChanged(ConfigSnapshot before, ConfigSnapshot after) {
+    return ConfigDiff.between(before, after).changes().stream()
+        .anyMatch(c -> MemberRecord.isMemberKey(c.key()));
+  }
+
+  private Optional<MemberRecord> member(NodeId id) {
+    String key = MemberRecord.stateKey(id);
+    return tip.get(key).map(json -> MemberRecord.fromJson(key, json));
+  }
+
+  private static List<Member> members(ConfigSnapshot state) {
+    List<Member> out = new ArrayList<>();
+    state.forEach(
+        (key, json) -> {
+          if (MemberRecord.isMemberKey(key)) {
+            NodeId id = NodeId.of(SettingKey.parse(key).path().get(0));
+            out.add(MemberRecord.fromJson(key, json).toMember(id));
+          }
+        });
+    return List.copyOf(out);
+  }
+
+  private void adoptEpoch(long seen) {
+    if (seen > epoch) {
+      epoch = seen;
+      store.writeMetadata(EPOCH_METADATA, Long.toString(seen));
+      clusterLog.info("now at epoch {}", seen);
+    }
+  }
+
+  private void checkEpoch(long theirs, PeerIdentity from) {
+    if (theirs > epoch && settings.role() == Role.PRIMARY) {
+      error(
+          from
+              + " is at epoch "
+              + theirs
+              + " but this primary is at epoch "
+              + epoch
+              + ": another node was promoted; this node must rejoin as a secondary");
+      throw refuse(
+          ErrorCode.STALE_EPOCH, "primary " + settings.id() + " is at an older epoch " + epoch);
+    }
+    if (theirs < epoch && settings.role() == Role.PRIMARY && theirs > 0) {
+      // Secondaries with an older epoch are brought up to date by the stream; nothing to refuse.
+      replicationLog.debug("{} is at epoch {}, this primary at {}", from, theirs, epoch);
+    }
+  }
+
+  private void checkPrimary() {
+    if (settings.role() != Role.PRIMARY) {
+      String primary =
+          primaryId.map(NodeId::toString).orElse("the primary")
+              + settings.primaryAddress().map(a -> " (" + a + ")").orElse("");
+      throw new ClusterException(
+          ErrorCode.NOT_PRIMARY,
+          "configuration is read-only on "
+              + settings.id()
+              + " (a secondary): change it on "
+              + primary);
+    }
+  }
+
+  private static void checkKey(String key) {
+    try {
+      SettingKey.parse(key);
+    } catch (IllegalArgumentException e) {
+      throw new ClusterException(
+          ErrorCode.INVALID_VALUE, "'" + key + "' is not a valid key: " + e.getMessage(), e);
+    }
+  }
+
+  private NodeId authenticated(PeerIdentity from, NodeId claimed) {
+    NodeId proven =
+        from.node()
+            .orElseThrow(
+                () ->
+                    refuse(
+                        ErrorCode.UNAUTHENTICATED,
+                        "a peer at "
+                            + from.remoteAddress()
+                            + " could not prove which node it is: give every node a certificate"
+                            + " from the cluster CA"));
+    if (!proven.equals(claimed)) {
+      throw refuse(
+          ErrorCode.PERMISSION_DENIED,
+          "the peer's certificate names " + proven + " but its request claims to be " + claimed);
+    }
+    return proven;
+  }
+
+  private ClusterException refuse(ErrorCode code, String message) {
+    warn("refused: " + message);
+    return new ClusterException(code, message);
+  }
+
+  private void warn(String message) {
+    clusterLog.warn(message);
+    recordEvent("WARN", message);
+  }
+
+  private void error(String message) {
+    clusterLog.error(message);
+    recordEvent("ERROR", message);
+  }
+
+  private void recordEvent(String level, String message) {
+    events.addLast(new Diagnostics.Event(scheduler.now(), level, message));
+    while (events.size() > RECENT_EVENTS) {
+      events.removeFirst();
+    }
+    refreshDiagnostics();
+  }
+
+  private void refreshDiagnostics() {
+    ConfigSnapshot state = committed;
+    List<Diagnostics.MemberState> members = new ArrayList<>();
+    for (Member m : members(state)) {
+      String connection;
+      Optional<Revision> acked = Optional.empty();
+      long lag = 0;
+      if (m.id().equals(settings.id())) {
+        connection = "self";
+      } else if (settings.role() == Role.PRIMARY) {
+        connection = subscribers.containsKey(m.id()) ? "streaming" : "disconnected";
+        acked = Optional.ofNullable(acknowledged.get(m.id()));
+        lag = acked.map(a -> lag(a, state.revision())).orElse(0L);
+      } else if (primaryId.equals(Optional.of(m.id()))) {
+        connection = subscription != null ? "streaming" : "disconnected";
+      } else {
+        connection = "unknown";
+      }
+      members.add(
+          new Diagnostics.MemberState(
+              m.id().value(), m.role(), m.address().toString(), connection, acked, lag));
+    }
+    diagnostics =
+        new Diagnostics(
+            settings.id().value(),
+            settings.role(),
+            epoch,
+            state.revision(),
+            settings.role() == Role.PRIMARY
+                ? Optional.of(settings.id().value())
+                : primaryId.map(NodeId::value),
+            synced.isDone() && !synced.isCompletedExceptionally(),
+            members,
+            List.copyOf(events));
+  }
+
+  private static long lag(Revision acked, Revision latest) {
+    if (acked.epoch() != latest.epoch()) {
+      return latest.sequence();
+    }
+    return Math.max(0, latest.sequence() - acked.sequence());
+  }
+
+  /** Runs {@code work} on the loop and completes the returned future with its outcome. */
+  private <T> CompletableFuture<T> onLoop(Supplier<CompletableFuture<T>> work) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    scheduler.execute(
+        () ->
+            withMdc(
+                () -> {
+                  try {
+                    work.get()
+                        .whenComplete(
+                            (value, failure) -> {
+                              if (failure != null) {
+                                result.completeExceptionally(unwrap(failure));
+                              } else {
+                                result.complete(value);
+                              }
+                            });
+                  } catch (RuntimeException e) {
+                    result.completeExceptionally(e);
+                  }
+                }));
+    return result;
+  }
+
+  private void withMdc(Runnable work) {
+    MDC.put("node", settings.id().value());
+    MDC.put("role", settings.role().name());
+    MDC.put("revision", committed.revision().toString());
+    try {
+      work.run();
+    } finally {
+      MDC.remove("node");
+      MDC.remove("role");
+      MDC.remove("revision");
+    }
+  }
+
+  private void safely(Runnable listenerCall) {
+    try {
+      listenerCall.run();
+    } catch (RuntimeException e) {
+      clusterLog.error("a cluster listener threw; the node goes on", e);
+    }
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+  }
+
+  private static ClusterException asClusterException(Throwable t) {
+    Throwable cause = unwrap(t);
+    return cause instanceof ClusterException ce
+        ? ce
+        : new ClusterException(ErrorCode.UNAVAILABLE, String.valueOf(cause.getMessage()), cause);
+  }
+
+  private static String rootMessage(Throwable t) {
+    return String.valueOf(unwrap(t).getMessage());
+  }
+}

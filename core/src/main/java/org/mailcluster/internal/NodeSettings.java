@@ -1,0 +1,25 @@
+package org.mailcluster.internal;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+import org.mailcluster.Role;
+import org.mailcluster.config.SettingsRegistry;
+import org.mailcluster.membership.NodeAddress;
+import org.mailcluster.membership.NodeId;
+import org.mailcluster.spi.ConfigSource;
+
+/** What a node is told at build time; validated by the public builder. */
+public record NodeSettings(
+    NodeId id,
+    NodeAddress address,
+    Role role,
+    Optional<NodeAddress> primaryAddress,
+    String productVersion,
+    String licenceFingerprint,
+    SettingsRegistry registry,
+    Optional<ConfigSource> configSource,
+    RandomGenerator random,
+    Duration heartbeatInterval,
+    Duration callDeadline,
+    int snapshotInterval) {}

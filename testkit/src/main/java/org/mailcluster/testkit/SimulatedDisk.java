@@ -1,0 +1,203 @@
+package org.mailcluster.testkit;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.mailcluster.ClusterException;
+import org.mailcluster.ErrorCode;
+import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.config.Revision;
+import org.mailcluster.spi.LogEntry;
+import org.mailcluster.spi.StateStore;
+
+/**
+ * One node's disk in a simulation: it outlives the node, so a node can be crashed and restarted on
+ * the same disk. Writes are either durable (synced) or only written; {@link #crash()} loses the
+ * written-but-unsynced part, as a power cut would.
+ *
+ * <p>A correct store syncs before {@link StateStore#append} returns; {@link
+ * #acknowledgeBeforeSync(boolean)} makes the store skip that, which is the classic durability bug
+ * the simulation suite must catch.
+ *
+ * <pre>{@code
+ * SimulatedDisk disk = SimulatedDisk.create();
+ * StateStore store = disk.open();
+ * ... run the node ...
+ * disk.crash();              // the node's store is now dead; unsynced writes are gone
+ * StateStore again = disk.open();
+ * }</pre>
+ */
+public final class SimulatedDisk {
+  private ConfigSnapshot durableSnapshot = ConfigSnapshot.empty();
+  private final List<LogEntry> durableLog = new ArrayList<>();
+  private final Map<String, String> durableMetadata = new HashMap<>();
+  private final List<LogEntry> unsynced = new ArrayList<>();
+  private boolean acknowledgeBeforeSync;
+  private Store open;
+  private long appends;
+
+  private SimulatedDisk() {}
+
+  /** Returns an empty disk. */
+  public static SimulatedDisk create() {
+    return new SimulatedDisk();
+  }
+
+  /** Makes appends return before their entries are durable (a deliberate bug, for tests). */
+  public SimulatedDisk acknowledgeBeforeSync(boolean value) {
+    this.acknowledgeBeforeSync = value;
+    return this;
+  }
+
+  /**
+   * Opens the store on this disk.
+   *
+   * @throws IllegalStateException if a store is already open on it
+   */
+  public StateStore open() {
+    if (open != null && !open.dead) {
+      throw new IllegalStateException("a store is already open on this disk; crash() or close it");
+    }
+    open = new Store();
+    return open;
+  }
+
+  /** Cuts the power: unsynced writes are lost, and the open store fails every call. */
+  public void crash() {
+    unsynced.clear();
+    if (open != null) {
+      open.dead = true;
+    }
+  }
+
+  /** Returns the revisions that would survive a crash now, in order. */
+  public List<Revision> durableRevisions() {
+    List<Revision> out = new ArrayList<>();
+    durableLog.forEach(e -> out.add(e.revision()));
+    return out;
+  }
+
+  /** Returns the state that would be recovered after a crash now. */
+  public ConfigSnapshot durableState() {
+    return new StateStore.Recovered(durableSnapshot, durableLog, List.of()).replay();
+  }
+
+  /** Returns how many append calls the disk has served. */
+  public long appends() {
+    return appends;
+  }
+
+  private final class Store implements StateStore {
+    boolean dead;
+    boolean recovered;
+
+    @Override
+    public Recovered recover() {
+      alive();
+      if (recovered) {
+        throw new IllegalStateException("recover() may be called once");
+      }
+      recovered = true;
+      return new Recovered(durableSnapshot, durableLog, List.of());
+    }
+
+    @Override
+    public void append(List<LogEntry> entries) {
+      alive();
+      Revision last = lastRevision();
+      for (LogEntry e : entries) {
+        if (e.revision().compareTo(last) <= 0) {
+          throw new IllegalArgumentException(
+              "revision " + e.revision() + " does not follow " + last);
+        }
+        last = e.revision();
+      }
+      appends++;
+      unsynced.addAll(entries);
+      if (!acknowledgeBeforeSync) {
+        sync();
+      } else if (appends % 2 == 0) {
+        sync(); // the page cache flushes eventually; until then a crash loses the tail
+      }
+    }
+
+    private void sync() {
+      durableLog.addAll(unsynced);
+      unsynced.clear();
+    }
+
+    @Override
+    public Revision lastRevision() {
+      alive();
+      if (!unsynced.isEmpty()) {
+        return unsynced.get(unsynced.size() - 1).revision();
+      }
+      return durableLog.isEmpty()
+          ? durableSnapshot.revision()
+          : durableLog.get(durableLog.size() - 1).revision();
+    }
+
+    @Override
+    public Optional<List<LogEntry>> entriesAfter(Revision from) {
+      alive();
+      List<LogEntry> all = new ArrayList<>(durableLog);
+      all.addAll(unsynced);
+      if (from.equals(durableSnapshot.revision())) {
+        return Optional.of(List.copyOf(all));
+      }
+      for (int i = 0; i < all.size(); i++) {
+        if (all.get(i).revision().equals(from)) {
+          return Optional.of(List.copyOf(all.subList(i + 1, all.size())));
+        }
+      }
+      return Optional.empty();
+    }
+
+    @Override
+    public void saveSnapshot(ConfigSnapshot snapshot) {
+      alive();
+      sync();
+      durableSnapshot = requireNonNull(snapshot, "snapshot");
+      durableLog.removeIf(e -> e.revision().compareTo(snapshot.revision()) <= 0);
+    }
+
+    @Override
+    public void resetTo(ConfigSnapshot snapshot) {
+      alive();
+      unsynced.clear();
+      durableSnapshot = requireNonNull(snapshot, "snapshot");
+      durableLog.clear();
+    }
+
+    @Override
+    public Optional<String> readMetadata(String name) {
+      alive();
+      return Optional.ofNullable(durableMetadata.get(name));
+    }
+
+    @Override
+    public void writeMetadata(String name, String value) {
+      alive();
+      durableMetadata.put(requireNonNull(name, "name"), requireNonNull(value, "value"));
+    }
+
+    @Override
+    public void close() {
+      if (!dead) {
+        sync();
+        dead = true;
+      }
+    }
+
+    private void alive() {
+      if (dead) {
+        throw new ClusterException(
+            ErrorCode.STORAGE_FAILURE, "the simulated disk crashed or the store was closed");
+      }
+    }
+  }
+}
