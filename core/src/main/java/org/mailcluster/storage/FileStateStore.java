@@ -522,7 +522,7 @@ public final class FileStateStore implements StateStore {
       Files.delete(n.path());
       return bad == null
           ? null
-          : n.name() + ": deleted a segment whose first record is " + bad.substring(2);
+          : n.name() + ": deleted a segment without a whole record: its first is " + bad;
     }
     segments.add(seg);
     if (bad == null) {
