@@ -582,6 +582,10 @@ public final class FileStateStore implements StateStore {
     long bytesBefore = logBytes;
     int entriesBefore = logEntries;
     try {
+      if (active == null && lastBefore != null) {
+        // A failed append could not reopen the segment then; try again now.
+        active = openActive(lastBefore);
+      }
       if (active != null && active.size() != lastBefore.size) {
         // Leftover bytes of an append that failed and could not be truncated then.
         active.truncate(lastBefore.size);
@@ -757,6 +761,16 @@ public final class FileStateStore implements StateStore {
   // ---------------------------------------------------------------------------------------------
   // snapshots
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The snapshot must be at or before {@link #lastRevision()} (use {@link #resetTo} to jump
+   * ahead) and not older than the stored one. A failure to delete old files afterwards is logged,
+   * not thrown: the snapshot is stored, and the next one retries.
+   *
+   * @throws IllegalArgumentException if the snapshot is ahead of the log or older than the stored
+   *     snapshot
+   */
   @Override
   public void saveSnapshot(ConfigSnapshot snapshot) {
     checkUsable();
@@ -837,6 +851,13 @@ public final class FileStateStore implements StateStore {
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The snapshot may be at any revision, before or after {@link #lastRevision()}. It is written
+   * first, with the next generation number; from that moment recovery finds the new state even if
+   * the old log and snapshots are not yet deleted.
+   */
   @Override
   public void resetTo(ConfigSnapshot snapshot) {
     checkUsable();
