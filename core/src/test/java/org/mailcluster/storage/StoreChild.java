@@ -20,8 +20,8 @@ import org.mailcluster.spi.StateStore;
  *
  * <ul>
  *   <li>{@code append <dir> <policy> <seed>}: recovers, prints {@code RECOVERED <revision>}, then
- *       appends batches forever (snapshotting now and then), printing {@code ACK <revision>} for
- *       each entry only after {@code append} returned.
+ *       appends batches forever (some entries carrying a value of up to 3 MiB, snapshotting now and
+ *       then), printing {@code ACK <revision>} for each entry only after {@code append} returned.
  *   <li>{@code hold <dir>}: opens the store, prints {@code LOCKED}, and waits for stdin to close.
  *   <li>{@code fill <dir>}: appends until the store fails (run it under a file-size limit), prints
  *       {@code ACK} lines and then {@code FAILED <lastRevision> <message>}.
@@ -45,6 +45,20 @@ public final class StoreChild {
         Instant.ofEpochSecond(1_790_000_000L, r.sequence()),
         "api:crash-test",
         ConfigDiff.of(ConfigDiff.Change.added(keyFor(r), valueFor(r))));
+  }
+
+  /** The key that large values overwrite, so that they do not pile up in the state. */
+  static final String BLOB_KEY = "setting/crashblob/value";
+
+  private static LogEntry withBlob(LogEntry e, ConfigSnapshot state, int size) {
+    String value = "blob " + e.revision() + " " + "b".repeat(size);
+    List<ConfigDiff.Change> changes = new ArrayList<>(e.diff().changes());
+    changes.add(
+        state
+            .get(BLOB_KEY)
+            .map(old -> ConfigDiff.Change.changed(BLOB_KEY, old, value))
+            .orElseGet(() -> ConfigDiff.Change.added(BLOB_KEY, value)));
+    return new LogEntry(e.revision(), e.committedAt(), e.origin(), ConfigDiff.of(changes));
   }
 
   public static void main(String[] args) throws IOException {
@@ -82,9 +96,16 @@ public final class StoreChild {
       while (true) {
         int n = policy == FsyncPolicy.GROUP ? 1 + random.nextInt(8) : 1;
         List<LogEntry> batch = new ArrayList<>(n);
+        ConfigSnapshot pending = state;
         for (int i = 0; i < n; i++) {
           last = random.nextInt(400) == 0 ? last.nextEpoch().next() : last.next();
-          batch.add(entryFor(last));
+          LogEntry e = entryFor(last);
+          if (random.nextInt(12) == 0) {
+            // A large record takes many pages to write, so a kill can land in the middle of it.
+            e = withBlob(e, pending, random.nextInt(3 << 20));
+          }
+          pending = e.diff().apply(pending);
+          batch.add(e);
         }
         s.append(batch);
         for (LogEntry e : batch) {
