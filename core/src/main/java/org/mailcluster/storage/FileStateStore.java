@@ -103,10 +103,10 @@ import org.slf4j.LoggerFactory;
  *
  * I/O failures throw {@link ClusterException} with {@link ErrorCode#STORAGE_FAILURE}. A failed
  * {@link #append} appends nothing: {@link #lastRevision()} is unchanged, and the bytes it wrote are
- * truncated away (or, if even that fails, overwritten by the next append and dropped by recovery if
- * they are torn). Entries of a failed append that reached the disk whole but were not acknowledged
- * may reappear after a crash, as with any log whose acknowledgement is lost; the caller must not
- * reuse their revisions for other content.
+ * truncated away (or, if even that fails, truncated by the next append and dropped by recovery if
+ * they are torn). Only if the truncation fails and the process then dies before its next append can
+ * whole records of the failed call reappear on recovery, like a commit whose acknowledgement was
+ * lost.
  *
  * <p>Not thread-safe: the node core calls it from its single logical thread.
  */
@@ -467,7 +467,7 @@ public final class FileStateStore implements StateStore {
           + b.length
           + " bytes)";
     }
-    Segment seg = new Segment(n.path(), n.generation(), n.revision(), header.prev(), 0);
+    Segment seg = new Segment(n.path(), n.generation(), header.prev(), 0);
     int pos = Codec.SEGMENT_HEADER_BYTES;
     String bad = null;
     ByteBuffer in = ByteBuffer.wrap(b);
@@ -650,7 +650,7 @@ public final class FileStateStore implements StateStore {
         ch.force(true);
         AtomicFiles.fsyncDirectory(dir);
       }
-      Segment seg = new Segment(p, generation, first, prev, header.length);
+      Segment seg = new Segment(p, generation, prev, header.length);
       segments.add(seg);
       active = ch;
       logBytes += header.length;

@@ -17,7 +17,6 @@ final class Segment {
 
   final Path path;
   final long generation;
-  final Revision first;
   final Revision prev;
   private Revision[] revisions = new Revision[16];
   private long[] offsets = new long[16];
@@ -26,10 +25,9 @@ final class Segment {
   /** Bytes of the file that hold the header and complete, verified records. */
   long size;
 
-  Segment(Path path, long generation, Revision first, Revision prev, long size) {
+  Segment(Path path, long generation, Revision prev, long size) {
     this.path = path;
     this.generation = generation;
-    this.first = first;
     this.prev = prev;
     this.size = size;
   }

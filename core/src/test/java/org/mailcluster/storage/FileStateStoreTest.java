@@ -534,4 +534,18 @@ class FileStateStoreTest {
     assertEquals(h.entries, read);
     assertEquals(h.snapshot(), reopen(tmp).replay());
   }
+
+  @Test
+  void aRecordDamagedAfterRecoveryIsReportedWhenRead() throws IOException {
+    StoreFixtures.History h = history(3);
+    try (FileStateStore s = open(tmp)) {
+      s.recover();
+      s.append(h.entries);
+      flipByte(segments(tmp).get(0), Codec.SEGMENT_HEADER_BYTES + 20);
+      ClusterException e =
+          assertThrows(ClusterException.class, () -> s.entriesAfter(Revision.INITIAL));
+      assertEquals(ErrorCode.CORRUPT_DATA, e.code());
+      assertTrue(e.getMessage().contains("is corrupt at byte 36"), e.getMessage());
+    }
+  }
 }
