@@ -413,18 +413,6 @@ public final class FileStateStore implements StateStore {
       entries.clear();
       logLast = null;
     }
-    if (!segments.isEmpty() && segments.get(0).prev.compareTo(snapshotRevision) > 0) {
-      throw new ClusterException(
-          ErrorCode.CORRUPT_DATA,
-          "the log in "
-              + dir
-              + " starts after "
-              + segments.get(0).prev
-              + " but the newest readable snapshot is at "
-              + snapshotRevision
-              + ", so the entries in between are lost: resync this node from the primary (move"
-              + " the state directory away and restart)");
-    }
     lastRevision = logLast == null ? snapshotRevision : logLast;
     logBytes = 0;
     logEntries = 0;
@@ -456,6 +444,19 @@ public final class FileStateStore implements StateStore {
       return n.name() + ": deleted a segment whose " + e.getMessage() + " (" + b.length + " bytes)";
     }
     Revision expectedPrev = segments.isEmpty() ? null : segments.get(segments.size() - 1).last();
+    if (expectedPrev == null && header.prev().compareTo(snapshotRevision) > 0) {
+      // Checked before anything is truncated, so the log is left as found for whoever resyncs.
+      throw new ClusterException(
+          ErrorCode.CORRUPT_DATA,
+          "the log in "
+              + dir
+              + " starts after "
+              + header.prev()
+              + " but the newest readable snapshot is at "
+              + snapshotRevision
+              + ", so the entries in between are lost: resync this node from the primary (move"
+              + " the state directory away and restart)");
+    }
     if (expectedPrev != null && !header.prev().equals(expectedPrev)) {
       Files.delete(n.path());
       return n.name()
