@@ -1,6 +1,7 @@
 /**
  * mailcluster core: the public API ({@code org.mailcluster}), the settings registry and the
- * configuration model ({@code org.mailcluster.config}).
+ * configuration model ({@code org.mailcluster.config}), and the file-backed state store ({@code
+ * org.mailcluster.storage}).
  *
  * <p>Guava and Jackson are implementation details: no type of theirs appears in an exported
  * signature, so a host keeps its own versions of both.
@@ -16,4 +17,5 @@ module org.mailcluster.core {
   exports org.mailcluster.spi;
   exports org.mailcluster.transport;
   exports org.mailcluster.runtime;
+  exports org.mailcluster.storage;
 }
