@@ -17,7 +17,7 @@ final class MessageText {
     } else if (request instanceof Request.Ack a) {
       return "Ack[" + a.node() + " at " + a.applied() + "]";
     } else if (request instanceof Request.Ping p) {
-      return "Ping[" + p.sentAt() + "]";
+      return "Ping[epoch " + p.epoch() + "]";
     } else if (request instanceof Request.Forward f) {
       return "Forward[" + f.service() + "]";
     }
@@ -30,7 +30,7 @@ final class MessageText {
     } else if (response instanceof Response.Acknowledged) {
       return "Acknowledged";
     } else if (response instanceof Response.Pong p) {
-      return "Pong[" + p.pingSentAt() + "]";
+      return "Pong[epoch " + p.epoch() + "]";
     } else if (response instanceof Response.Forwarded) {
       return "Forwarded";
     }

@@ -364,7 +364,7 @@ public final class SimulatedNetwork {
     return new ClusterException(ErrorCode.UNAVAILABLE, message);
   }
 
-  private static String seconds(long nanos) {
+  static String seconds(long nanos) {
     long millis = nanos / 1_000_000;
     return String.format("%d.%03ds", millis / 1000, millis % 1000);
   }

@@ -255,6 +255,6 @@ final class SimulatedStream implements ServerStream<ReplicationMessage>, PeerCha
 
   @Override
   public String toString() {
-    return "stream#" + id + " " + route();
+    return "stream#" + id;
   }
 }

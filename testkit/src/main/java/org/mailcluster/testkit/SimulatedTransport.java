@@ -208,7 +208,15 @@ final class SimulatedTransport implements ClusterTransport {
 
   private void receiveSubscribe(SimulatedStream stream, Subscribe request) {
     if (stream.receiverDone) {
-      network.record(stream.route(this) + " " + stream.what + " ignored (cancelled)");
+      network.record(
+          stream.receiver.node
+              + "→"
+              + node
+              + " "
+              + stream.what
+              + " ignored ("
+              + stream
+              + " was cancelled)");
       return;
     }
     if (!serving()) {
@@ -221,7 +229,8 @@ final class SimulatedTransport implements ClusterTransport {
     }
     stream.sender = this;
     served.add(stream);
-    network.record(stream.route(this) + " " + stream.what + " delivered");
+    network.record(
+        stream.receiver.node + "→" + node + " " + stream.what + " delivered, opening " + stream);
     try {
       handler.subscribe(stream.receiver.identity(), request, stream);
     } catch (RuntimeException e) {
@@ -291,7 +300,14 @@ final class SimulatedTransport implements ClusterTransport {
                   deadline,
                   () -> {
                     network.record(
-                        node + "→" + peer + " " + call.what + " deadline " + deadline + " passed");
+                        node
+                            + "→"
+                            + peer
+                            + " "
+                            + call.what
+                            + " deadline of "
+                            + SimulatedNetwork.seconds(deadline.toNanos())
+                            + " passed");
                     call.finish(
                         null,
                         unavailable(
