@@ -144,7 +144,8 @@ public final class SimulatedNetwork {
    * their deadlines fire), and nothing more is delivered to it, not even to its own pending calls,
    * since its process is gone. Closing the node's {@code Scheduler} is up to the caller.
    *
-   * @throws IllegalArgumentException if the node has no transport
+   * @throws IllegalArgumentException if the node never had a transport on this network
+   * @throws IllegalStateException if the node is not running (crashed or closed)
    */
   public void crash(NodeId node) {
     NodeSlot slot = slot(node);
@@ -159,6 +160,7 @@ public final class SimulatedNetwork {
    * Restarts a crashed or closed node: returns a new transport at the same address, which the
    * restarted node starts with its new handler.
    *
+   * @throws IllegalArgumentException if the node never had a transport on this network
    * @throws IllegalStateException if the node is still running
    */
   public ClusterTransport restart(NodeId node) {

@@ -52,6 +52,11 @@ final class SimulatedStream implements ServerStream<ReplicationMessage>, PeerCha
     this.what = what;
   }
 
+  /** Returns whether the stream is dead for the sender: cancelled, broken or closed. */
+  boolean isCut() {
+    return cut;
+  }
+
   String route(SimulatedTransport from) {
     return from.node + "→" + receiver.node + " stream#" + id;
   }

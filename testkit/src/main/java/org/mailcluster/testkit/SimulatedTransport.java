@@ -207,7 +207,7 @@ final class SimulatedTransport implements ClusterTransport {
   }
 
   private void receiveSubscribe(SimulatedStream stream, Subscribe request) {
-    if (stream.receiverDone) {
+    if (stream.receiverDone || stream.isCut()) {
       network.record(
           stream.receiver.node
               + "→"

@@ -364,6 +364,19 @@ class SimulatedNetworkTest {
     assertTrue(stream.isReady());
   }
 
+  @Test
+  void closingAChannelWhileItsSubscriptionTravelsEndsItOnceEvenWithoutLatency() {
+    network = SimulatedNetwork.builder(time, SEED).latency(Duration.ZERO, Duration.ZERO).build();
+    Handler h2 = Handler.echo();
+    PeerChannel channel = pair(h2);
+    Observer observer = new Observer();
+    channel.subscribe(new Subscribe(MX1, 1, Revision.INITIAL), observer);
+    channel.close();
+    time.runUntilIdle(Duration.ofMinutes(1));
+    assertEquals(List.of("error UNAVAILABLE"), observer.endings, "seed " + SEED);
+    assertEquals(List.of(), h2.served, "a closed subscription must not reach the handler");
+  }
+
   // ---- helpers ------------------------------------------------------------------------------
 
   private PeerChannel pair(Handler serving) {
