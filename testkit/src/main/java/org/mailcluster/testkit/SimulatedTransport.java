@@ -216,7 +216,7 @@ final class SimulatedTransport implements ClusterTransport {
               + stream.what
               + " ignored ("
               + stream
-              + " was cancelled)");
+              + " already ended)");
       return;
     }
     if (!serving()) {
@@ -316,7 +316,7 @@ final class SimulatedTransport implements ClusterTransport {
                                 + " to "
                                 + call.what
                                 + " within "
-                                + deadline
+                                + SimulatedNetwork.seconds(deadline.toNanos())
                                 + ": the node may be down, overloaded or cut off"));
                   });
       SimulatedTransport target = network.serving(peer);
