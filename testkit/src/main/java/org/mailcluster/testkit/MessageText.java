@@ -1,0 +1,59 @@
+package org.mailcluster.testkit;
+
+import java.util.List;
+import org.mailcluster.spi.LogEntry;
+import org.mailcluster.transport.ReplicationMessage;
+import org.mailcluster.transport.Request;
+import org.mailcluster.transport.Response;
+import org.mailcluster.transport.Subscribe;
+
+/** Short trace forms of messages: what a reader needs to follow a run, not every field. */
+final class MessageText {
+  private MessageText() {}
+
+  static String of(Request request) {
+    if (request instanceof Request.Join j) {
+      return "Join[" + j.node() + " " + j.productVersion() + "]";
+    } else if (request instanceof Request.Ack a) {
+      return "Ack[" + a.node() + " at " + a.applied() + "]";
+    } else if (request instanceof Request.Ping p) {
+      return "Ping[epoch " + p.epoch() + "]";
+    } else if (request instanceof Request.Forward f) {
+      return "Forward[" + f.service() + "]";
+    }
+    return request.toString();
+  }
+
+  static String of(Response response) {
+    if (response instanceof Response.Joined j) {
+      return "Joined[by " + j.primary() + " at " + j.latest() + "]";
+    } else if (response instanceof Response.Acknowledged) {
+      return "Acknowledged";
+    } else if (response instanceof Response.Pong p) {
+      return "Pong[epoch " + p.epoch() + "]";
+    } else if (response instanceof Response.Forwarded) {
+      return "Forwarded";
+    }
+    return response.toString();
+  }
+
+  static String of(Subscribe subscribe) {
+    return "Subscribe[" + subscribe.node() + " after " + subscribe.lastApplied() + "]";
+  }
+
+  static String of(ReplicationMessage message) {
+    if (message instanceof ReplicationMessage.Entries e) {
+      List<LogEntry> entries = e.entries();
+      return "Entries["
+          + entries.get(0).revision()
+          + ".."
+          + entries.get(entries.size() - 1).revision()
+          + "]";
+    } else if (message instanceof ReplicationMessage.SnapshotChunk c) {
+      return "SnapshotChunk[" + c.revision() + " #" + c.index() + (c.last() ? " last" : "") + "]";
+    } else if (message instanceof ReplicationMessage.Heartbeat h) {
+      return "Heartbeat[" + h.latest() + "]";
+    }
+    return message.toString();
+  }
+}
