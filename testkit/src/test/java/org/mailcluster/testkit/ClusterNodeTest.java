@@ -39,7 +39,7 @@ class ClusterNodeTest {
   private static final SettingKey BIND = SettingKey.ini("MDaemon.ini", "Cluster", "BindAddress");
 
   private final VirtualTime time = VirtualTime.startingAt(Instant.parse("2026-01-01T00:00:00Z"));
-  private final Map<NodeAddress, DirectTransport> network = new HashMap<>();
+  private final SimulatedNetwork network = SimulatedNetwork.create(time, 20261124);
   private final Map<String, SimulatedDisk> disks = new HashMap<>();
   private final Map<String, ClusterService> nodes = new HashMap<>();
   private final Map<String, org.mailcluster.spi.Scheduler> schedulers = new HashMap<>();
@@ -71,7 +71,7 @@ class ClusterNodeTest {
             .productVersion(version)
             .licenceKey(licence)
             .registry(registry)
-            .transport(new DirectTransport(NodeId.of(id), addr(id), scheduler, network))
+            .transport(network.transport(NodeId.of(id), addr(id)))
             .stateStore(disks.computeIfAbsent(id, k -> SimulatedDisk.create()).open())
             .scheduler(scheduler)
             .random(new SplittableRandom(id.hashCode()))
@@ -331,7 +331,7 @@ class ClusterNodeTest {
     // Crash: no graceful close; the node's tasks stop and unsynced writes are lost.
     disks.get("mx1").crash();
     schedulers.get("mx1").close();
-    network.remove(addr("mx1"));
+    network.crash(NodeId.of("mx1"));
     time.runFor(Duration.ofSeconds(10));
     assertEquals(acknowledged.get(6), disks.get("mx1").durableState().revision());
     ClusterService restarted = node("mx1", true);

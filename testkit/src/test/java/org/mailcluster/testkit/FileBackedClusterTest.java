@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -26,7 +24,7 @@ import org.mailcluster.storage.FsyncPolicy;
 /** The engine on the production state store: what a secondary applied survives its restart. */
 class FileBackedClusterTest {
   private final VirtualTime time = VirtualTime.startingAt(Instant.parse("2026-01-01T00:00:00Z"));
-  private final Map<NodeAddress, DirectTransport> network = new HashMap<>();
+  private final SimulatedNetwork network = SimulatedNetwork.create(time, 20261124);
 
   private ClusterService node(String id, Path dir, boolean primary) {
     Scheduler scheduler = time.scheduler(id);
@@ -36,7 +34,7 @@ class FileBackedClusterTest {
             .node(NodeId.of(id), address)
             .productVersion("23.5.2")
             .licenceKey("key-" + id)
-            .transport(new DirectTransport(NodeId.of(id), address, scheduler, network))
+            .transport(network.transport(NodeId.of(id), address))
             .stateStore(FileStateStore.builder(dir).fsyncPolicy(FsyncPolicy.GROUP).build())
             .scheduler(scheduler)
             .random(new SplittableRandom(7));
