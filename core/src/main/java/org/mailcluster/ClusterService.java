@@ -54,7 +54,10 @@ public interface ClusterService extends AutoCloseable {
   /** Returns the settings registry this node validates with. */
   SettingsRegistry registry();
 
-  /** Returns the configuration this node has applied. */
+  /**
+   * Returns the configuration this node has applied: after {@link #start()} has completed, the
+   * state recovered from disk or received since; before that, the empty configuration.
+   */
   ConfigSnapshot configuration();
 
   /**

@@ -154,7 +154,7 @@ public final class SimulatedCluster implements AutoCloseable {
     network.crash(NodeId.of(id));
   }
 
-  /** Starts a crashed node again on its disk. */
+  /** Starts a crashed node again on its disk, and returns it once it has recovered its state. */
   public ClusterService restart(String id) {
     if (nodes.containsKey(id)) {
       throw new IllegalStateException("node '" + id + "' is running; crash it first");
@@ -282,9 +282,11 @@ public final class SimulatedCluster implements AutoCloseable {
       b = b.configSource(source);
     }
     ClusterService node = b.build();
-    nodes.put(id, node);
     schedulers.put(id, scheduler);
-    node.start();
+    // Recovery runs as the node's first task; the node counts as running (and is observable)
+    // only once it has its durable state.
+    await(node.start(), Duration.ofMinutes(1));
+    nodes.put(id, node);
     return node;
   }
 

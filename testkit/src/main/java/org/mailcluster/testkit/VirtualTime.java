@@ -38,6 +38,7 @@ public final class VirtualTime {
                   ? Long.compare(a.dueNanos, b.dueNanos)
                   : Long.compare(a.seq, b.seq));
   private final List<Throwable> failures = new ArrayList<>();
+  private final List<Runnable> afterEachTask = new ArrayList<>();
   private long nowNanos;
   private long nextSeq;
   private long tasksRun;
@@ -81,6 +82,15 @@ public final class VirtualTime {
     return queue.stream().allMatch(t -> t.cancelled || t.owner.closed);
   }
 
+  /**
+   * Runs {@code check} after every task, so that an invariant can be checked at every instant a
+   * node's state could be observed, not only when the test looks. A check that throws stops the
+   * run: the exception propagates to whoever is running tasks.
+   */
+  public void afterEachTask(Runnable check) {
+    afterEachTask.add(requireNonNull(check, "check"));
+  }
+
   /** Returns the failures of tasks that threw, in the order they happened. */
   public List<Throwable> failures() {
     return List.copyOf(failures);
@@ -105,6 +115,9 @@ public final class VirtualTime {
       t.action.run();
     } catch (RuntimeException | AssertionError e) {
       failures.add(e);
+    }
+    for (Runnable check : afterEachTask) {
+      check.run();
     }
     return true;
   }
