@@ -81,32 +81,55 @@ class IniFuzzProperties {
 
   @Provide
   Arbitrary<byte[]> soup() {
+    Arbitrary<byte[]> lines =
+        Arbitraries.of(
+                "[Sec]\r\n",
+                "[sec]\n",
+                " [ Other ] \r\n",
+                "key=value\r\n",
+                "KEY = v;x\n",
+                "k2=\r\n",
+                "; comment\r\n",
+                "#k=1\n",
+                "a=b=c\r",
+                "\r\n",
+                "[x]y]\r\n")
+            .map(s -> s.getBytes(ISO_8859_1));
+    Arbitrary<byte[]> tokens =
+        Arbitraries.of(
+                "[", "]", "=", ";", " ", "\t", "\r", "\n", "\r\n", "[Sec]", "key", "KEY", "=value",
+                "#")
+            .map(s -> s.getBytes(ISO_8859_1));
+    Arbitrary<byte[]> special =
+        Arbitraries.of(
+            new byte[] {(byte) 0xE0},
+            new byte[] {(byte) 0x80},
+            new byte[] {(byte) 0x81},
+            new byte[] {(byte) 0xC3, (byte) 0xA0},
+            new byte[] {(byte) 0xE2, (byte) 0x82, (byte) 0xAC},
+            new byte[] {(byte) 0xF0, (byte) 0x9F, (byte) 0x98, (byte) 0x80},
+            new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80});
+    Arbitrary<byte[]> binary =
+        Arbitraries.of(
+            new byte[] {(byte) 0x00},
+            new byte[] {(byte) 0x00, '['},
+            new byte[] {0x00, (byte) 0xD8});
     Arbitrary<byte[]> fragment =
         Arbitraries.frequencyOf(
-            Tuple.of(
-                6,
-                Arbitraries.of(
-                        "[", "]", "=", ";", " ", "\t", "\r", "\n", "\r\n", "[Sec]", "[sec]", "key",
-                        "KEY", "=value", "a=b", "; c", "#")
-                    .map(s -> s.getBytes(ISO_8859_1))),
-            Tuple.of(
-                2,
-                Arbitraries.of(
-                    new byte[] {(byte) 0xE0},
-                    new byte[] {(byte) 0x80},
-                    new byte[] {(byte) 0x81},
-                    new byte[] {(byte) 0xC3, (byte) 0xA0},
-                    new byte[] {(byte) 0xE2, (byte) 0x82, (byte) 0xAC},
-                    new byte[] {(byte) 0xF0, (byte) 0x9F, (byte) 0x98, (byte) 0x80},
-                    new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
-                    new byte[] {(byte) 0x00},
-                    new byte[] {(byte) 0x00, '['},
-                    new byte[] {(byte) 0x00, (byte) 0xD8})),
-            Tuple.of(1, Arbitraries.bytes().array(byte[].class).ofMaxSize(8)));
+            Tuple.of(60, lines),
+            Tuple.of(30, tokens),
+            Tuple.of(10, special),
+            Tuple.of(1, binary),
+            Tuple.of(3, Arbitraries.bytes().array(byte[].class).ofMaxSize(8)));
     // Modes: 0-1 no BOM, 2 UTF-8 BOM, 3-4 UTF-16 LE/BE BOM over raw bytes, 5-6 the same with
     // every byte widened to a UTF-16 unit, so that real UTF-16 INI structure is hit too.
-    return Combinators.combine(Arbitraries.integers().between(0, 6), fragment.list().ofMaxSize(40))
-        .as(IniFuzzProperties::assemble);
+    Arbitrary<Integer> mode =
+        Arbitraries.frequencyOf(
+            Tuple.of(8, Arbitraries.of(0, 1)),
+            Tuple.of(2, Arbitraries.just(2)),
+            Tuple.of(1, Arbitraries.of(3, 4)),
+            Tuple.of(3, Arbitraries.of(5, 6)));
+    return Combinators.combine(mode, fragment.list().ofMaxSize(40)).as(IniFuzzProperties::assemble);
   }
 
   private static byte[] assemble(int mode, List<byte[]> parts) {
