@@ -106,6 +106,8 @@ public final class IniDocument {
   private final byte[] trailer;
   private final List<Block> blocks;
   private Map<String, Block> sectionIndex;
+  // Over-approximates "some byte is >= 0x80": set at parse and by edits, never cleared.
+  private boolean mayHoldNonAscii;
 
   /** A section header with the lines up to the next header; the first block has no header. */
   private static final class Block {
@@ -205,7 +207,8 @@ public final class IniDocument {
   }
 
   /** Assembles a parsed document; {@code lines} are in file order. */
-  static IniDocument assemble(TextCodec codec, byte[] bom, byte[] trailer, List<Line> lines) {
+  static IniDocument assemble(
+      TextCodec codec, byte[] bom, byte[] trailer, List<Line> lines, boolean nonAscii) {
     List<Block> blocks = new ArrayList<>();
     Block current = new Block(null);
     blocks.add(current);
@@ -217,7 +220,9 @@ public final class IniDocument {
         current.lines.add(line);
       }
     }
-    return new IniDocument(codec, bom, trailer, blocks);
+    IniDocument doc = new IniDocument(codec, bom, trailer, blocks);
+    doc.mayHoldNonAscii = nonAscii;
+    return doc;
   }
 
   /** Returns the charset values are read and written in. */
@@ -334,6 +339,13 @@ public final class IniDocument {
    *     document's charset cannot encode it
    */
   public boolean set(String section, String key, String value) {
+    return guardEncoding(
+        () -> doSet(section, key, value),
+        section + key + value,
+        "setting [" + section + "] " + key);
+  }
+
+  private boolean doSet(String section, String key, String value) {
     checkName("section", section);
     checkName("key", key);
     checkValue(value);
@@ -374,6 +386,10 @@ public final class IniDocument {
   public boolean remove(String section, String key) {
     requireNonNull(section, "section");
     requireNonNull(key, "key");
+    return guardEncoding(() -> doRemove(section, key), "", "removing [" + section + "] " + key);
+  }
+
+  private boolean doRemove(String section, String key) {
     Block block = sectionIndex().get(fold(section));
     if (block == null || !block.keyIndex().containsKey(fold(key))) {
       return false;
@@ -392,6 +408,10 @@ public final class IniDocument {
    */
   public boolean removeSection(String section) {
     requireNonNull(section, "section");
+    return guardEncoding(() -> doRemoveSection(section), "", "removing section [" + section + "]");
+  }
+
+  private boolean doRemoveSection(String section) {
     String folded = fold(section);
     boolean removed =
         blocks.removeIf(b -> b.header != null && fold(b.header.name()).equals(folded));
@@ -439,6 +459,50 @@ public final class IniDocument {
           default -> "CRLF";
         };
     return "IniDocument[" + charset().name() + ", " + sep + ", " + sections().size() + " sections]";
+  }
+
+  /**
+   * Runs an edit and undoes it if it would change how the file's encoding is detected. A file
+   * without a byte order mark read in the fallback charset is recognised by not being UTF-8; an
+   * edit that makes it valid UTF-8 (writing "Ã©" in windows-1252 gives the UTF-8 bytes of "é")
+   * would make every later read decode it differently. Only edits that involve non-ASCII bytes can
+   * do that, so only they pay for the check.
+   */
+  private boolean guardEncoding(
+      java.util.function.BooleanSupplier edit, String added, String what) {
+    boolean addsNonAscii = !isAscii(added);
+    if (bom.length > 0 || codec == TextCodec.utf8() || !(mayHoldNonAscii || addsNonAscii)) {
+      return edit.getAsBoolean();
+    }
+    List<Block> saved = new ArrayList<>(blocks.size());
+    for (Block b : blocks) {
+      Block copy = new Block(b.header);
+      copy.lines.addAll(b.lines);
+      saved.add(copy);
+    }
+    boolean changed = edit.getAsBoolean();
+    if (changed && Utf8Validator.isMultiByteUtf8(toBytes())) {
+      blocks.clear();
+      blocks.addAll(saved);
+      sectionIndex = null;
+      throw new IllegalArgumentException(
+          what
+              + " would leave a "
+              + codec.charset().name()
+              + " file whose bytes read as UTF-8, so it would be misread later: use other"
+              + " characters, or convert the file to UTF-8 with a byte order mark");
+    }
+    mayHoldNonAscii |= addsNonAscii;
+    return changed;
+  }
+
+  private static boolean isAscii(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Map<String, Block> sectionIndex() {

@@ -20,6 +20,7 @@ final class IniParser {
     int n = b.length;
     TextCodec codec;
     int bomLength;
+    boolean nonAscii = false;
     if (n >= 3 && (b[0] & 0xFF) == 0xEF && (b[1] & 0xFF) == 0xBB && (b[2] & 0xFF) == 0xBF) {
       codec = TextCodec.utf8();
       bomLength = 3;
@@ -43,7 +44,15 @@ final class IniParser {
       bomLength = 2;
     } else {
       bomLength = 0;
-      codec = Utf8Validator.isMultiByteUtf8(b) ? TextCodec.utf8() : fallbackCodec;
+      int firstNonAscii = 0;
+      while (firstNonAscii < n && b[firstNonAscii] >= 0) {
+        firstNonAscii++;
+      }
+      nonAscii = firstNonAscii < n;
+      codec =
+          nonAscii && Utf8Validator.firstInvalid(b, firstNonAscii) < 0
+              ? TextCodec.utf8()
+              : fallbackCodec;
     }
     int w = codec.width();
     int limit = n - ((n - bomLength) % w);
@@ -91,7 +100,7 @@ final class IniParser {
     }
     byte[] bom = bomLength == 0 ? NONE : Arrays.copyOf(b, bomLength);
     byte[] trailer = limit == n ? NONE : Arrays.copyOfRange(b, limit, n);
-    return IniDocument.assemble(codec, bom, trailer, lines);
+    return IniDocument.assemble(codec, bom, trailer, lines, nonAscii);
   }
 
   private static void checkText(byte[] b, int from, int limit, TextCodec codec) {

@@ -378,6 +378,26 @@ class IniDocumentTest {
   }
 
   @Test
+  void edit_that_would_make_a_windows_1252_file_read_as_utf8_is_refused_and_undone() {
+    byte[] ascii = "[S]\r\nk=v\r\n".getBytes(ISO_8859_1);
+    IniDocument ini = IniDocument.parse(ascii);
+    // "\u00c3\u00a9" in windows-1252 is C3 A9, the UTF-8 spelling of "\u00e9".
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> ini.set("S", "k", "\u00c3\u00a9"));
+    assertTrue(e.getMessage().contains("read as UTF-8"), e.getMessage());
+    assertArrayEquals(ascii, ini.toBytes());
+    // A lone E0 keeps the file invalid as UTF-8, so the same value is fine next to it.
+    IniDocument sample = IniDocument.parse(sample());
+    assertTrue(sample.set("S", "k", "\u00c3\u00a9"));
+    assertEquals(Optional.of("\u00c3\u00a9"), IniDocument.parse(sample.toBytes()).get("S", "k"));
+    // ...but removing the only byte that is not UTF-8 is refused too.
+    IniDocument two =
+        IniDocument.parse(bytes('[', 'S', ']', '\n', 'a', '=', 0xC3, 0xA9, '\n', 'b', '=', 0xE0));
+    assertThrows(IllegalArgumentException.class, () -> two.remove("S", "b"));
+    assertEquals(Optional.of("\u00e0"), two.get("S", "b"));
+  }
+
+  @Test
   void utf8_document_encodes_anything_but_lone_surrogates() {
     IniDocument ini = IniDocument.parse(utf8Bom("[S]\nk=v\n"));
     ini.set("S", "k", "\u4e2d\ud83d\ude00");
