@@ -318,16 +318,76 @@ public final class IniDocument {
     return Collections.unmodifiableList(names);
   }
 
-  /** Returns every key that a lookup can reach, section by section in file order. */
+  /**
+   * Returns every key that a lookup can reach, section by section in file order, as an immutable
+   * snapshot: later edits of this document do not show in it. Entries are decoded when the list is
+   * read, so a large file can be walked without holding every name and value at once.
+   */
   public List<Entry> entries() {
-    List<Entry> entries = new ArrayList<>();
+    List<Line> found = new ArrayList<>();
+    List<String> sectionNames = new ArrayList<>();
+    int[] table = new int[64];
     for (Block block : sectionIndex().values()) {
-      String section = block.header.name();
-      for (Line line : block.keyIndex().values()) {
-        entries.add(new Entry(section, line.name(), line.value()));
+      String sectionName = block.header.name();
+      // First-wins de-duplication in an open-addressing table of line positions: a whole-file
+      // read allocates no map per section and no folded copy of ASCII names.
+      List<Line> lines = block.lines;
+      int size = Integer.highestOneBit(Math.max(8, lines.size() * 2)) << 1;
+      if (table.length < size) {
+        table = new int[size];
+      } else {
+        java.util.Arrays.fill(table, 0, size, 0);
+      }
+      int mask = size - 1;
+      for (int i = 0; i < lines.size(); i++) {
+        Line line = lines.get(i);
+        if (line.kind != Line.Kind.KEY) {
+          continue;
+        }
+        int slot = mix(line.foldedNameHash()) & mask;
+        boolean duplicate = false;
+        while (table[slot] != 0) {
+          if (lines.get(table[slot] - 1).sameNameAs(line)) {
+            duplicate = true;
+            break;
+          }
+          slot = (slot + 1) & mask;
+        }
+        if (!duplicate) {
+          table[slot] = i + 1;
+          found.add(line);
+          sectionNames.add(sectionName);
+        }
       }
     }
-    return Collections.unmodifiableList(entries);
+    return new EntryList(found.toArray(new Line[0]), sectionNames.toArray(new String[0]));
+  }
+
+  /** Entries over immutable lines, decoded on access. */
+  private static final class EntryList extends java.util.AbstractList<Entry>
+      implements java.util.RandomAccess {
+    private final Line[] keys;
+    private final String[] sections;
+
+    EntryList(Line[] keys, String[] sections) {
+      this.keys = keys;
+      this.sections = sections;
+    }
+
+    @Override
+    public Entry get(int index) {
+      Line key = keys[index];
+      return new Entry(sections[index], key.name(), key.value());
+    }
+
+    @Override
+    public int size() {
+      return keys.length;
+    }
+  }
+
+  private static int mix(int h) {
+    return h ^ (h >>> 16) * 0x45d9f3b;
   }
 
   /**

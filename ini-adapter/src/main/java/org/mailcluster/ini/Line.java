@@ -28,7 +28,6 @@ final class Line {
   final int valueStart;
   final int valueEnd;
   private final TextCodec codec;
-  private String name;
 
   private Line(
       TextCodec codec,
@@ -118,14 +117,56 @@ final class Line {
     return j;
   }
 
-  /** The section or key name, decoded once. */
+  /** The section or key name; decoded on each call, so that a large document retains no names. */
   String name() {
-    String n = name;
-    if (n == null) {
-      n = codec.decode(buf, nameStart, nameEnd);
-      name = n;
+    return codec.decode(buf, nameStart, nameEnd);
+  }
+
+  /**
+   * Returns {@code IniDocument.fold(name()).hashCode()}, computed without allocating when the name
+   * is ASCII in a single-byte or UTF-8 file.
+   */
+  int foldedNameHash() {
+    if (codec.width() == 1) {
+      int h = 0;
+      for (int i = nameStart; i < nameEnd; i++) {
+        int c = buf[i];
+        if (c < 0) {
+          return IniDocument.fold(name()).hashCode();
+        }
+        h = 31 * h + (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+      }
+      return h;
     }
-    return n;
+    return IniDocument.fold(name()).hashCode();
+  }
+
+  /** Returns whether both names are equal after {@link IniDocument#fold}. */
+  boolean sameNameAs(Line other) {
+    int len = nameEnd - nameStart;
+    if (codec.width() == 1 && other.codec == codec && len == other.nameEnd - other.nameStart) {
+      boolean ascii = true;
+      boolean equal = true;
+      for (int i = 0; i < len; i++) {
+        int a = buf[nameStart + i];
+        int b = other.buf[other.nameStart + i];
+        if (a < 0 || b < 0) {
+          ascii = false;
+          break;
+        }
+        if (a != b && lower(a) != lower(b)) {
+          equal = false;
+        }
+      }
+      if (ascii) {
+        return equal;
+      }
+    }
+    return IniDocument.fold(name()).equals(IniDocument.fold(other.name()));
+  }
+
+  private static int lower(int c) {
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
   }
 
   String value() {

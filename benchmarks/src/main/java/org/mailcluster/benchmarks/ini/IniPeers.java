@@ -20,7 +20,11 @@ final class IniPeers {
 
   static byte[] ours(byte[] input) {
     IniDocument doc = IniDocument.parse(input);
-    if (doc.entries().isEmpty()) {
+    long chars = 0;
+    for (IniDocument.Entry e : doc.entries()) {
+      chars += e.section().length() + e.key().length() + e.value().length();
+    }
+    if (chars == 0) {
       throw new IllegalStateException("no entries parsed");
     }
     return doc.toBytes();
