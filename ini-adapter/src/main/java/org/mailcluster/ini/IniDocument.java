@@ -109,22 +109,109 @@ public final class IniDocument {
   // Over-approximates "some byte is >= 0x80": set at parse and by edits, never cleared.
   private boolean mayHoldNonAscii;
 
-  /** A section header with the lines up to the next header; the first block has no header. */
+  /**
+   * A section header with the lines up to the next header; the first block has no header. Until it
+   * is first edited, a block is a row range of the parse's {@link LineTable}; editing turns it into
+   * a list of {@link Line}s (copy on write), so untouched sections of a large file never cost an
+   * object per line.
+   */
   private static final class Block {
     final Line header;
-    final ArrayList<Line> lines = new ArrayList<>();
+    private final LineTable table;
+    private final int from;
+    private final int to;
+    private ArrayList<Line> lines;
     private Map<String, Line> keyIndex;
 
     Block(Line header) {
+      this(header, null, 0, 0);
+      this.lines = new ArrayList<>();
+    }
+
+    Block(Line header, LineTable table, int from, int to) {
       this.header = header;
+      this.table = table;
+      this.from = from;
+      this.to = to;
+    }
+
+    boolean isEdited() {
+      return lines != null;
+    }
+
+    int size() {
+      return lines != null ? lines.size() : to - from;
+    }
+
+    Line.Kind kind(int i) {
+      return lines != null ? lines.get(i).kind : table.kind(from + i);
+    }
+
+    /** Returns line {@code i}; a new object on each call while the block is unedited. */
+    Line line(int i) {
+      return lines != null ? lines.get(i) : table.line(from + i);
+    }
+
+    /** Returns the lines for editing; from now on line objects keep their identity. */
+    ArrayList<Line> lines() {
+      if (lines == null) {
+        ArrayList<Line> list = new ArrayList<>(to - from + 1);
+        for (int r = from; r < to; r++) {
+          list.add(table.line(r));
+        }
+        lines = list;
+        keyIndex = null;
+      }
+      return lines;
+    }
+
+    Block copy() {
+      Block b = new Block(header, table, from, to);
+      if (lines != null) {
+        b.lines = new ArrayList<>(lines);
+      }
+      return b;
+    }
+
+    int byteLength() {
+      int n = header == null ? 0 : header.length();
+      if (lines == null) {
+        return n + (to > from ? table.end(to - 1) - table.start(from) : 0);
+      }
+      for (Line line : lines) {
+        n += line.length();
+      }
+      return n;
+    }
+
+    int copyTo(byte[] out, int at) {
+      if (header != null) {
+        header.copyTo(out, at);
+        at += header.length();
+      }
+      if (lines == null) {
+        if (to > from) {
+          int start = table.start(from);
+          int len = table.end(to - 1) - start;
+          System.arraycopy(table.buf, start, out, at, len);
+          at += len;
+        }
+        return at;
+      }
+      for (Line line : lines) {
+        line.copyTo(out, at);
+        at += line.length();
+      }
+      return at;
     }
 
     Map<String, Line> keyIndex() {
       Map<String, Line> index = keyIndex;
       if (index == null) {
         index = new LinkedHashMap<>();
-        for (Line line : lines) {
-          if (line.kind == Line.Kind.KEY) {
+        for (int i = 0; i < size(); i++) {
+          if (kind(i) == Line.Kind.KEY) {
+            Line line = line(i);
             index.putIfAbsent(fold(line.name()), line);
           }
         }
@@ -206,20 +293,20 @@ public final class IniDocument {
     return IniParser.parse(bytes, fallback, false);
   }
 
-  /** Assembles a parsed document; {@code lines} are in file order. */
+  /** Assembles a parsed document from its lines in file order. */
   static IniDocument assemble(
-      TextCodec codec, byte[] bom, byte[] trailer, List<Line> lines, boolean nonAscii) {
+      TextCodec codec, byte[] bom, byte[] trailer, LineTable table, boolean nonAscii) {
     List<Block> blocks = new ArrayList<>();
-    Block current = new Block(null);
-    blocks.add(current);
-    for (Line line : lines) {
-      if (line.kind == Line.Kind.SECTION) {
-        current = new Block(line);
-        blocks.add(current);
-      } else {
-        current.lines.add(line);
+    Line header = null;
+    int from = 0;
+    for (int row = 0; row < table.size(); row++) {
+      if (table.kind(row) == Line.Kind.SECTION) {
+        blocks.add(new Block(header, table, from, row));
+        header = table.line(row);
+        from = row + 1;
       }
     }
+    blocks.add(new Block(header, table, from, table.size()));
     IniDocument doc = new IniDocument(codec, bom, trailer, blocks);
     doc.mayHoldNonAscii = nonAscii;
     return doc;
@@ -248,8 +335,8 @@ public final class IniDocument {
           default -> {}
         }
       }
-      for (Line line : block.lines) {
-        switch (separatorOf(line, w)) {
+      for (int i = 0; i < block.size(); i++) {
+        switch (separatorOf(block, i, w)) {
           case 1 -> crlf++;
           case 2 -> lf++;
           case 3 -> cr++;
@@ -267,14 +354,26 @@ public final class IniDocument {
   }
 
   private int separatorOf(Line line, int w) {
-    int len = line.end - line.contentEnd;
+    return separatorOf(line.buf, line.contentEnd, line.end, w);
+  }
+
+  private int separatorOf(Block block, int i, int w) {
+    if (block.isEdited()) {
+      return separatorOf(block.line(i), w);
+    }
+    int row = block.from + i;
+    return separatorOf(block.table.buf, block.table.contentEnd(row), block.table.end(row), w);
+  }
+
+  private int separatorOf(byte[] buf, int contentEnd, int end, int w) {
+    int len = end - contentEnd;
     if (len == 0) {
       return 0;
     }
     if (len == 2 * w) {
       return 1;
     }
-    return codec.unit(line.buf, line.contentEnd) == '\n' ? 2 : 3;
+    return codec.unit(buf, contentEnd) == '\n' ? 2 : 3;
   }
 
   /**
@@ -324,30 +423,36 @@ public final class IniDocument {
    * read, so a large file can be walked without holding every name and value at once.
    */
   public List<Entry> entries() {
-    List<Line> found = new ArrayList<>();
-    List<String> sectionNames = new ArrayList<>();
+    EntryList.Builder found = new EntryList.Builder();
     int[] table = new int[64];
     for (Block block : sectionIndex().values()) {
       String sectionName = block.header.name();
       // First-wins de-duplication in an open-addressing table of line positions: a whole-file
       // read allocates no map per section and no folded copy of ASCII names.
-      List<Line> lines = block.lines;
-      int size = Integer.highestOneBit(Math.max(8, lines.size() * 2)) << 1;
+      int n = block.size();
+      int size = Integer.highestOneBit(Math.max(8, n * 2)) << 1;
       if (table.length < size) {
         table = new int[size];
       } else {
         java.util.Arrays.fill(table, 0, size, 0);
       }
       int mask = size - 1;
-      for (int i = 0; i < lines.size(); i++) {
-        Line line = lines.get(i);
-        if (line.kind != Line.Kind.KEY) {
+      LineTable rows = block.isEdited() ? null : block.table;
+      for (int i = 0; i < n; i++) {
+        if (block.kind(i) != Line.Kind.KEY) {
           continue;
         }
-        int slot = mix(line.foldedNameHash()) & mask;
+        Line line = rows == null ? block.line(i) : null;
+        int hash = rows == null ? line.foldedNameHash() : rows.foldedNameHash(block.from + i);
+        int slot = mix(hash) & mask;
         boolean duplicate = false;
         while (table[slot] != 0) {
-          if (lines.get(table[slot] - 1).sameNameAs(line)) {
+          int j = table[slot] - 1;
+          boolean same =
+              rows == null
+                  ? block.line(j).sameNameAs(line)
+                  : rows.sameName(block.from + j, block.from + i);
+          if (same) {
             duplicate = true;
             break;
           }
@@ -355,34 +460,81 @@ public final class IniDocument {
         }
         if (!duplicate) {
           table[slot] = i + 1;
-          found.add(line);
-          sectionNames.add(sectionName);
+          if (rows == null) {
+            found.add(sectionName, line);
+          } else {
+            found.add(sectionName, rows, block.from + i);
+          }
         }
       }
     }
-    return new EntryList(found.toArray(new Line[0]), sectionNames.toArray(new String[0]));
+    return found.build();
   }
 
-  /** Entries over immutable lines, decoded on access. */
+  /** Entries over immutable lines or table rows, decoded on access. */
   private static final class EntryList extends java.util.AbstractList<Entry>
       implements java.util.RandomAccess {
-    private final Line[] keys;
     private final String[] sections;
+    private final Line[] lines;
+    private final LineTable[] tables;
+    private final int[] rows;
 
-    EntryList(Line[] keys, String[] sections) {
-      this.keys = keys;
-      this.sections = sections;
+    private EntryList(Builder b) {
+      this.sections = java.util.Arrays.copyOf(b.sections, b.size);
+      this.lines = java.util.Arrays.copyOf(b.lines, b.size);
+      this.tables = java.util.Arrays.copyOf(b.tables, b.size);
+      this.rows = java.util.Arrays.copyOf(b.rows, b.size);
     }
 
     @Override
     public Entry get(int index) {
-      Line key = keys[index];
-      return new Entry(sections[index], key.name(), key.value());
+      java.util.Objects.checkIndex(index, sections.length);
+      Line line = lines[index];
+      if (line != null) {
+        return new Entry(sections[index], line.name(), line.value());
+      }
+      LineTable t = tables[index];
+      return new Entry(sections[index], t.name(rows[index]), t.value(rows[index]));
     }
 
     @Override
     public int size() {
-      return keys.length;
+      return sections.length;
+    }
+
+    static final class Builder {
+      private String[] sections = new String[64];
+      private Line[] lines = new Line[64];
+      private LineTable[] tables = new LineTable[64];
+      private int[] rows = new int[64];
+      private int size;
+
+      void add(String section, Line line) {
+        grow();
+        sections[size] = section;
+        lines[size++] = line;
+      }
+
+      void add(String section, LineTable table, int row) {
+        grow();
+        sections[size] = section;
+        tables[size] = table;
+        rows[size++] = row;
+      }
+
+      private void grow() {
+        if (size == sections.length) {
+          int n = size * 2;
+          sections = java.util.Arrays.copyOf(sections, n);
+          lines = java.util.Arrays.copyOf(lines, n);
+          tables = java.util.Arrays.copyOf(tables, n);
+          rows = java.util.Arrays.copyOf(rows, n);
+        }
+      }
+
+      EntryList build() {
+        return new EntryList(this);
+      }
     }
   }
 
@@ -422,6 +574,7 @@ public final class IniDocument {
       appendSection(section, key, value);
       return true;
     }
+    List<Line> lines = block.lines();
     Line existing = block.keyIndex().get(fold(key));
     if (existing != null) {
       if (existing.value().equals(value)) {
@@ -429,7 +582,7 @@ public final class IniDocument {
       }
       Line edited = existing.withValue(valueBytes);
       checkReadsBack(edited, existing.name(), value);
-      block.lines.set(indexOf(block.lines, existing), edited);
+      lines.set(indexOf(lines, existing), edited);
       block.invalidate();
       return true;
     }
@@ -455,7 +608,7 @@ public final class IniDocument {
       return false;
     }
     String folded = fold(key);
-    block.lines.removeIf(l -> l.kind == Line.Kind.KEY && fold(l.name()).equals(folded));
+    block.lines().removeIf(l -> l.kind == Line.Kind.KEY && fold(l.name()).equals(folded));
     block.invalidate();
     return true;
   }
@@ -485,25 +638,13 @@ public final class IniDocument {
   public byte[] toBytes() {
     int size = bom.length + trailer.length;
     for (Block block : blocks) {
-      if (block.header != null) {
-        size += block.header.length();
-      }
-      for (Line line : block.lines) {
-        size += line.length();
-      }
+      size += block.byteLength();
     }
     byte[] out = new byte[size];
     System.arraycopy(bom, 0, out, 0, bom.length);
     int at = bom.length;
     for (Block block : blocks) {
-      if (block.header != null) {
-        block.header.copyTo(out, at);
-        at += block.header.length();
-      }
-      for (Line line : block.lines) {
-        line.copyTo(out, at);
-        at += line.length();
-      }
+      at = block.copyTo(out, at);
     }
     System.arraycopy(trailer, 0, out, at, trailer.length);
     return out;
@@ -536,9 +677,7 @@ public final class IniDocument {
     }
     List<Block> saved = new ArrayList<>(blocks.size());
     for (Block b : blocks) {
-      Block copy = new Block(b.header);
-      copy.lines.addAll(b.lines);
-      saved.add(copy);
+      saved.add(b.copy());
     }
     boolean changed = edit.getAsBoolean();
     if (changed && Utf8Validator.isMultiByteUtf8(toBytes())) {
@@ -582,15 +721,15 @@ public final class IniDocument {
   private void appendSection(String section, String key, String value) {
     byte[] separator = codec.encode(lineSeparator());
     Block last = blocks.get(blocks.size() - 1);
-    if (last.lines.isEmpty() && last.header != null && !last.header.hasTerminator()) {
+    if (last.size() == 0 && last.header != null && !last.header.hasTerminator()) {
       Block replaced = new Block(last.header.withTerminator(separator));
       blocks.set(blocks.size() - 1, replaced);
       sectionIndex = null;
-    } else if (!last.lines.isEmpty()) {
-      int i = last.lines.size() - 1;
-      Line tail = last.lines.get(i);
+    } else if (last.size() > 0) {
+      int i = last.size() - 1;
+      Line tail = last.line(i);
       if (!tail.hasTerminator()) {
-        last.lines.set(i, tail.withTerminator(separator));
+        last.lines().set(i, tail.withTerminator(separator));
         last.invalidate();
       }
     }
@@ -602,20 +741,21 @@ public final class IniDocument {
     Line keyLine = Line.of(codec, codec.encode(key + "=" + value), separator);
     checkReadsBack(keyLine, key, value);
     Block block = new Block(header);
-    block.lines.add(keyLine);
+    block.lines().add(keyLine);
     blocks.add(block);
     sectionIndex = null;
   }
 
   private void insertKey(Block block, String key, String value) {
+    List<Line> lines = block.lines();
     int lastKey = -1;
-    for (int i = block.lines.size() - 1; i >= 0; i--) {
-      if (block.lines.get(i).kind == Line.Kind.KEY) {
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      if (lines.get(i).kind == Line.Kind.KEY) {
         lastKey = i;
         break;
       }
     }
-    Line before = lastKey >= 0 ? block.lines.get(lastKey) : block.header;
+    Line before = lastKey >= 0 ? lines.get(lastKey) : block.header;
     byte[] content;
     if (lastKey >= 0) {
       // Indent and spacing around '=' follow the neighbouring key, so the file keeps its style.
@@ -632,10 +772,10 @@ public final class IniDocument {
       byte[] separator = codec.encode(lineSeparator());
       Line terminated = before.withTerminator(separator);
       if (lastKey >= 0) {
-        block.lines.set(lastKey, terminated);
+        lines.set(lastKey, terminated);
       } else {
         Block replaced = new Block(terminated);
-        replaced.lines.addAll(block.lines);
+        replaced.lines().addAll(lines);
         blocks.set(indexOf(blocks, block), replaced);
         sectionIndex = null;
         block = replaced;
@@ -643,7 +783,7 @@ public final class IniDocument {
       added = Line.of(codec, content, new byte[0]);
     }
     checkReadsBack(added, key, value);
-    block.lines.add(lastKey + 1, added);
+    block.lines().add(lastKey + 1, added);
     block.invalidate();
   }
 

@@ -1,9 +1,7 @@
 package org.mailcluster.ini;
 
 import java.nio.charset.Charset;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /** Splits bytes into classified lines and decides the encoding (see {@link IniDocument}). */
 final class IniParser {
@@ -59,7 +57,7 @@ final class IniParser {
     if (strict) {
       checkText(b, bomLength, limit, codec);
     }
-    List<Line> lines = new ArrayList<>(Math.max(16, (limit - bomLength) / 32));
+    LineTable lines = new LineTable(codec, b, (limit - bomLength) / 24);
     int pos = bomLength;
     if (w == 1) {
       while (pos < limit) {
@@ -76,7 +74,7 @@ final class IniParser {
         if (p < limit) {
           end = (c == '\r' && p + 1 < limit && b[p + 1] == '\n') ? p + 2 : p + 1;
         }
-        lines.add(Line.parse(codec, b, pos, p, end));
+        lines.add(pos, p, end);
         pos = end;
       }
     } else {
@@ -94,7 +92,7 @@ final class IniParser {
         if (p < limit) {
           end = (c == '\r' && p + w < limit && codec.unit(b, p + w) == '\n') ? p + 2 * w : p + w;
         }
-        lines.add(Line.parse(codec, b, pos, p, end));
+        lines.add(pos, p, end);
         pos = end;
       }
     }
