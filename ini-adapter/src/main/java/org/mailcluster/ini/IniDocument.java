@@ -426,7 +426,7 @@ public final class IniDocument {
     EntryList.Builder found = new EntryList.Builder();
     int[] table = new int[64];
     for (Block block : sectionIndex().values()) {
-      String sectionName = block.header.name();
+      found.section(block.header.name());
       // First-wins de-duplication in an open-addressing table of line positions: a whole-file
       // read allocates no map per section and no folded copy of ASCII names.
       int n = block.size();
@@ -461,9 +461,9 @@ public final class IniDocument {
         if (!duplicate) {
           table[slot] = i + 1;
           if (rows == null) {
-            found.add(sectionName, line);
+            found.add(line);
           } else {
-            found.add(sectionName, rows, block.from + i);
+            found.add(rows, block.from + i);
           }
         }
       }
@@ -471,65 +471,73 @@ public final class IniDocument {
     return found.build();
   }
 
-  /** Entries over immutable lines or table rows, decoded on access. */
+  /**
+   * Entries over immutable table rows or lines, decoded on access. Only primitive arrays grow with
+   * the number of entries, which keeps a whole-file snapshot cheap for the garbage collector.
+   */
   private static final class EntryList extends java.util.AbstractList<Entry>
       implements java.util.RandomAccess {
-    private final String[] sections;
-    private final Line[] lines;
-    private final LineTable[] tables;
-    private final int[] rows;
+    private final LineTable table;
+    private final String[] sectionNames;
+    private final Line[] editedLines;
+    // refs[i] >= 0: a row of the table; refs[i] < 0: editedLines[-refs[i] - 1].
+    private final int[] refs;
+    private final int[] sections;
 
     private EntryList(Builder b) {
+      this.table = b.table;
+      this.sectionNames = b.sectionNames.toArray(new String[0]);
+      this.editedLines = b.editedLines.toArray(new Line[0]);
+      this.refs = java.util.Arrays.copyOf(b.refs, b.size);
       this.sections = java.util.Arrays.copyOf(b.sections, b.size);
-      this.lines = java.util.Arrays.copyOf(b.lines, b.size);
-      this.tables = java.util.Arrays.copyOf(b.tables, b.size);
-      this.rows = java.util.Arrays.copyOf(b.rows, b.size);
     }
 
     @Override
     public Entry get(int index) {
-      java.util.Objects.checkIndex(index, sections.length);
-      Line line = lines[index];
-      if (line != null) {
-        return new Entry(sections[index], line.name(), line.value());
+      java.util.Objects.checkIndex(index, refs.length);
+      String section = sectionNames[sections[index]];
+      int ref = refs[index];
+      if (ref < 0) {
+        Line line = editedLines[-ref - 1];
+        return new Entry(section, line.name(), line.value());
       }
-      LineTable t = tables[index];
-      return new Entry(sections[index], t.name(rows[index]), t.value(rows[index]));
+      return new Entry(section, table.name(ref), table.value(ref));
     }
 
     @Override
     public int size() {
-      return sections.length;
+      return refs.length;
     }
 
     static final class Builder {
-      private String[] sections = new String[64];
-      private Line[] lines = new Line[64];
-      private LineTable[] tables = new LineTable[64];
-      private int[] rows = new int[64];
+      private LineTable table;
+      private final List<String> sectionNames = new ArrayList<>();
+      private final List<Line> editedLines = new ArrayList<>();
+      private int[] refs = new int[256];
+      private int[] sections = new int[256];
       private int size;
 
-      void add(String section, Line line) {
-        grow();
-        sections[size] = section;
-        lines[size++] = line;
+      void section(String name) {
+        sectionNames.add(name);
       }
 
-      void add(String section, LineTable table, int row) {
-        grow();
-        sections[size] = section;
-        tables[size] = table;
-        rows[size++] = row;
+      void add(Line line) {
+        editedLines.add(line);
+        append(-editedLines.size());
       }
 
-      private void grow() {
-        if (size == sections.length) {
-          int n = size * 2;
-          sections = java.util.Arrays.copyOf(sections, n);
-          lines = java.util.Arrays.copyOf(lines, n);
-          tables = java.util.Arrays.copyOf(tables, n);
-          rows = java.util.Arrays.copyOf(rows, n);
+      void add(LineTable rows, int row) {
+        table = rows;
+        append(row);
+      }
+
+      private void append(int ref) {
+        if (size == refs.length) {
+          refs = java.util.Arrays.copyOf(refs, size * 2);
+          sections = java.util.Arrays.copyOf(sections, size * 2);
         }
+        refs[size] = ref;
+        sections[size++] = sectionNames.size() - 1;
       }
 
       EntryList build() {
