@@ -197,6 +197,8 @@ public final class IniConfigSource implements ConfigSource {
       if (!edit.isEmpty()) {
         external.add(edit);
       }
+      // The edit is reported now, so the file as found is the baseline even if this apply fails.
+      files.put(name, new FileState(name, beforeHash, onDisk));
     }
     // Removals first, so that a removal and an addition of the same key in another letter case
     // leave the key present.
@@ -260,7 +262,7 @@ public final class IniConfigSource implements ConfigSource {
   /**
    * Reads every file now and reports what changed, on the scheduler's thread; returns at once. A
    * host calls this when it knows files changed (for example after a restore), and tests use it to
-   * check that nothing is pending.
+   * check that nothing is pending. Does nothing before {@link #watch} or after {@link #close}.
    */
   public void rescanNow() {
     scheduler.execute(() -> scan(null));

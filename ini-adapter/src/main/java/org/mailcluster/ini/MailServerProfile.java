@@ -35,7 +35,14 @@ public final class MailServerProfile {
   private final Map<SharedFolder, SettingKey> folders;
   private final Map<IncompatibleFeature, SettingKey> features;
 
-  /** A folder that every node must reach on shared storage. */
+  /**
+   * A folder that every node must reach on shared storage.
+   *
+   * <pre>{@code
+   * SettingKey pem = MailServerProfile.mdaemon().folder(SharedFolder.PEM);
+   * // config/MDaemon.ini/Directories/PEM
+   * }</pre>
+   */
   public enum SharedFolder {
     /** The root of all mailboxes (R12), MDaemon {@code [Directories] Users}. */
     MAILBOX_ROOT,
@@ -57,7 +64,13 @@ public final class MailServerProfile {
     NEW_ACCOUNT_MAILBOX
   }
 
-  /** A feature that must be off while clustering is on. */
+  /**
+   * A feature that must be off while clustering is on.
+   *
+   * <pre>{@code
+   * SettingKey linking = MailServerProfile.mdaemon().feature(IncompatibleFeature.ATTACHMENT_LINKING);
+   * }</pre>
+   */
   public enum IncompatibleFeature {
     /** Attachment linking (R23), MDaemon {@code [Special] AttachmentLinking}. */
     ATTACHMENT_LINKING,
@@ -174,6 +187,13 @@ public final class MailServerProfile {
   /**
    * Builds a {@link MailServerProfile}. Each folder and feature may be set once per builder; keys
    * must be INI keys ({@link SettingKey#ini}).
+   *
+   * <pre>{@code
+   * MailServerProfile custom = MailServerProfile.mdaemon().toBuilder()
+   *     .folder(SharedFolder.LOCK_FILES, SettingKey.ini("Mail.ini", "Paths", "Locks"))
+   *     .feature(IncompatibleFeature.DOMAIN_IP_BINDING, SettingKey.ini("Mail.ini", "Net", "Bind"))
+   *     .build();
+   * }</pre>
    */
   public static final class Builder {
     private final Map<SharedFolder, SettingKey> folders;

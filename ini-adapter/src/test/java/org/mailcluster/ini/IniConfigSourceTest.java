@@ -285,6 +285,24 @@ class IniConfigSourceTest {
   }
 
   @Test
+  void edit_found_by_a_failing_apply_is_reported_once() throws Exception {
+    source = builder().debounce(Duration.ofHours(1)).rescanInterval(Duration.ofHours(1)).build();
+    source.load();
+    source.watch(edits::add);
+    String edited = read("MDaemon.ini").replace("Port=7400", "Port=7401");
+    Files.writeString(dir.resolve("MDaemon.ini"), edited, ISO_8859_1);
+    assertThrows(
+        ClusterException.class,
+        () -> source.apply(ConfigDiff.of(Change.changed(LOCK_FILES, "x", "\u4e2d"))));
+    awaitChanges(m -> m.containsKey("config/MDaemon.ini/Cluster/Port"));
+    CountDownLatch flushed = new CountDownLatch(1);
+    source.rescanNow();
+    scheduler.execute(flushed::countDown);
+    assertTrue(flushed.await(DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
+    assertEquals(List.of(), new ArrayList<>(edits), "the same edit is not reported twice");
+  }
+
+  @Test
   void builder_checks_its_input() {
     assertThrows(IllegalStateException.class, () -> IniConfigSource.builder(dir).build());
     assertThrows(
