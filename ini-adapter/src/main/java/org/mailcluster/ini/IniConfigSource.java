@@ -666,7 +666,8 @@ public final class IniConfigSource implements ConfigSource {
     /**
      * Sets how long a file must be quiet after a watch event before it is read; 200 ms if never
      * set. A file written without pause is read at the latest ten times this long after its first
-     * event.
+     * event. Watch events are polled every half of this, but at least every 250 ms and at most
+     * every 10 ms.
      */
     public Builder debounce(Duration value) {
       requireNonNull(value, "debounce");

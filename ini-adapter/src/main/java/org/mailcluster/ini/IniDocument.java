@@ -3,13 +3,17 @@ package org.mailcluster.ini;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.charset.Charset;
+import java.util.AbstractList;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.RandomAccess;
 
 /**
  * An INI file that keeps every byte it was read from, reads like the Windows private-profile API
@@ -434,7 +438,7 @@ public final class IniDocument {
       if (table.length < size) {
         table = new int[size];
       } else {
-        java.util.Arrays.fill(table, 0, size, 0);
+        Arrays.fill(table, 0, size, 0);
       }
       int mask = size - 1;
       LineTable rows = block.isEdited() ? null : block.table;
@@ -475,8 +479,7 @@ public final class IniDocument {
    * Entries over immutable table rows or lines, decoded on access. Only primitive arrays grow with
    * the number of entries, which keeps a whole-file snapshot cheap for the garbage collector.
    */
-  private static final class EntryList extends java.util.AbstractList<Entry>
-      implements java.util.RandomAccess {
+  private static final class EntryList extends AbstractList<Entry> implements RandomAccess {
     private final LineTable table;
     private final String[] sectionNames;
     private final Line[] editedLines;
@@ -488,13 +491,13 @@ public final class IniDocument {
       this.table = b.table;
       this.sectionNames = b.sectionNames.toArray(new String[0]);
       this.editedLines = b.editedLines.toArray(new Line[0]);
-      this.refs = java.util.Arrays.copyOf(b.refs, b.size);
-      this.sections = java.util.Arrays.copyOf(b.sections, b.size);
+      this.refs = Arrays.copyOf(b.refs, b.size);
+      this.sections = Arrays.copyOf(b.sections, b.size);
     }
 
     @Override
     public Entry get(int index) {
-      java.util.Objects.checkIndex(index, refs.length);
+      Objects.checkIndex(index, refs.length);
       String section = sectionNames[sections[index]];
       int ref = refs[index];
       if (ref < 0) {
@@ -533,8 +536,8 @@ public final class IniDocument {
 
       private void append(int ref) {
         if (size == refs.length) {
-          refs = java.util.Arrays.copyOf(refs, size * 2);
-          sections = java.util.Arrays.copyOf(sections, size * 2);
+          refs = Arrays.copyOf(refs, size * 2);
+          sections = Arrays.copyOf(sections, size * 2);
         }
         refs[size] = ref;
         sections[size++] = sectionNames.size() - 1;
@@ -767,8 +770,8 @@ public final class IniDocument {
     byte[] content;
     if (lastKey >= 0) {
       // Indent and spacing around '=' follow the neighbouring key, so the file keeps its style.
-      byte[] indent = java.util.Arrays.copyOfRange(before.buf, before.start, before.nameStart);
-      byte[] equals = java.util.Arrays.copyOfRange(before.buf, before.nameEnd, before.valueStart);
+      byte[] indent = Arrays.copyOfRange(before.buf, before.start, before.nameStart);
+      byte[] equals = Arrays.copyOfRange(before.buf, before.nameEnd, before.valueStart);
       content = concat(indent, codec.encode(key), equals, codec.encode(value));
     } else {
       content = codec.encode(key + "=" + value);

@@ -2,6 +2,7 @@ package org.mailcluster.ini;
 
 import java.nio.charset.Charset;
 import java.util.Arrays;
+import java.util.Objects;
 
 /** Splits bytes into classified lines and decides the encoding (see {@link IniDocument}). */
 final class IniParser {
@@ -10,8 +11,8 @@ final class IniParser {
   private IniParser() {}
 
   static IniDocument parse(byte[] input, Charset fallback, boolean strict) {
-    java.util.Objects.requireNonNull(input, "bytes");
-    java.util.Objects.requireNonNull(fallback, "fallback");
+    Objects.requireNonNull(input, "bytes");
+    Objects.requireNonNull(fallback, "fallback");
     TextCodec fallbackCodec = TextCodec.singleByte(fallback);
     // The document keeps slices of the array, so it must not see later changes by the caller.
     byte[] b = input.clone();

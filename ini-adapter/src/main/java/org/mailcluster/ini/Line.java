@@ -1,5 +1,7 @@
 package org.mailcluster.ini;
 
+import java.util.Arrays;
+
 /**
  * One physical line of an INI file as a slice of raw bytes: content {@code [start, contentEnd)}
  * followed by its terminator {@code [contentEnd, end)} (CRLF, LF, CR or nothing on a last line
@@ -220,12 +222,12 @@ final class Line {
   }
 
   byte[] terminator() {
-    return java.util.Arrays.copyOfRange(buf, contentEnd, end);
+    return Arrays.copyOfRange(buf, contentEnd, end);
   }
 
   /** Returns this line with another terminator, content bytes unchanged. */
   Line withTerminator(byte[] terminator) {
-    byte[] content = java.util.Arrays.copyOfRange(buf, start, contentEnd);
+    byte[] content = Arrays.copyOfRange(buf, start, contentEnd);
     return of(codec, content, terminator);
   }
 
