@@ -3,13 +3,17 @@ package org.mailcluster.ini;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.charset.Charset;
+import java.util.AbstractList;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.RandomAccess;
 
 /**
  * An INI file that keeps every byte it was read from, reads like the Windows private-profile API
@@ -106,23 +110,112 @@ public final class IniDocument {
   private final byte[] trailer;
   private final List<Block> blocks;
   private Map<String, Block> sectionIndex;
+  // Over-approximates "some byte is >= 0x80": set at parse and by edits, never cleared.
+  private boolean mayHoldNonAscii;
 
-  /** A section header with the lines up to the next header; the first block has no header. */
+  /**
+   * A section header with the lines up to the next header; the first block has no header. Until it
+   * is first edited, a block is a row range of the parse's {@link LineTable}; editing turns it into
+   * a list of {@link Line}s (copy on write), so untouched sections of a large file never cost an
+   * object per line.
+   */
   private static final class Block {
     final Line header;
-    final ArrayList<Line> lines = new ArrayList<>();
+    private final LineTable table;
+    private final int from;
+    private final int to;
+    private ArrayList<Line> lines;
     private Map<String, Line> keyIndex;
 
     Block(Line header) {
+      this(header, null, 0, 0);
+      this.lines = new ArrayList<>();
+    }
+
+    Block(Line header, LineTable table, int from, int to) {
       this.header = header;
+      this.table = table;
+      this.from = from;
+      this.to = to;
+    }
+
+    boolean isEdited() {
+      return lines != null;
+    }
+
+    int size() {
+      return lines != null ? lines.size() : to - from;
+    }
+
+    Line.Kind kind(int i) {
+      return lines != null ? lines.get(i).kind : table.kind(from + i);
+    }
+
+    /** Returns line {@code i}; a new object on each call while the block is unedited. */
+    Line line(int i) {
+      return lines != null ? lines.get(i) : table.line(from + i);
+    }
+
+    /** Returns the lines for editing; from now on line objects keep their identity. */
+    ArrayList<Line> lines() {
+      if (lines == null) {
+        ArrayList<Line> list = new ArrayList<>(to - from + 1);
+        for (int r = from; r < to; r++) {
+          list.add(table.line(r));
+        }
+        lines = list;
+        keyIndex = null;
+      }
+      return lines;
+    }
+
+    Block copy() {
+      Block b = new Block(header, table, from, to);
+      if (lines != null) {
+        b.lines = new ArrayList<>(lines);
+      }
+      return b;
+    }
+
+    int byteLength() {
+      int n = header == null ? 0 : header.length();
+      if (lines == null) {
+        return n + (to > from ? table.end(to - 1) - table.start(from) : 0);
+      }
+      for (Line line : lines) {
+        n += line.length();
+      }
+      return n;
+    }
+
+    int copyTo(byte[] out, int at) {
+      if (header != null) {
+        header.copyTo(out, at);
+        at += header.length();
+      }
+      if (lines == null) {
+        if (to > from) {
+          int start = table.start(from);
+          int len = table.end(to - 1) - start;
+          System.arraycopy(table.buf, start, out, at, len);
+          at += len;
+        }
+        return at;
+      }
+      for (Line line : lines) {
+        line.copyTo(out, at);
+        at += line.length();
+      }
+      return at;
     }
 
     Map<String, Line> keyIndex() {
       Map<String, Line> index = keyIndex;
       if (index == null) {
         index = new LinkedHashMap<>();
-        for (Line line : lines) {
-          if (line.kind == Line.Kind.KEY) {
+        for (int i = 0; i < size(); i++) {
+          if (kind(i) == Line.Kind.KEY) {
+            Line line = line(i);
             index.putIfAbsent(fold(line.name()), line);
           }
         }
@@ -204,20 +297,23 @@ public final class IniDocument {
     return IniParser.parse(bytes, fallback, false);
   }
 
-  /** Assembles a parsed document; {@code lines} are in file order. */
-  static IniDocument assemble(TextCodec codec, byte[] bom, byte[] trailer, List<Line> lines) {
+  /** Assembles a parsed document from its lines in file order. */
+  static IniDocument assemble(
+      TextCodec codec, byte[] bom, byte[] trailer, LineTable table, boolean nonAscii) {
     List<Block> blocks = new ArrayList<>();
-    Block current = new Block(null);
-    blocks.add(current);
-    for (Line line : lines) {
-      if (line.kind == Line.Kind.SECTION) {
-        current = new Block(line);
-        blocks.add(current);
-      } else {
-        current.lines.add(line);
+    Line header = null;
+    int from = 0;
+    for (int row = 0; row < table.size(); row++) {
+      if (table.kind(row) == Line.Kind.SECTION) {
+        blocks.add(new Block(header, table, from, row));
+        header = table.line(row);
+        from = row + 1;
       }
     }
-    return new IniDocument(codec, bom, trailer, blocks);
+    blocks.add(new Block(header, table, from, table.size()));
+    IniDocument doc = new IniDocument(codec, bom, trailer, blocks);
+    doc.mayHoldNonAscii = nonAscii;
+    return doc;
   }
 
   /** Returns the charset values are read and written in. */
@@ -243,8 +339,8 @@ public final class IniDocument {
           default -> {}
         }
       }
-      for (Line line : block.lines) {
-        switch (separatorOf(line, w)) {
+      for (int i = 0; i < block.size(); i++) {
+        switch (separatorOf(block, i, w)) {
           case 1 -> crlf++;
           case 2 -> lf++;
           case 3 -> cr++;
@@ -262,14 +358,26 @@ public final class IniDocument {
   }
 
   private int separatorOf(Line line, int w) {
-    int len = line.end - line.contentEnd;
+    return separatorOf(line.buf, line.contentEnd, line.end, w);
+  }
+
+  private int separatorOf(Block block, int i, int w) {
+    if (block.isEdited()) {
+      return separatorOf(block.line(i), w);
+    }
+    int row = block.from + i;
+    return separatorOf(block.table.buf, block.table.contentEnd(row), block.table.end(row), w);
+  }
+
+  private int separatorOf(byte[] buf, int contentEnd, int end, int w) {
+    int len = end - contentEnd;
     if (len == 0) {
       return 0;
     }
     if (len == 2 * w) {
       return 1;
     }
-    return codec.unit(line.buf, line.contentEnd) == '\n' ? 2 : 3;
+    return codec.unit(buf, contentEnd) == '\n' ? 2 : 3;
   }
 
   /**
@@ -313,16 +421,136 @@ public final class IniDocument {
     return Collections.unmodifiableList(names);
   }
 
-  /** Returns every key that a lookup can reach, section by section in file order. */
+  /**
+   * Returns every key that a lookup can reach, section by section in file order, as an immutable
+   * snapshot: later edits of this document do not show in it. Entries are decoded when the list is
+   * read, so a large file can be walked without holding every name and value at once.
+   */
   public List<Entry> entries() {
-    List<Entry> entries = new ArrayList<>();
+    EntryList.Builder found = new EntryList.Builder();
+    int[] table = new int[64];
     for (Block block : sectionIndex().values()) {
-      String section = block.header.name();
-      for (Line line : block.keyIndex().values()) {
-        entries.add(new Entry(section, line.name(), line.value()));
+      found.section(block.header.name());
+      // First-wins de-duplication in an open-addressing table of line positions: a whole-file
+      // read allocates no map per section and no folded copy of ASCII names.
+      int n = block.size();
+      int size = Integer.highestOneBit(Math.max(8, n * 2)) << 1;
+      if (table.length < size) {
+        table = new int[size];
+      } else {
+        Arrays.fill(table, 0, size, 0);
+      }
+      int mask = size - 1;
+      LineTable rows = block.isEdited() ? null : block.table;
+      for (int i = 0; i < n; i++) {
+        if (block.kind(i) != Line.Kind.KEY) {
+          continue;
+        }
+        Line line = rows == null ? block.line(i) : null;
+        int hash = rows == null ? line.foldedNameHash() : rows.foldedNameHash(block.from + i);
+        int slot = mix(hash) & mask;
+        boolean duplicate = false;
+        while (table[slot] != 0) {
+          int j = table[slot] - 1;
+          boolean same =
+              rows == null
+                  ? block.line(j).sameNameAs(line)
+                  : rows.sameName(block.from + j, block.from + i);
+          if (same) {
+            duplicate = true;
+            break;
+          }
+          slot = (slot + 1) & mask;
+        }
+        if (!duplicate) {
+          table[slot] = i + 1;
+          if (rows == null) {
+            found.add(line);
+          } else {
+            found.add(rows, block.from + i);
+          }
+        }
       }
     }
-    return Collections.unmodifiableList(entries);
+    return found.build();
+  }
+
+  /**
+   * Entries over immutable table rows or lines, decoded on access. Only primitive arrays grow with
+   * the number of entries, which keeps a whole-file snapshot cheap for the garbage collector.
+   */
+  private static final class EntryList extends AbstractList<Entry> implements RandomAccess {
+    private final LineTable table;
+    private final String[] sectionNames;
+    private final Line[] editedLines;
+    // refs[i] >= 0: a row of the table; refs[i] < 0: editedLines[-refs[i] - 1].
+    private final int[] refs;
+    private final int[] sections;
+
+    private EntryList(Builder b) {
+      this.table = b.table;
+      this.sectionNames = b.sectionNames.toArray(new String[0]);
+      this.editedLines = b.editedLines.toArray(new Line[0]);
+      this.refs = Arrays.copyOf(b.refs, b.size);
+      this.sections = Arrays.copyOf(b.sections, b.size);
+    }
+
+    @Override
+    public Entry get(int index) {
+      Objects.checkIndex(index, refs.length);
+      String section = sectionNames[sections[index]];
+      int ref = refs[index];
+      if (ref < 0) {
+        Line line = editedLines[-ref - 1];
+        return new Entry(section, line.name(), line.value());
+      }
+      return new Entry(section, table.name(ref), table.value(ref));
+    }
+
+    @Override
+    public int size() {
+      return refs.length;
+    }
+
+    static final class Builder {
+      private LineTable table;
+      private final List<String> sectionNames = new ArrayList<>();
+      private final List<Line> editedLines = new ArrayList<>();
+      private int[] refs = new int[256];
+      private int[] sections = new int[256];
+      private int size;
+
+      void section(String name) {
+        sectionNames.add(name);
+      }
+
+      void add(Line line) {
+        editedLines.add(line);
+        append(-editedLines.size());
+      }
+
+      void add(LineTable rows, int row) {
+        table = rows;
+        append(row);
+      }
+
+      private void append(int ref) {
+        if (size == refs.length) {
+          refs = Arrays.copyOf(refs, size * 2);
+          sections = Arrays.copyOf(sections, size * 2);
+        }
+        refs[size] = ref;
+        sections[size++] = sectionNames.size() - 1;
+      }
+
+      EntryList build() {
+        return new EntryList(this);
+      }
+    }
+  }
+
+  private static int mix(int h) {
+    return h ^ (h >>> 16) * 0x45d9f3b;
   }
 
   /**
@@ -334,6 +562,13 @@ public final class IniDocument {
    *     document's charset cannot encode it
    */
   public boolean set(String section, String key, String value) {
+    return guardEncoding(
+        () -> doSet(section, key, value),
+        section + key + value,
+        "setting [" + section + "] " + key);
+  }
+
+  private boolean doSet(String section, String key, String value) {
     checkName("section", section);
     checkName("key", key);
     checkValue(value);
@@ -350,6 +585,7 @@ public final class IniDocument {
       appendSection(section, key, value);
       return true;
     }
+    List<Line> lines = block.lines();
     Line existing = block.keyIndex().get(fold(key));
     if (existing != null) {
       if (existing.value().equals(value)) {
@@ -357,7 +593,7 @@ public final class IniDocument {
       }
       Line edited = existing.withValue(valueBytes);
       checkReadsBack(edited, existing.name(), value);
-      block.lines.set(indexOf(block.lines, existing), edited);
+      lines.set(indexOf(lines, existing), edited);
       block.invalidate();
       return true;
     }
@@ -374,12 +610,16 @@ public final class IniDocument {
   public boolean remove(String section, String key) {
     requireNonNull(section, "section");
     requireNonNull(key, "key");
+    return guardEncoding(() -> doRemove(section, key), "", "removing [" + section + "] " + key);
+  }
+
+  private boolean doRemove(String section, String key) {
     Block block = sectionIndex().get(fold(section));
     if (block == null || !block.keyIndex().containsKey(fold(key))) {
       return false;
     }
     String folded = fold(key);
-    block.lines.removeIf(l -> l.kind == Line.Kind.KEY && fold(l.name()).equals(folded));
+    block.lines().removeIf(l -> l.kind == Line.Kind.KEY && fold(l.name()).equals(folded));
     block.invalidate();
     return true;
   }
@@ -392,6 +632,10 @@ public final class IniDocument {
    */
   public boolean removeSection(String section) {
     requireNonNull(section, "section");
+    return guardEncoding(() -> doRemoveSection(section), "", "removing section [" + section + "]");
+  }
+
+  private boolean doRemoveSection(String section) {
     String folded = fold(section);
     boolean removed =
         blocks.removeIf(b -> b.header != null && fold(b.header.name()).equals(folded));
@@ -405,25 +649,13 @@ public final class IniDocument {
   public byte[] toBytes() {
     int size = bom.length + trailer.length;
     for (Block block : blocks) {
-      if (block.header != null) {
-        size += block.header.length();
-      }
-      for (Line line : block.lines) {
-        size += line.length();
-      }
+      size += block.byteLength();
     }
     byte[] out = new byte[size];
     System.arraycopy(bom, 0, out, 0, bom.length);
     int at = bom.length;
     for (Block block : blocks) {
-      if (block.header != null) {
-        block.header.copyTo(out, at);
-        at += block.header.length();
-      }
-      for (Line line : block.lines) {
-        line.copyTo(out, at);
-        at += line.length();
-      }
+      at = block.copyTo(out, at);
     }
     System.arraycopy(trailer, 0, out, at, trailer.length);
     return out;
@@ -439,6 +671,48 @@ public final class IniDocument {
           default -> "CRLF";
         };
     return "IniDocument[" + charset().name() + ", " + sep + ", " + sections().size() + " sections]";
+  }
+
+  /**
+   * Runs an edit and undoes it if it would change how the file's encoding is detected. A file
+   * without a byte order mark read in the fallback charset is recognised by not being UTF-8; an
+   * edit that makes it valid UTF-8 (writing "Ã©" in windows-1252 gives the UTF-8 bytes of "é")
+   * would make every later read decode it differently. Only edits that involve non-ASCII bytes can
+   * do that, so only they pay for the check.
+   */
+  private boolean guardEncoding(
+      java.util.function.BooleanSupplier edit, String added, String what) {
+    boolean addsNonAscii = !isAscii(added);
+    if (bom.length > 0 || codec == TextCodec.utf8() || !(mayHoldNonAscii || addsNonAscii)) {
+      return edit.getAsBoolean();
+    }
+    List<Block> saved = new ArrayList<>(blocks.size());
+    for (Block b : blocks) {
+      saved.add(b.copy());
+    }
+    boolean changed = edit.getAsBoolean();
+    if (changed && Utf8Validator.isMultiByteUtf8(toBytes())) {
+      blocks.clear();
+      blocks.addAll(saved);
+      sectionIndex = null;
+      throw new IllegalArgumentException(
+          what
+              + " would leave a "
+              + codec.charset().name()
+              + " file whose bytes read as UTF-8, so it would be misread later: use other"
+              + " characters, or convert the file to UTF-8 with a byte order mark");
+    }
+    mayHoldNonAscii |= addsNonAscii;
+    return changed;
+  }
+
+  private static boolean isAscii(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Map<String, Block> sectionIndex() {
@@ -458,15 +732,15 @@ public final class IniDocument {
   private void appendSection(String section, String key, String value) {
     byte[] separator = codec.encode(lineSeparator());
     Block last = blocks.get(blocks.size() - 1);
-    if (last.lines.isEmpty() && last.header != null && !last.header.hasTerminator()) {
+    if (last.size() == 0 && last.header != null && !last.header.hasTerminator()) {
       Block replaced = new Block(last.header.withTerminator(separator));
       blocks.set(blocks.size() - 1, replaced);
       sectionIndex = null;
-    } else if (!last.lines.isEmpty()) {
-      int i = last.lines.size() - 1;
-      Line tail = last.lines.get(i);
+    } else if (last.size() > 0) {
+      int i = last.size() - 1;
+      Line tail = last.line(i);
       if (!tail.hasTerminator()) {
-        last.lines.set(i, tail.withTerminator(separator));
+        last.lines().set(i, tail.withTerminator(separator));
         last.invalidate();
       }
     }
@@ -478,25 +752,26 @@ public final class IniDocument {
     Line keyLine = Line.of(codec, codec.encode(key + "=" + value), separator);
     checkReadsBack(keyLine, key, value);
     Block block = new Block(header);
-    block.lines.add(keyLine);
+    block.lines().add(keyLine);
     blocks.add(block);
     sectionIndex = null;
   }
 
   private void insertKey(Block block, String key, String value) {
+    List<Line> lines = block.lines();
     int lastKey = -1;
-    for (int i = block.lines.size() - 1; i >= 0; i--) {
-      if (block.lines.get(i).kind == Line.Kind.KEY) {
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      if (lines.get(i).kind == Line.Kind.KEY) {
         lastKey = i;
         break;
       }
     }
-    Line before = lastKey >= 0 ? block.lines.get(lastKey) : block.header;
+    Line before = lastKey >= 0 ? lines.get(lastKey) : block.header;
     byte[] content;
     if (lastKey >= 0) {
       // Indent and spacing around '=' follow the neighbouring key, so the file keeps its style.
-      byte[] indent = java.util.Arrays.copyOfRange(before.buf, before.start, before.nameStart);
-      byte[] equals = java.util.Arrays.copyOfRange(before.buf, before.nameEnd, before.valueStart);
+      byte[] indent = Arrays.copyOfRange(before.buf, before.start, before.nameStart);
+      byte[] equals = Arrays.copyOfRange(before.buf, before.nameEnd, before.valueStart);
       content = concat(indent, codec.encode(key), equals, codec.encode(value));
     } else {
       content = codec.encode(key + "=" + value);
@@ -508,10 +783,10 @@ public final class IniDocument {
       byte[] separator = codec.encode(lineSeparator());
       Line terminated = before.withTerminator(separator);
       if (lastKey >= 0) {
-        block.lines.set(lastKey, terminated);
+        lines.set(lastKey, terminated);
       } else {
         Block replaced = new Block(terminated);
-        replaced.lines.addAll(block.lines);
+        replaced.lines().addAll(lines);
         blocks.set(indexOf(blocks, block), replaced);
         sectionIndex = null;
         block = replaced;
@@ -519,7 +794,7 @@ public final class IniDocument {
       added = Line.of(codec, content, new byte[0]);
     }
     checkReadsBack(added, key, value);
-    block.lines.add(lastKey + 1, added);
+    block.lines().add(lastKey + 1, added);
     block.invalidate();
   }
 

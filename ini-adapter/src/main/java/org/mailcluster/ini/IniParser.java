@@ -1,9 +1,8 @@
 package org.mailcluster.ini;
 
 import java.nio.charset.Charset;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
+import java.util.Objects;
 
 /** Splits bytes into classified lines and decides the encoding (see {@link IniDocument}). */
 final class IniParser {
@@ -12,14 +11,15 @@ final class IniParser {
   private IniParser() {}
 
   static IniDocument parse(byte[] input, Charset fallback, boolean strict) {
-    java.util.Objects.requireNonNull(input, "bytes");
-    java.util.Objects.requireNonNull(fallback, "fallback");
+    Objects.requireNonNull(input, "bytes");
+    Objects.requireNonNull(fallback, "fallback");
     TextCodec fallbackCodec = TextCodec.singleByte(fallback);
     // The document keeps slices of the array, so it must not see later changes by the caller.
     byte[] b = input.clone();
     int n = b.length;
     TextCodec codec;
     int bomLength;
+    boolean nonAscii = false;
     if (n >= 3 && (b[0] & 0xFF) == 0xEF && (b[1] & 0xFF) == 0xBB && (b[2] & 0xFF) == 0xBF) {
       codec = TextCodec.utf8();
       bomLength = 3;
@@ -43,14 +43,22 @@ final class IniParser {
       bomLength = 2;
     } else {
       bomLength = 0;
-      codec = Utf8Validator.isMultiByteUtf8(b) ? TextCodec.utf8() : fallbackCodec;
+      int firstNonAscii = 0;
+      while (firstNonAscii < n && b[firstNonAscii] >= 0) {
+        firstNonAscii++;
+      }
+      nonAscii = firstNonAscii < n;
+      codec =
+          nonAscii && Utf8Validator.firstInvalid(b, firstNonAscii) < 0
+              ? TextCodec.utf8()
+              : fallbackCodec;
     }
     int w = codec.width();
     int limit = n - ((n - bomLength) % w);
     if (strict) {
       checkText(b, bomLength, limit, codec);
     }
-    List<Line> lines = new ArrayList<>(Math.max(16, (limit - bomLength) / 32));
+    LineTable lines = new LineTable(codec, b, (limit - bomLength) / 24);
     int pos = bomLength;
     if (w == 1) {
       while (pos < limit) {
@@ -67,7 +75,7 @@ final class IniParser {
         if (p < limit) {
           end = (c == '\r' && p + 1 < limit && b[p + 1] == '\n') ? p + 2 : p + 1;
         }
-        lines.add(Line.parse(codec, b, pos, p, end));
+        lines.add(pos, p, end);
         pos = end;
       }
     } else {
@@ -85,13 +93,13 @@ final class IniParser {
         if (p < limit) {
           end = (c == '\r' && p + w < limit && codec.unit(b, p + w) == '\n') ? p + 2 * w : p + w;
         }
-        lines.add(Line.parse(codec, b, pos, p, end));
+        lines.add(pos, p, end);
         pos = end;
       }
     }
     byte[] bom = bomLength == 0 ? NONE : Arrays.copyOf(b, bomLength);
     byte[] trailer = limit == n ? NONE : Arrays.copyOfRange(b, limit, n);
-    return IniDocument.assemble(codec, bom, trailer, lines);
+    return IniDocument.assemble(codec, bom, trailer, lines, nonAscii);
   }
 
   private static void checkText(byte[] b, int from, int limit, TextCodec codec) {

@@ -1,0 +1,720 @@
+package org.mailcluster.ini;
+
+import static java.nio.file.StandardWatchEventKinds.ENTRY_CREATE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
+import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.Charset;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.mailcluster.ClusterException;
+import org.mailcluster.ErrorCode;
+import org.mailcluster.config.ConfigDiff;
+import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.config.SettingKey;
+import org.mailcluster.spi.ConfigSource;
+import org.mailcluster.spi.Scheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link ConfigSource} over a directory of INI files: every {@code *.ini} file at the top level
+ * (extension in any letter case) becomes keys {@code config/<file>/<section>/<key>} ({@link
+ * SettingKey#ini}), one per key that the Windows profile API can reach (see {@link IniDocument}),
+ * spelled as the key's first occurrence in the file.
+ *
+ * <p><b>Writing.</b> {@link #apply} reads each file it touches, edits it with {@link IniDocument}'s
+ * minimal changes (formatting, comments and encoding stay), and replaces it atomically: a temporary
+ * file in the same directory is written and forced to disk, renamed over the file ({@code
+ * ATOMIC_MOVE}), and the directory is forced too where the platform allows. A reader sees the old
+ * file or the new one, never a mix; a file whose content would not change is not written. Keys are
+ * matched case-insensitively against the file; a file that does not exist yet is created
+ * (windows-1252, CRLF, unless a fallback charset says otherwise).
+ *
+ * <p><b>Watching.</b> {@link #watch} reports edits made by anyone else: a {@link WatchService} is
+ * polled without blocking on the injected {@link Scheduler}, and a file named by events is read
+ * once it has been quiet for the {@linkplain Builder#debounce debounce} time. Because watching is
+ * unreliable on network shares, every file is also re-read every {@linkplain Builder#rescanInterval
+ * rescan interval} and compared by content hash. Edits are reported as diffs against what was last
+ * loaded, applied or reported; this source's own writes are never reported, because it remembers
+ * the hash of what it wrote and its own changes are already part of that baseline. A file that does
+ * not parse is logged and skipped until it changes again. No thread is started: all work runs on
+ * the scheduler's logical thread or the caller's.
+ *
+ * <p>Thread-safe: {@link #load} and {@link #apply} may be called from any thread.
+ *
+ * <pre>{@code
+ * IniConfigSource source = IniConfigSource.builder(Path.of("C:\\MDaemon\\App"))
+ *     .scheduler(scheduler)
+ *     .debounce(Duration.ofMillis(200))
+ *     .rescanInterval(Duration.ofSeconds(30))
+ *     .build();
+ * ConfigSnapshot files = source.load();
+ * source.watch(diff -> log.info("edited behind our back:\n{}", diff.render()));
+ * source.apply(ConfigDiff.of(ConfigDiff.Change.changed(
+ *     "config/MDaemon.ini/Directories/LockFiles", "C:\\MDaemon\\LockFiles\\",
+ *     "\\\\nas\\mail\\LockFiles\\")));
+ * }</pre>
+ */
+public final class IniConfigSource implements ConfigSource {
+  private static final Logger log = LoggerFactory.getLogger("mailcluster.config");
+  private static final Duration DEFAULT_DEBOUNCE = Duration.ofMillis(200);
+  private static final Duration DEFAULT_RESCAN = Duration.ofSeconds(30);
+
+  private final Path directory;
+  private final Scheduler scheduler;
+  private final Duration rescanInterval;
+  private final Duration debounce;
+  private final Duration pollInterval;
+  private final Charset fallbackCharset;
+
+  private final Object lock = new Object();
+  // Keyed case-insensitively: Windows file names are, and SettingKey compares them so.
+  private final Map<String, FileState> files = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+  private final EditDebouncer debouncer;
+  private boolean loaded;
+  private Listener listener;
+  private WatchService watcher;
+  private Scheduler.Cancellable pollTask;
+  private Scheduler.Cancellable rescanTask;
+  private boolean closed;
+
+  /** What this source last knew of one file. */
+  private static final class FileState {
+    final String name;
+    final byte[] hash;
+    final ConfigSnapshot entries;
+
+    FileState(String name, byte[] hash, ConfigSnapshot entries) {
+      this.name = name;
+      this.hash = hash;
+      this.entries = entries;
+    }
+  }
+
+  private IniConfigSource(Builder b) {
+    this.directory = b.directory;
+    this.scheduler = b.scheduler;
+    this.rescanInterval = b.rescanInterval == null ? DEFAULT_RESCAN : b.rescanInterval;
+    this.debounce = b.debounce == null ? DEFAULT_DEBOUNCE : b.debounce;
+    this.fallbackCharset =
+        b.fallbackCharset == null ? Charset.forName("windows-1252") : b.fallbackCharset;
+    long pollMillis = Math.max(10, Math.min(250, debounce.toMillis() / 2));
+    this.pollInterval = Duration.ofMillis(pollMillis);
+    this.debouncer = new EditDebouncer(debounce.toNanos(), debounce.toNanos() * 10);
+  }
+
+  /** Starts building a source over the INI files directly inside {@code directory}. */
+  public static Builder builder(Path directory) {
+    return new Builder(requireNonNull(directory, "directory"));
+  }
+
+  /** Returns the directory this source reads and writes. */
+  public Path directory() {
+    return directory;
+  }
+
+  @Override
+  public ConfigSnapshot load() {
+    synchronized (lock) {
+      Map<String, FileState> read = readAll();
+      files.clear();
+      files.putAll(read);
+      loaded = true;
+      return union();
+    }
+  }
+
+  @Override
+  public void apply(ConfigDiff diff) {
+    requireNonNull(diff, "diff");
+    List<ConfigDiff> external = new ArrayList<>();
+    synchronized (lock) {
+      if (!loaded) {
+        files.putAll(readAll());
+        loaded = true;
+      }
+      Map<String, List<ConfigDiff.Change>> byFile = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+      for (ConfigDiff.Change change : diff.changes()) {
+        iniKey(change.key())
+            .ifPresent(
+                key ->
+                    byFile
+                        .computeIfAbsent(key.iniFile().orElseThrow(), f -> new ArrayList<>())
+                        .add(change));
+      }
+      try {
+        for (Map.Entry<String, List<ConfigDiff.Change>> e : byFile.entrySet()) {
+          applyToFile(e.getKey(), e.getValue(), external);
+        }
+      } finally {
+        // Edits found in files already replaced are part of the new baseline: report them even
+        // if a later file fails, or they would never be reported.
+        for (ConfigDiff d : external) {
+          report(d, true);
+        }
+      }
+    }
+  }
+
+  private void applyToFile(
+      String fileName, List<ConfigDiff.Change> changes, List<ConfigDiff> external) {
+    FileState known = files.get(fileName);
+    String name = known == null ? fileName : known.name;
+    Path path = directory.resolve(name);
+    byte[] before = readOrEmpty(path);
+    IniDocument doc = parse(name, before);
+    byte[] beforeHash = sha256(before);
+    ConfigSnapshot baseline = known == null ? ConfigSnapshot.empty() : known.entries;
+    if (known == null || !Arrays.equals(known.hash, beforeHash)) {
+      // Someone edited the file since we last looked: report that edit before overwriting it.
+      ConfigSnapshot onDisk = entriesOf(name, doc);
+      ConfigDiff edit = ConfigDiff.between(baseline, onDisk);
+      if (!edit.isEmpty()) {
+        external.add(edit);
+      }
+      // The edit is reported now, so the file as found is the baseline even if this apply fails.
+      files.put(name, new FileState(name, beforeHash, onDisk));
+    }
+    // Removals first, so that a removal and an addition of the same key in another letter case
+    // leave the key present.
+    try {
+      for (ConfigDiff.Change c : changes) {
+        if (c.newValue().isEmpty()) {
+          SettingKey k = SettingKey.parse(c.key());
+          doc.remove(k.iniSection().orElseThrow(), k.iniKey().orElseThrow());
+        }
+      }
+      for (ConfigDiff.Change c : changes) {
+        if (c.newValue().isPresent()) {
+          SettingKey k = SettingKey.parse(c.key());
+          doc.set(k.iniSection().orElseThrow(), k.iniKey().orElseThrow(), c.newValue().get());
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      throw new ClusterException(
+          ErrorCode.INVALID_VALUE,
+          "cannot write to " + path + ": " + e.getMessage() + "; nothing was written to this file",
+          e);
+    }
+    byte[] after = doc.toBytes();
+    if (!Arrays.equals(before, after)) {
+      writeAtomically(path, after);
+    }
+    files.put(name, new FileState(name, sha256(after), entriesOf(name, doc)));
+  }
+
+  @Override
+  public void watch(Listener listener) {
+    requireNonNull(listener, "listener");
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("source over " + directory + " is closed");
+      }
+      if (this.listener != null) {
+        throw new IllegalStateException("watch() may be called once, and was already called");
+      }
+      this.listener = listener;
+      if (!loaded) {
+        files.putAll(readAll());
+        loaded = true;
+      }
+      try {
+        WatchService service = directory.getFileSystem().newWatchService();
+        directory.register(service, ENTRY_CREATE, ENTRY_MODIFY, ENTRY_DELETE);
+        this.watcher = service;
+      } catch (IOException | UnsupportedOperationException e) {
+        log.warn(
+            "cannot watch {} ({}); edits are found by the rescan every {}",
+            directory,
+            e.toString(),
+            rescanInterval);
+      }
+      pollTask = scheduler.schedule(pollInterval, this::poll);
+      rescanTask = scheduler.schedule(rescanInterval, this::periodicRescan);
+    }
+  }
+
+  /**
+   * Reads every file now and reports what changed, on the scheduler's thread; returns at once. A
+   * host calls this when it knows files changed (for example after a restore), and tests use it to
+   * check that nothing is pending. Does nothing before {@link #watch} or after {@link #close}.
+   */
+  public void rescanNow() {
+    scheduler.execute(() -> scan(null));
+  }
+
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (pollTask != null) {
+        pollTask.cancel();
+      }
+      if (rescanTask != null) {
+        rescanTask.cancel();
+      }
+      if (watcher != null) {
+        try {
+          watcher.close();
+        } catch (IOException e) {
+          log.debug("closing the watch service of {} failed", directory, e);
+        }
+      }
+    }
+  }
+
+  private void poll() {
+    List<String> due;
+    boolean rescanAll = false;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      long now = scheduler.nanoTime();
+      if (watcher != null) {
+        WatchKey key;
+        while ((key = watcher.poll()) != null) {
+          for (WatchEvent<?> event : key.pollEvents()) {
+            if (event.kind() == OVERFLOW) {
+              rescanAll = true;
+            } else if (event.context() instanceof Path p && isIniName(p.toString())) {
+              debouncer.mark(p.toString(), now);
+            }
+          }
+          if (!key.reset()) {
+            log.warn("{} can no longer be watched; edits are found by the rescan only", directory);
+          }
+        }
+      }
+      due = debouncer.takeDue(now);
+      pollTask = scheduler.schedule(pollInterval, this::poll);
+    }
+    if (rescanAll) {
+      scan(null);
+    } else if (!due.isEmpty()) {
+      scan(due);
+    }
+  }
+
+  private void periodicRescan() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      rescanTask = scheduler.schedule(rescanInterval, this::periodicRescan);
+    }
+    scan(null);
+  }
+
+  /** Reads {@code names}, or every file if null, and reports what changed. */
+  private void scan(List<String> names) {
+    List<ConfigDiff.Change> changes = new ArrayList<>();
+    synchronized (lock) {
+      if (closed || listener == null) {
+        return;
+      }
+      List<String> targets = new ArrayList<>();
+      if (names == null) {
+        try {
+          targets.addAll(listIniFiles());
+        } catch (ClusterException e) {
+          log.warn("cannot list {}: {}", directory, e.getMessage());
+          return;
+        }
+        for (FileState s : files.values()) {
+          if (targets.stream().noneMatch(t -> t.equalsIgnoreCase(s.name))) {
+            targets.add(s.name);
+          }
+        }
+      } else {
+        targets.addAll(names);
+      }
+      for (String name : targets) {
+        scanFile(name, changes);
+      }
+    }
+    if (!changes.isEmpty()) {
+      report(ConfigDiff.of(changes), false);
+    }
+  }
+
+  private void scanFile(String name, List<ConfigDiff.Change> changes) {
+    FileState known = files.get(name);
+    Path path = directory.resolve(known == null ? name : known.name);
+    byte[] bytes;
+    boolean exists;
+    try {
+      bytes = Files.readAllBytes(path);
+      exists = true;
+    } catch (NoSuchFileException gone) {
+      bytes = new byte[0];
+      exists = false;
+    } catch (IOException e) {
+      log.warn("cannot read {}: {}; will retry", path, e.toString());
+      return;
+    }
+    byte[] hash = sha256(bytes);
+    if (known != null && Arrays.equals(known.hash, hash) && exists) {
+      return;
+    }
+    if (!exists && known == null) {
+      return;
+    }
+    ConfigSnapshot now;
+    if (exists) {
+      try {
+        now = entriesOf(path.getFileName().toString(), IniDocument.parse(bytes, fallbackCharset));
+      } catch (IniSyntaxException e) {
+        log.warn(
+            "{} was edited but cannot be read, ignored until it changes: {}", path, e.getMessage());
+        ConfigSnapshot keep = known == null ? ConfigSnapshot.empty() : known.entries;
+        String keptName = known == null ? path.getFileName().toString() : known.name;
+        files.put(keptName, new FileState(keptName, hash, keep));
+        return;
+      }
+    } else {
+      now = ConfigSnapshot.empty();
+    }
+    ConfigSnapshot before = known == null ? ConfigSnapshot.empty() : known.entries;
+    changes.addAll(ConfigDiff.between(before, now).changes());
+    if (exists) {
+      String keptName = known == null ? path.getFileName().toString() : known.name;
+      files.put(keptName, new FileState(keptName, hash, now));
+    } else {
+      files.remove(name);
+    }
+  }
+
+  private void report(ConfigDiff diff, boolean later) {
+    Listener l;
+    synchronized (lock) {
+      l = closed ? null : listener;
+    }
+    if (l == null || diff.isEmpty()) {
+      return;
+    }
+    Runnable call =
+        () -> {
+          synchronized (lock) {
+            if (closed) {
+              return;
+            }
+          }
+          try {
+            l.externalEdit(diff);
+          } catch (RuntimeException e) {
+            log.error("the listener of {} failed on an external edit", directory, e);
+          }
+        };
+    if (later) {
+      scheduler.execute(call);
+    } else {
+      call.run();
+    }
+  }
+
+  private Map<String, FileState> readAll() {
+    Map<String, FileState> read = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    for (String name : listIniFiles()) {
+      if (read.containsKey(name)) {
+        log.warn(
+            "{} and {} differ only in letter case; only the first is managed",
+            read.get(name).name,
+            name);
+        continue;
+      }
+      Path path = directory.resolve(name);
+      byte[] bytes;
+      try {
+        bytes = Files.readAllBytes(path);
+      } catch (NoSuchFileException gone) {
+        continue;
+      } catch (IOException e) {
+        throw new ClusterException(
+            ErrorCode.STORAGE_FAILURE,
+            "cannot read " + path + ": " + e + "; check that the file exists and is readable",
+            e);
+      }
+      read.put(name, new FileState(name, sha256(bytes), entriesOf(name, parse(name, bytes))));
+    }
+    return read;
+  }
+
+  private IniDocument parse(String name, byte[] bytes) {
+    try {
+      return IniDocument.parse(bytes, fallbackCharset);
+    } catch (IniSyntaxException e) {
+      throw new ClusterException(
+          ErrorCode.CORRUPT_DATA,
+          "cannot read " + directory.resolve(name) + ": " + e.inFile(name).getMessage(),
+          e.inFile(name));
+    }
+  }
+
+  private List<String> listIniFiles() {
+    try (Stream<Path> entries = Files.list(directory)) {
+      return entries
+          .filter(p -> isIniName(p.getFileName().toString()) && Files.isRegularFile(p))
+          .map(p -> p.getFileName().toString())
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      throw new ClusterException(
+          ErrorCode.STORAGE_FAILURE,
+          "cannot list "
+              + directory
+              + ": "
+              + e
+              + "; check that the directory exists and is readable",
+          e);
+    }
+  }
+
+  private ConfigSnapshot union() {
+    Map<String, String> all = new TreeMap<>();
+    for (FileState s : files.values()) {
+      all.putAll(s.entries.asMap());
+    }
+    return ConfigSnapshot.of(all);
+  }
+
+  private static ConfigSnapshot entriesOf(String file, IniDocument doc) {
+    Map<String, String> entries = new TreeMap<>();
+    for (IniDocument.Entry e : doc.entries()) {
+      SettingKey key;
+      try {
+        key = SettingKey.ini(file, e.section(), e.key());
+      } catch (IllegalArgumentException unrepresentable) {
+        // An empty section name or a control character cannot be named in the state; such an
+        // entry stays in the file but is not replicated.
+        log.debug(
+            "{}: [{}] {} cannot be named as a state key, not managed", file, e.section(), e.key());
+        continue;
+      }
+      entries.put(key.stateKey(), e.value());
+    }
+    return ConfigSnapshot.of(entries);
+  }
+
+  private static Optional<SettingKey> iniKey(String stateKey) {
+    if (!stateKey.startsWith(SettingKey.CONFIG_NAMESPACE + "/")) {
+      return Optional.empty();
+    }
+    try {
+      SettingKey key = SettingKey.parse(stateKey);
+      return key.isIni()
+              && isIniName(key.iniFile().orElseThrow())
+              && !key.iniFile().orElseThrow().contains("/")
+          ? Optional.of(key)
+          : Optional.empty();
+    } catch (IllegalArgumentException malformed) {
+      return Optional.empty();
+    }
+  }
+
+  static boolean isIniName(String name) {
+    return name.length() > 4
+        && name.toLowerCase(Locale.ROOT).endsWith(".ini")
+        && !name.startsWith(".");
+  }
+
+  private static byte[] readOrEmpty(Path path) {
+    try {
+      return Files.readAllBytes(path);
+    } catch (NoSuchFileException absent) {
+      return new byte[0];
+    } catch (IOException e) {
+      throw new ClusterException(
+          ErrorCode.STORAGE_FAILURE,
+          "cannot read " + path + ": " + e + "; check that the file is readable",
+          e);
+    }
+  }
+
+  /** Replaces {@code target} so that a reader sees the old bytes or the new ones, never a mix. */
+  static void writeAtomically(Path target, byte[] bytes) {
+    Path dir = target.toAbsolutePath().getParent();
+    Path tmp = null;
+    try {
+      tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+        ch.force(true);
+      }
+      copyPermissions(target, tmp);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      tmp = null;
+    } catch (IOException e) {
+      throw new ClusterException(
+          ErrorCode.STORAGE_FAILURE,
+          "cannot replace "
+              + target
+              + ": "
+              + e
+              + "; check free space and write permission on "
+              + dir
+              + ". The file keeps its old content",
+          e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException e) {
+          log.warn("cannot remove temporary file {}: {}", tmp, e.toString());
+        }
+      }
+    }
+    forceDirectory(dir);
+  }
+
+  private static void copyPermissions(Path from, Path to) throws IOException {
+    PosixFileAttributeView view = Files.getFileAttributeView(to, PosixFileAttributeView.class);
+    if (view == null) {
+      return;
+    }
+    // createTempFile makes owner-only files; the replaced file keeps the permissions it had.
+    view.setPermissions(
+        Files.exists(from)
+            ? Files.getPosixFilePermissions(from)
+            : PosixFilePermissions.fromString("rw-r--r--"));
+  }
+
+  private static void forceDirectory(Path dir) {
+    // Makes the rename durable on POSIX file systems; Windows cannot open a directory this way,
+    // and NTFS journals the rename itself, so a failure here is expected there and harmless.
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException | UnsupportedOperationException e) {
+      log.debug("cannot force directory {}: {}", dir, e.toString());
+    }
+  }
+
+  private static byte[] sha256(byte[] bytes) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+
+  /**
+   * Builds an {@link IniConfigSource}. Each property may be set once; the scheduler is required.
+   *
+   * <pre>{@code
+   * IniConfigSource source = IniConfigSource.builder(dir).scheduler(scheduler).build();
+   * }</pre>
+   */
+  public static final class Builder {
+    private final Path directory;
+    private Scheduler scheduler;
+    private Duration rescanInterval;
+    private Duration debounce;
+    private Charset fallbackCharset;
+
+    private Builder(Path directory) {
+      this.directory = directory;
+    }
+
+    /** Sets the node's scheduler, on which watching runs and edits are reported (required). */
+    public Builder scheduler(Scheduler value) {
+      requireNonNull(value, "scheduler");
+      checkUnset(scheduler, "scheduler");
+      this.scheduler = value;
+      return this;
+    }
+
+    /** Sets how often every file is re-read and compared by hash; 30 seconds if never set. */
+    public Builder rescanInterval(Duration value) {
+      requireNonNull(value, "rescanInterval");
+      checkUnset(rescanInterval, "rescanInterval");
+      checkPositive(value, "rescanInterval");
+      this.rescanInterval = value;
+      return this;
+    }
+
+    /**
+     * Sets how long a file must be quiet after a watch event before it is read; 200 ms if never
+     * set. A file written without pause is read at the latest ten times this long after its first
+     * event. Watch events are polled every half of this, but at least every 250 ms and at most
+     * every 10 ms.
+     */
+    public Builder debounce(Duration value) {
+      requireNonNull(value, "debounce");
+      checkUnset(debounce, "debounce");
+      if (value.isNegative()) {
+        throw new IllegalArgumentException("debounce must not be negative, but was " + value);
+      }
+      this.debounce = value;
+      return this;
+    }
+
+    /**
+     * Sets the single-byte charset of files that have no byte order mark and are not UTF-8;
+     * windows-1252 if never set.
+     *
+     * @throws IllegalArgumentException if the charset is multi-byte or not ASCII-compatible
+     */
+    public Builder fallbackCharset(Charset value) {
+      requireNonNull(value, "fallbackCharset");
+      checkUnset(fallbackCharset, "fallbackCharset");
+      TextCodec.singleByte(value);
+      this.fallbackCharset = value;
+      return this;
+    }
+
+    /**
+     * Builds the source; it reads nothing until {@link #load}, {@link #apply} or {@link #watch}.
+     *
+     * @throws IllegalStateException if no scheduler was set
+     */
+    public IniConfigSource build() {
+      if (scheduler == null) {
+        throw new IllegalStateException("an IniConfigSource needs a scheduler: call scheduler()");
+      }
+      return new IniConfigSource(this);
+    }
+
+    private static void checkUnset(Object current, String property) {
+      if (current != null) {
+        throw new IllegalStateException(property + " was already set to " + current);
+      }
+    }
+
+    private static void checkPositive(Duration value, String property) {
+      if (value.isZero() || value.isNegative()) {
+        throw new IllegalArgumentException(property + " must be positive, but was " + value);
+      }
+    }
+  }
+}
