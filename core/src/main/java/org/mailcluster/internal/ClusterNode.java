@@ -111,6 +111,10 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   private TreeMap<String, String> incomingSnapshot;
   private int incomingChunk;
   private final Deque<Diagnostics.Event> events = new ArrayDeque<>();
+  // Diagnostics are refreshed after every event; member records are parsed again only when a
+  // member key changed, not on every revision.
+  private ConfigSnapshot membersParsedFrom = ConfigSnapshot.empty();
+  private List<Member> membersParsed = List.of();
 
   /** Creates a node; see {@link org.mailcluster.ClusterServiceBuilder}. */
   public ClusterNode(
@@ -1252,8 +1256,12 @@ public final class ClusterNode implements ClusterService, InboundHandler {
 
   private void refreshDiagnostics() {
     ConfigSnapshot state = committed;
+    if (state != membersParsedFrom && membershipChanged(membersParsedFrom, state)) {
+      membersParsed = members(state);
+    }
+    membersParsedFrom = state;
     List<Diagnostics.MemberState> members = new ArrayList<>();
-    for (Member m : members(state)) {
+    for (Member m : membersParsed) {
       String connection;
       Optional<Revision> acked = Optional.empty();
       long lag = 0;

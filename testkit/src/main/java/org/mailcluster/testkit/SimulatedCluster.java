@@ -61,7 +61,7 @@ public final class SimulatedCluster implements AutoCloseable {
     this.config = b;
     this.seed = b.seed;
     this.time = VirtualTime.startingAt(ORIGIN);
-    this.network = SimulatedNetwork.create(time, seed);
+    this.network = SimulatedNetwork.builder(time, seed).latency(b.latency, b.jitter).build();
     this.random = new SplittableRandom(seed ^ 0x5DEECE66DL);
     for (int i = 1; i <= b.nodes; i++) {
       disks.put(id(i), SimulatedDisk.create());
@@ -308,8 +308,17 @@ public final class SimulatedCluster implements AutoCloseable {
     private int snapshotInterval = 1000;
     private Function<String, ConfigSource> configSources;
     private final Map<String, Duration> skews = new LinkedHashMap<>();
+    private Duration latency = SimulatedNetwork.DEFAULT_LATENCY;
+    private Duration jitter = SimulatedNetwork.DEFAULT_JITTER;
 
     private Builder() {}
+
+    /** Sets every message's network latency: {@code base} plus up to {@code jitter} at random. */
+    public Builder latency(Duration base, Duration jitter) {
+      this.latency = requireNonNull(base, "base");
+      this.jitter = requireNonNull(jitter, "jitter");
+      return this;
+    }
 
     /** Sets the number of nodes, 1 to 16 (one primary, the rest secondaries). */
     public Builder nodes(int count) {

@@ -1,5 +1,6 @@
 /**
- * The testkit's JUnit 5 layer: the transport conformance suite every {@link
+ * The testkit's JUnit 5 layer: {@link org.mailcluster.testkit.junit.SimulatedClusterExtension},
+ * which injects simulated clusters into tests, and the transport conformance suite every {@link
  * org.mailcluster.transport.ClusterTransport} runs. Needs {@code junit-jupiter-api} on the class
  * path; the rest of the testkit does not.
  */
