@@ -6,7 +6,9 @@
 module org.mailcluster.testkit {
   requires transitive org.mailcluster.core;
   requires static transitive org.junit.jupiter.api;
+  requires static transitive net.jqwik.api;
 
   exports org.mailcluster.testkit;
   exports org.mailcluster.testkit.junit;
+  exports org.mailcluster.testkit.jqwik;
 }

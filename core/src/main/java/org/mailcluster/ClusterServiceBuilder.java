@@ -11,6 +11,7 @@ import java.util.random.RandomGenerator;
 import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.internal.ClusterNode;
 import org.mailcluster.internal.NodeSettings;
+import org.mailcluster.membership.HostResolver;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.spi.ConfigSource;
@@ -53,6 +54,7 @@ public final class ClusterServiceBuilder {
   private Duration heartbeatInterval;
   private Duration callDeadline;
   private Integer snapshotInterval;
+  private HostResolver resolver;
 
   ClusterServiceBuilder() {}
 
@@ -191,6 +193,17 @@ public final class ClusterServiceBuilder {
   }
 
   /**
+   * Sets how {@link ClusterService#addServer} checks that a server's name resolves; the operating
+   * system's resolver if never set.
+   */
+  public ClusterServiceBuilder resolver(HostResolver value) {
+    requireNonNull(value, "resolver");
+    checkUnset(resolver, "resolver");
+    this.resolver = value;
+    return this;
+  }
+
+  /**
    * Builds the service (not yet started).
    *
    * @throws IllegalStateException naming the first required property that is missing
@@ -216,7 +229,8 @@ public final class ClusterServiceBuilder {
             random == null ? new SecureRandom() : random,
             heartbeatInterval == null ? Duration.ofSeconds(1) : heartbeatInterval,
             callDeadline == null ? Duration.ofSeconds(5) : callDeadline,
-            snapshotInterval == null ? 1000 : snapshotInterval);
+            snapshotInterval == null ? 1000 : snapshotInterval,
+            resolver == null ? HostResolver.system() : resolver);
     return new ClusterNode(settings, transport, store, scheduler);
   }
 

@@ -36,15 +36,20 @@ class ReadmeClusterExampleTest {
   private final VirtualTime time = VirtualTime.startingAt(Instant.parse("2026-01-01T00:00:00Z"));
   private final SimulatedNetwork network = SimulatedNetwork.create(time, 7);
 
+  private static final NodeAddress PRIMARY = NodeAddress.parse("127.0.0.1:7401");
+  private static final NodeAddress SECONDARY = NodeAddress.parse("127.0.0.1:7402");
+
   private ClusterService node(String id, Path home, boolean primary) {
     Scheduler scheduler = time.scheduler(id);
-    ClusterTransport transport = network.transport(NodeId.of(id), NodeAddress.parse(id + ":7400"));
+    NodeAddress listenAddress = primary ? PRIMARY : SECONDARY;
+    NodeAddress primaryAddress = PRIMARY;
+    ClusterTransport transport = network.transport(NodeId.of(id), listenAddress);
     SettingsRegistry registry = SettingsRegistry.create();
     String licenceKey = "licence-" + id;
     // --- README example starts ---
     ClusterServiceBuilder builder =
         ClusterService.builder()
-            .node(NodeId.of(id), NodeAddress.parse(id + ":7400"))
+            .node(NodeId.of(id), listenAddress)
             .productVersion("23.5.2")
             .licenceKey(licenceKey) // only its SHA-256 fingerprint is kept and sent
             .registry(registry)
@@ -56,9 +61,7 @@ class ReadmeClusterExampleTest {
             .transport(transport)
             .scheduler(scheduler); // SystemScheduler.create(id) in production
     ClusterService cluster =
-        primary
-            ? builder.primary().build()
-            : builder.secondaryOf(NodeAddress.parse("mx1:7400")).build();
+        primary ? builder.primary().build() : builder.secondaryOf(primaryAddress).build();
     cluster.start();
     // --- README example ends ---
     return cluster;
@@ -79,7 +82,7 @@ class ReadmeClusterExampleTest {
         "[Directories]\r\nLockFiles=C:\\MDaemon\\LockFiles\\\r\n[Special]\r\nOrganization=Società\r\n",
         CP1252);
     ClusterService mx1 = node("mx1", tmp.resolve("mx1"), true);
-    await(mx1.addServer(NodeId.of("mx2"), NodeAddress.parse("mx2:7400")));
+    await(mx1.addServer(NodeId.of("mx2"), SECONDARY));
     ClusterService mx2 = node("mx2", tmp.resolve("mx2"), false);
     await(mx2.awaitSynchronized()); // keep mail queues frozen until this completes
 

@@ -185,6 +185,24 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   public CompletableFuture<Revision> addServer(NodeId id, NodeAddress address) {
     requireNonNull(id, "id");
     requireNonNull(address, "address");
+    try {
+      // On the caller's thread: a lookup may block, and the node's loop must not.
+      if (settings.resolver().resolve(address).isEmpty()) {
+        throw new java.net.UnknownHostException(address.host());
+      }
+    } catch (java.io.IOException e) {
+      return CompletableFuture.failedFuture(
+          new ClusterException(
+              ErrorCode.UNAVAILABLE,
+              "server "
+                  + id
+                  + " at "
+                  + address
+                  + " cannot be found ("
+                  + e.getMessage()
+                  + "): check the name, or give its IP address",
+              e));
+    }
     return onLoop(
         () -> {
           checkPrimary();

@@ -5,6 +5,7 @@ import java.util.Optional;
 import java.util.random.RandomGenerator;
 import org.mailcluster.Role;
 import org.mailcluster.config.SettingsRegistry;
+import org.mailcluster.membership.HostResolver;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.spi.ConfigSource;
@@ -22,4 +23,5 @@ public record NodeSettings(
     RandomGenerator random,
     Duration heartbeatInterval,
     Duration callDeadline,
-    int snapshotInterval) {}
+    int snapshotInterval,
+    HostResolver resolver) {}

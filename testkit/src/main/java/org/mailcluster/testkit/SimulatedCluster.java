@@ -2,6 +2,7 @@ package org.mailcluster.testkit;
 
 import static java.util.Objects.requireNonNull;
 
+import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -275,7 +276,9 @@ public final class SimulatedCluster implements AutoCloseable {
             .scheduler(scheduler)
             .random(random.split())
             .heartbeatInterval(config.heartbeatInterval)
-            .snapshotInterval(config.snapshotInterval);
+            .snapshotInterval(config.snapshotInterval)
+            // Simulated hosts have no DNS: every name resolves to a loopback address.
+            .resolver(a -> List.of(InetAddress.getLoopbackAddress()));
     b = id.equals(id(1)) ? b.primary() : b.secondaryOf(address(id(1)));
     if (config.configSources != null) {
       ConfigSource source = sources.computeIfAbsent(id, config.configSources);

@@ -75,7 +75,14 @@ class ClusterNodeTest {
             .stateStore(disks.computeIfAbsent(id, k -> SimulatedDisk.create()).open())
             .scheduler(scheduler)
             .random(new SplittableRandom(id.hashCode()))
-            .snapshotInterval(5);
+            .snapshotInterval(5)
+            .resolver(
+                a -> {
+                  if (a.host().startsWith("typo")) {
+                    throw new java.net.UnknownHostException(a.host() + ": no such host");
+                  }
+                  return List.of(java.net.InetAddress.getLoopbackAddress());
+                });
     b = primary ? b.primary() : b.secondaryOf(addr("mx1"));
     if (files != null) {
       b = b.configSource(files);
@@ -344,6 +351,21 @@ class ClusterNodeTest {
     time.runFor(Duration.ofSeconds(5));
     assertEquals(r, nodes.get("mx2").configuration().revision());
     assertConverged();
+  }
+
+  @Test
+  void aServerWhoseNameDoesNotResolveIsRefusedAndNothingIsRegistered() {
+    ClusterService primary = clusterOfThree();
+    Revision before = primary.configuration().revision();
+    ClusterException e =
+        failure(primary.addServer(NodeId.of("mx4"), NodeAddress.parse("typo-mx4.example.com")));
+    assertEquals(ErrorCode.UNAVAILABLE, e.code());
+    assertEquals(
+        "server mx4 at typo-mx4.example.com:7400 cannot be found (typo-mx4.example.com: no such"
+            + " host): check the name, or give its IP address",
+        e.getMessage());
+    assertEquals(before, primary.configuration().revision());
+    assertEquals(3, primary.members().size());
   }
 
   @Test

@@ -37,7 +37,8 @@ class FileBackedClusterTest {
             .transport(network.transport(NodeId.of(id), address))
             .stateStore(FileStateStore.builder(dir).fsyncPolicy(FsyncPolicy.GROUP).build())
             .scheduler(scheduler)
-            .random(new SplittableRandom(7));
+            .random(new SplittableRandom(7))
+            .resolver(a -> java.util.List.of(java.net.InetAddress.getLoopbackAddress()));
     ClusterService n = (primary ? b.primary() : b.secondaryOf(NodeAddress.of("mx1", 7400))).build();
     n.start();
     return n;

@@ -11,13 +11,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
 import net.jqwik.api.statistics.Statistics;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterListener;
@@ -30,6 +27,7 @@ import org.mailcluster.config.Fingerprint;
 import org.mailcluster.config.Revision;
 import org.mailcluster.config.SettingKey;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.testkit.jqwik.ClusterArbitraries;
 
 /**
  * The replication engine against a reference model, over generated sequences of commits, writes on
@@ -54,29 +52,9 @@ class ReplicationProperties {
   private static final List<String> NODES = List.of("mx1", "mx2", "mx3");
   private static final int KEYS = 6;
 
-  sealed interface Step {}
-
-  /** Sets {@code width} consecutive keys from {@code key} (a value of 0 removes them). */
-  record Commit(int key, int value, int width) implements Step {}
-
-  record WriteOnSecondary(int node, int key) implements Step {}
-
-  record LocalEdit(int node, int key, int value) implements Step {}
-
-  record Crash(int node) implements Step {}
-
-  record Restart(int node) implements Step {}
-
-  record Isolate(int node) implements Step {}
-
-  record DropMessages(int percent) implements Step {}
-
-  record HealNetwork() implements Step {}
-
-  record Run(int millis) implements Step {}
-
   @Property
-  void replicationKeepsItsInvariants(@ForAll("steps") List<Step> steps, @ForAll long clusterSeed) {
+  void replicationKeepsItsInvariants(
+      @ForAll("steps") List<ClusterAction> steps, @ForAll long clusterSeed) {
     new Run_(clusterSeed).execute(steps);
   }
 
@@ -100,13 +78,13 @@ class ReplicationProperties {
       committedStates.put(Revision.INITIAL, Fingerprint.EMPTY);
     }
 
-    void execute(List<Step> steps) {
+    void execute(List<ClusterAction> steps) {
       try (cluster) {
         cluster.start();
         NODES.forEach(this::listen);
         // Invariants 2 and 5 at every instant a state could be observed, not only between steps.
         cluster.time().afterEachTask(() -> checkStates("a task"));
-        for (Step step : steps) {
+        for (ClusterAction step : steps) {
           apply(step);
           check(step);
         }
@@ -118,7 +96,7 @@ class ReplicationProperties {
           }
         }
         cluster.awaitConverged(Duration.ofMinutes(3));
-        check(new HealNetwork());
+        check(new ClusterAction.HealNetwork());
         for (String id : NODES) {
           assertFilesMatch(id);
         }
@@ -128,9 +106,9 @@ class ReplicationProperties {
       }
     }
 
-    private void apply(Step step) {
-      Statistics.label("steps").collect(step.getClass().getSimpleName());
-      if (step instanceof Commit c) {
+    private void apply(ClusterAction step) {
+      Statistics.label("steps").collect(step.kind());
+      if (step instanceof ClusterAction.Commit c) {
         if (cluster.isRunning("mx1")) {
           ConfigUpdate.Builder u = ConfigUpdate.builder("property");
           for (int i = 0; i < c.width(); i++) {
@@ -143,7 +121,7 @@ class ReplicationProperties {
           }
           pending.add(cluster.primary().update(u.build()));
         }
-      } else if (step instanceof WriteOnSecondary w) {
+      } else if (step instanceof ClusterAction.WriteOnSecondary w) {
         String id = NODES.get(1 + w.node() % 2);
         if (cluster.isRunning(id)) {
           CompletableFuture<Revision> f =
@@ -158,7 +136,7 @@ class ReplicationProperties {
                 "a secondary answered a write with " + e.code() + ": " + e.getMessage());
           }
         }
-      } else if (step instanceof LocalEdit l) {
+      } else if (step instanceof ClusterAction.LocalEdit l) {
         String id = NODES.get(1 + l.node() % 2);
         if (cluster.isRunning(id)
             && !cluster.node(id).configuration().revision().equals(Revision.INITIAL)) {
@@ -192,7 +170,7 @@ class ReplicationProperties {
             }
           }
         }
-      } else if (step instanceof Crash c) {
+      } else if (step instanceof ClusterAction.Crash c) {
         String id = NODES.get(c.node());
         if (cluster.isRunning(id)) {
           cluster.crash(id);
@@ -200,28 +178,28 @@ class ReplicationProperties {
             pending.clear(); // in-flight commits die with the primary: never acknowledged
           }
         }
-      } else if (step instanceof Restart r) {
+      } else if (step instanceof ClusterAction.Restart r) {
         String id = NODES.get(r.node());
         if (!cluster.isRunning(id)) {
           ClusterService node = cluster.restart(id);
           listenAfter(node, id);
         }
-      } else if (step instanceof Isolate i) {
+      } else if (step instanceof ClusterAction.Isolate i) {
         String id = NODES.get(i.node());
         Set<NodeId> others =
             Set.copyOf(NODES.stream().filter(n -> !n.equals(id)).map(NodeId::of).toList());
         cluster.inject(new Fault.Partition(Set.of(NodeId.of(id)), others));
-      } else if (step instanceof DropMessages d) {
+      } else if (step instanceof ClusterAction.DropMessages d) {
         cluster.inject(new Fault.Drop(d.percent() / 100.0));
-      } else if (step instanceof HealNetwork) {
+      } else if (step instanceof ClusterAction.HealNetwork) {
         cluster.healAll();
-      } else if (step instanceof Run r) {
+      } else if (step instanceof ClusterAction.Run r) {
         cluster.runFor(Duration.ofMillis(r.millis()));
       }
       collectAcknowledgements();
     }
 
-    private void check(Step after) {
+    private void check(ClusterAction after) {
       checkStates(after);
       // Invariant 3.
       if (cluster.isRunning("mx1")
@@ -350,24 +328,7 @@ class ReplicationProperties {
   }
 
   @Provide
-  Arbitrary<List<Step>> steps() {
-    Arbitrary<Integer> node = Arbitraries.integers().between(0, 2);
-    Arbitrary<Integer> key = Arbitraries.integers().between(0, KEYS - 1);
-    Arbitrary<Integer> value = Arbitraries.integers().between(0, 9);
-    Arbitrary<Step> step =
-        Arbitraries.frequencyOf(
-            Tuple.of(
-                30,
-                Combinators.combine(key, value, Arbitraries.integers().between(1, 3))
-                    .as(Commit::new)),
-            Tuple.of(4, Combinators.combine(node, key).as(WriteOnSecondary::new)),
-            Tuple.of(5, Combinators.combine(node, key, value).as(LocalEdit::new)),
-            Tuple.of(4, node.map(Crash::new)),
-            Tuple.of(6, node.map(Restart::new)),
-            Tuple.of(3, node.map(Isolate::new)),
-            Tuple.of(2, Arbitraries.integers().between(5, 40).map(DropMessages::new)),
-            Tuple.of(5, Arbitraries.just(new HealNetwork())),
-            Tuple.of(25, Arbitraries.integers().between(1, 3000).map(Run::new)));
-    return step.list().ofMinSize(100).ofMaxSize(120);
+  Arbitrary<List<ClusterAction>> steps() {
+    return ClusterArbitraries.actions(NODES.size(), KEYS);
   }
 }
