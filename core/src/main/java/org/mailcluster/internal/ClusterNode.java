@@ -789,26 +789,31 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   }
 
   private void scheduleHeartbeat() {
-    scheduler.schedule(
+    every(
         settings.heartbeatInterval(),
+        () -> {
+          Instant now = scheduler.now();
+          for (Subscriber s : subscribers.values()) {
+            if (s.stream.isReady()
+                && s.snapshotKeys == null
+                && !now.isBefore(s.lastSentAt.plus(settings.heartbeatInterval()))) {
+              s.stream.send(new ReplicationMessage.Heartbeat(epoch, committed.revision(), now));
+              s.lastSentAt = now;
+            }
+          }
+        });
+  }
+
+  /** Runs {@code task} on the loop every {@code interval} until the node closes. */
+  private void every(Duration interval, Runnable task) {
+    scheduler.schedule(
+        interval,
         () -> {
           if (closing) {
             return;
           }
-          withMdc(
-              () -> {
-                Instant now = scheduler.now();
-                for (Subscriber s : subscribers.values()) {
-                  if (s.stream.isReady()
-                      && s.snapshotKeys == null
-                      && !now.isBefore(s.lastSentAt.plus(settings.heartbeatInterval()))) {
-                    s.stream.send(
-                        new ReplicationMessage.Heartbeat(epoch, committed.revision(), now));
-                    s.lastSentAt = now;
-                  }
-                }
-              });
-          scheduleHeartbeat();
+          withMdc(task);
+          every(interval, task);
         });
   }
 
@@ -1062,19 +1067,12 @@ public final class ClusterNode implements ClusterService, InboundHandler {
 
   private void scheduleLivenessCheck() {
     Duration silence = settings.heartbeatInterval().multipliedBy(4);
-    scheduler.schedule(
+    every(
         settings.heartbeatInterval(),
         () -> {
-          if (closing) {
-            return;
+          if (subscription != null && scheduler.now().isAfter(lastHeard.plus(silence))) {
+            restartStream("nothing heard from the primary for " + silence);
           }
-          withMdc(
-              () -> {
-                if (subscription != null && scheduler.now().isAfter(lastHeard.plus(silence))) {
-                  restartStream("nothing heard from the primary for " + silence);
-                }
-              });
-          scheduleLivenessCheck();
         });
   }
 
