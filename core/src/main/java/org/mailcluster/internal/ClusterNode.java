@@ -659,7 +659,23 @@ public final class ClusterNode implements ClusterService, InboundHandler {
                     checkPrimary();
                     checkEpoch(request.epoch(), from);
                     NodeId node = authenticated(from, request.node());
-                    if (member(node).isEmpty()) {
+                    Optional<MemberRecord> record = member(node);
+                    String version = record.map(MemberRecord::productVersion).orElse(null);
+                    if (version != null && !version.equals(settings.productVersion())) {
+                      // It joined with another version (or the primary was upgraded since).
+                      throw refuse(
+                          ErrorCode.VERSION_MISMATCH,
+                          "node "
+                              + node
+                              + " last joined with version "
+                              + version
+                              + " but the primary runs "
+                              + settings.productVersion()
+                              + ": upgrade "
+                              + node
+                              + " and restart it");
+                    }
+                    if (record.isEmpty()) {
                       throw refuse(
                           ErrorCode.PERMISSION_DENIED,
                           "node "

@@ -224,6 +224,15 @@ public final class SimulatedCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs until the cluster has nothing left to do but its periodic heartbeats: every running node
+   * has applied the primary's latest revision. The same as {@link #awaitConverged}; periodic tasks
+   * never stop, so this is what quiescence means here.
+   */
+  public void runUntilQuiescent(Duration limit) {
+    awaitConverged(limit);
+  }
+
   /** Throws if a node task failed or the running nodes have not converged. */
   public void assertConverged() {
     if (!time.failures().isEmpty()) {

@@ -354,6 +354,63 @@ class ClusterNodeTest {
   }
 
   @Test
+  void afterThePrimaryIsUpgradedAnOldSecondaryCannotStreamEvenWithoutJoining() {
+    clusterOfThree();
+    schedulers.get("mx1").close();
+    disks.get("mx1").crash();
+    network.crash(NodeId.of("mx1"));
+    ClusterService upgraded = node("mx1", true, "24.0.0", "key-mx1", null);
+    time.runFor(Duration.ofSeconds(5));
+    assertEquals("24.0.0", upgraded.members().get(0).productVersion().orElseThrow());
+
+    // A client that skips the join and subscribes directly as mx2 (still at 23.5.2).
+    schedulers.get("mx2").close();
+    network.crash(NodeId.of("mx2"));
+    var raw = network.restart(NodeId.of("mx2"));
+    raw.start(
+        new org.mailcluster.transport.InboundHandler() {
+          @Override
+          public CompletableFuture<org.mailcluster.transport.Response> handle(
+              org.mailcluster.transport.PeerIdentity from, org.mailcluster.transport.Request r) {
+            return new CompletableFuture<>();
+          }
+
+          @Override
+          public void subscribe(
+              org.mailcluster.transport.PeerIdentity from,
+              org.mailcluster.transport.Subscribe r,
+              org.mailcluster.transport.ServerStream<org.mailcluster.transport.ReplicationMessage>
+                  s) {}
+        });
+    CompletableFuture<ClusterException> ended = new CompletableFuture<>();
+    raw.connect(addr("mx1"))
+        .subscribe(
+            new org.mailcluster.transport.Subscribe(NodeId.of("mx2"), 1, Revision.INITIAL),
+            new org.mailcluster.transport.StreamObserver<>() {
+              @Override
+              public void onNext(org.mailcluster.transport.ReplicationMessage m) {
+                ended.completeExceptionally(new AssertionError("streamed to an old version: " + m));
+              }
+
+              @Override
+              public void onError(ClusterException e) {
+                ended.complete(e);
+              }
+
+              @Override
+              public void onCompleted() {
+                ended.completeExceptionally(new AssertionError("completed"));
+              }
+            });
+    ClusterException refused = await(ended);
+    assertEquals(ErrorCode.VERSION_MISMATCH, refused.code());
+    assertEquals(
+        "node mx2 last joined with version 23.5.2 but the primary runs 24.0.0: upgrade mx2 and"
+            + " restart it",
+        refused.getMessage());
+  }
+
+  @Test
   void aServerWhoseNameDoesNotResolveIsRefusedAndNothingIsRegistered() {
     ClusterService primary = clusterOfThree();
     Revision before = primary.configuration().revision();
