@@ -9,7 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.mailcluster.config.ConfigSnapshot;
-import org.mailcluster.config.SettingKey;
+import org.mailcluster.ini.IniConfigSource;
 import org.mailcluster.ini.IniDocument;
 import org.mailcluster.ini.IniSyntaxException;
 
@@ -36,16 +36,18 @@ final class IniFiles {
   }
 
   /**
-   * Maps a document to state keys under {@code fileName}. Names are spelled as in {@code spelling}
-   * when it has the same name in another letter case, so that two files that differ only in the
-   * case of a name compare equal, as Windows reads them.
+   * Maps a document to state keys under {@code fileName}, as the cluster does ({@link
+   * IniConfigSource#entriesOf}). Names are then spelled as in {@code spelling} when it has the same
+   * name in another letter case, so that two files that differ only in the case of a name compare
+   * equal, as Windows reads them.
    */
   static ConfigSnapshot toSnapshot(String fileName, IniDocument doc, Map<String, String> spelling) {
     TreeMap<String, String> entries = new TreeMap<>();
-    for (IniDocument.Entry e : doc.entries()) {
-      String key = SettingKey.ini(fileName, e.section(), e.key()).stateKey();
-      entries.put(spelling.computeIfAbsent(key.toLowerCase(Locale.ROOT), k -> key), e.value());
-    }
+    IniConfigSource.entriesOf(fileName, doc)
+        .forEach(
+            (key, value) ->
+                entries.put(
+                    spelling.computeIfAbsent(key.toLowerCase(Locale.ROOT), k -> key), value));
     return ConfigSnapshot.of(entries);
   }
 

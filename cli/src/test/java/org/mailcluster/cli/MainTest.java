@@ -56,6 +56,17 @@ class MainTest {
   }
 
   @Test
+  void entriesThatCannotBeNamedAreLeftOutInsteadOfFailingTheDiff(@TempDir Path dir)
+      throws IOException {
+    // "[]" is a section with an empty name: it stays in the file but the cluster cannot name it.
+    Path a = Files.writeString(dir.resolve("a.ini"), "[]\nOrphan=1\n[S]\nK=v\n");
+    Path b = Files.writeString(dir.resolve("b.ini"), "[]\nOrphan=2\n[S]\nK=w\n");
+    assertEquals(1, run("diff", a.toString(), b.toString()), err.toString());
+    assertEquals("[S] K: v → w", out.toString().lines().findFirst().orElseThrow());
+    assertEquals("", err.toString());
+  }
+
+  @Test
   void unreadableInputIsOneLineWithAHintAndExitCodeThree(@TempDir Path dir) throws IOException {
     Path binary = Files.write(dir.resolve("bin.ini"), new byte[] {0, 1, 2, 0, (byte) 0xff});
     assertEquals(3, run("diff", binary.toString(), dir.resolve("missing.ini").toString()));

@@ -452,7 +452,6 @@ public final class ClusterNode implements ClusterService, InboundHandler {
       return;
     }
     for (PendingCommit p : batch) {
-      ConfigSnapshot before = committed;
       committed = p.state();
       remember(p.entry());
       MDC.put("revision", committed.revision().toString());
@@ -464,7 +463,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
           p.entry().diff().size() == 1 ? "" : "s");
       writeFiles(p.entry().diff());
       notifyChanged(committed, p.entry().diff());
-      if (membershipChanged(before, committed)) {
+      if (touchesMembers(p.entry().diff())) {
         listeners.forEach(l -> safely(l::membershipChanged));
       }
       p.done().complete(p.entry().revision());
@@ -965,7 +964,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
       replicationLog.info("applied {} ({})", e.revision(), e.origin());
     }
     notifyChanged(state, total);
-    if (membershipChanged(before, state)) {
+    if (touchesMembers(total)) {
       listeners.forEach(l -> safely(l::membershipChanged));
     }
     acknowledge();
@@ -1014,7 +1013,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     if (!diff.isEmpty()) {
       notifyChanged(received, diff);
     }
-    if (membershipChanged(before, received)) {
+    if (touchesMembers(diff)) {
       listeners.forEach(l -> safely(l::membershipChanged));
     }
     acknowledge();
@@ -1173,9 +1172,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     listeners.forEach(l -> safely(() -> l.configurationChanged(now, diff)));
   }
 
-  private static boolean membershipChanged(ConfigSnapshot before, ConfigSnapshot after) {
-    return ConfigDiff.between(before, after).changes().stream()
-        .anyMatch(c -> MemberRecord.isMemberKey(c.key()));
+  private static boolean touchesMembers(ConfigDiff diff) {
+    return diff.changes().stream().anyMatch(c -> MemberRecord.isMemberKey(c.key()));
   }
 
   private Optional<MemberRecord> member(NodeId id) {
@@ -1288,7 +1286,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
 
   private void refreshDiagnostics() {
     ConfigSnapshot state = committed;
-    if (state != membersParsedFrom && membershipChanged(membersParsedFrom, state)) {
+    if (state != membersParsedFrom
+        && touchesMembers(ConfigDiff.between(membersParsedFrom, state))) {
       membersParsed = members(state);
     }
     membersParsedFrom = state;

@@ -506,7 +506,16 @@ public final class IniConfigSource implements ConfigSource {
     return ConfigSnapshot.of(all);
   }
 
-  private static ConfigSnapshot entriesOf(String file, IniDocument doc) {
+  /**
+   * Returns the state keys and values that a document contributes under {@code file}: one per key
+   * the Windows profile API can reach, spelled as in the file. Entries that cannot be named as a
+   * state key (an empty section name, a control character) stay in the file but are left out.
+   *
+   * <pre>{@code
+   * ConfigSnapshot s = IniConfigSource.entriesOf("MDaemon.ini", IniDocument.parse(bytes));
+   * }</pre>
+   */
+  public static ConfigSnapshot entriesOf(String file, IniDocument doc) {
     Map<String, String> entries = new TreeMap<>();
     for (IniDocument.Entry e : doc.entries()) {
       SettingKey key;
