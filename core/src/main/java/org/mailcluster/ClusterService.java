@@ -2,6 +2,7 @@ package org.mailcluster;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
@@ -98,8 +99,37 @@ public interface ClusterService extends AutoCloseable {
   /** Adds a listener; see {@link ClusterListener} for when it is called. */
   void addListener(ClusterListener listener);
 
+  /**
+   * Returns the primary as this node knows it: itself on the primary; on a secondary, the node that
+   * last accepted its join (empty before the first join).
+   */
+  Optional<NodeId> primary();
+
   /** Returns this node's diagnostics (R32). */
   Diagnostics diagnostics();
+
+  /**
+   * Registers a service that other nodes may {@linkplain #call call} on this node, replacing any
+   * earlier one of the same name.
+   *
+   * @param name the service's name, e.g. {@code screening}
+   * @param service what answers its requests
+   */
+  void registerService(String name, NodeService service);
+
+  /**
+   * Calls a {@linkplain #registerService registered service} on a registered server (this node
+   * included, without the network).
+   *
+   * <pre>{@code
+   * cluster.call(cluster.primary().orElseThrow(), "screening", request, Duration.ofSeconds(2))
+   * }</pre>
+   *
+   * @return the service's answer; fails with {@code UNAVAILABLE} if the node cannot be reached in
+   *     time or runs no such service, {@code INVALID_VALUE} if {@code target} is not a registered
+   *     server, or with the service's own refusal
+   */
+  CompletableFuture<String> call(NodeId target, String service, String payload, Duration deadline);
 
   /**
    * Starts a graceful shutdown and returns at once; the future completes when it is done. The

@@ -1,5 +1,6 @@
 package org.mailcluster.internal;
 
+import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
@@ -16,6 +17,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 import org.mailcluster.ClusterException;
@@ -24,6 +26,7 @@ import org.mailcluster.ClusterService;
 import org.mailcluster.ConfigUpdate;
 import org.mailcluster.Diagnostics;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.NodeService;
 import org.mailcluster.Role;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
@@ -104,7 +107,10 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   private PeerChannel toPrimary;
   private PeerChannel.Subscription subscription;
   private long streamGeneration;
-  private Optional<NodeId> primaryId = Optional.empty();
+  private volatile Optional<NodeId> primaryId = Optional.empty();
+  // Named services other nodes call, and channels this node opened to call theirs.
+  private final Map<String, NodeService> services = new ConcurrentHashMap<>();
+  private final Map<NodeAddress, PeerChannel> serviceChannels = new HashMap<>();
   private Revision primaryLatest;
   private int failedAttempts;
   private Instant lastHeard = Instant.EPOCH;
@@ -257,6 +263,11 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   }
 
   @Override
+  public Optional<NodeId> primary() {
+    return settings.role() == Role.PRIMARY ? Optional.of(settings.id()) : primaryId;
+  }
+
+  @Override
   public Diagnostics diagnostics() {
     return diagnostics;
   }
@@ -295,6 +306,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
             if (toPrimary != null) {
               toPrimary.close();
             }
+            serviceChannels.values().forEach(PeerChannel::close);
+            serviceChannels.clear();
             transport.close();
             settings.configSource().ifPresent(c -> c.close());
             store.close();
@@ -551,9 +564,57 @@ public final class ClusterNode implements ClusterService, InboundHandler {
                 new Response.Pong(p.sentAt(), receivedAt, scheduler.now(), epoch));
           }
           Request.Forward f = (Request.Forward) request;
-          throw new ClusterException(
-              ErrorCode.UNAVAILABLE,
-              "no service named '" + f.service() + "' runs on " + settings.id());
+          return serve(from, f.service(), f.payload())
+              .thenApply(answer -> (Response) new Response.Forwarded(answer, epoch));
+        });
+  }
+
+  private CompletableFuture<String> serve(PeerIdentity from, String name, String payload) {
+    NodeService service = services.get(name);
+    if (service == null) {
+      throw new ClusterException(
+          ErrorCode.UNAVAILABLE, "no service named '" + name + "' runs on " + settings.id());
+    }
+    CompletableFuture<String> answer = service.handle(from, payload);
+    if (answer == null) {
+      throw new ClusterException(
+          ErrorCode.UNAVAILABLE, "service '" + name + "' on " + settings.id() + " gave no answer");
+    }
+    return answer;
+  }
+
+  // ---- services ------------------------------------------------------------------------
+
+  @Override
+  public void registerService(String name, NodeService service) {
+    checkArgument(!name.isBlank(), "a service needs a name");
+    services.put(name, requireNonNull(service, "service"));
+  }
+
+  @Override
+  public CompletableFuture<String> call(
+      NodeId target, String service, String payload, Duration deadline) {
+    requireNonNull(target, "target");
+    requireNonNull(service, "service");
+    requireNonNull(payload, "payload");
+    requireNonNull(deadline, "deadline");
+    return onLoop(
+        () -> {
+          if (target.equals(settings.id())) {
+            return serve(PeerIdentity.of(target, "local"), service, payload);
+          }
+          NodeAddress address =
+              member(target)
+                  .map(m -> NodeAddress.parse(m.address()))
+                  .orElseThrow(
+                      () ->
+                          new ClusterException(
+                              ErrorCode.INVALID_VALUE,
+                              target + " is not a registered server: add it with addServer first"));
+          PeerChannel channel = serviceChannels.computeIfAbsent(address, transport::connect);
+          return channel
+              .call(new Request.Forward(service, payload, epoch), deadline)
+              .thenApply(response -> ((Response.Forwarded) response).payload());
         });
   }
 

@@ -186,6 +186,39 @@ class ClusterNodeTest {
   }
 
   @Test
+  void aServiceRegisteredOnOneNodeAnswersCallsFromTheOthersWithTheirIdentity() {
+    clusterOfThree();
+    List<String> callers = new ArrayList<>();
+    nodes
+        .get("mx1")
+        .registerService(
+            "echo",
+            (from, payload) -> {
+              callers.add(from.node().map(NodeId::value).orElse("?"));
+              return CompletableFuture.completedFuture(payload.toUpperCase(java.util.Locale.ROOT));
+            });
+    ClusterService mx2 = nodes.get("mx2");
+    assertEquals(Optional.of(NodeId.of("mx1")), mx2.primary());
+    CompletableFuture<String> answer =
+        mx2.call(NodeId.of("mx1"), "echo", "hello", Duration.ofSeconds(2));
+    assertTrue(time.runUntil(answer::isDone, Duration.ofSeconds(10)));
+    assertEquals("HELLO", answer.join());
+    CompletableFuture<String> local =
+        nodes.get("mx1").call(NodeId.of("mx1"), "echo", "self", Duration.ofSeconds(2));
+    assertTrue(time.runUntil(local::isDone, Duration.ofSeconds(10)));
+    assertEquals("SELF", local.join());
+    assertEquals(List.of("mx2", "mx1"), callers);
+
+    ClusterException missing =
+        failure(mx2.call(NodeId.of("mx3"), "echo", "x", Duration.ofSeconds(2)));
+    assertEquals(ErrorCode.UNAVAILABLE, missing.code());
+    assertEquals("no service named 'echo' runs on mx3", missing.getMessage());
+    ClusterException unknown =
+        failure(mx2.call(NodeId.of("mx9"), "echo", "x", Duration.ofSeconds(2)));
+    assertEquals(ErrorCode.INVALID_VALUE, unknown.code());
+  }
+
+  @Test
   void aSecondaryRefusesWritesAndNamesThePrimary() {
     clusterOfThree();
     ClusterException e =
