@@ -144,6 +144,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
           started = true;
           recover();
           transport.start(this);
+          transport.advertise(settings.role());
           clusterLog.info(
               "node {} started as {} at revision {}, epoch {}, listening on {}",
               settings.id(),
