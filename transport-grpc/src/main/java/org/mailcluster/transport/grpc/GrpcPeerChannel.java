@@ -151,7 +151,8 @@ final class GrpcPeerChannel implements PeerChannel {
 
   /** Measures one round trip with a health check (answered by the transport, not the node). */
   void probeRoundTrip(Duration timeout) {
-    if (closed || channel.getState(false) != ConnectivityState.READY) {
+    // Asking for the state with true also connects an idle channel, so the next probe measures.
+    if (closed || channel.getState(true) != ConnectivityState.READY) {
       return;
     }
     long start = System.nanoTime();
