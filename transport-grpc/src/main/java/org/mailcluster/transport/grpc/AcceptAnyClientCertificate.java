@@ -6,17 +6,14 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * The server's TLS trust manager: it lets any client certificate (or none) through the handshake
- * and names the cluster CA as the accepted issuer, so clients pick the right certificate. The
- * {@link PeerAuthenticator} then checks the certificate on every cluster call and refuses with a
- * status that says what is wrong, which a failed handshake cannot.
+ * The server's TLS trust manager: it lets any client certificate (or none) through the handshake.
+ * It names no accepted issuer, so that a peer holding a certificate from the wrong CA still sends
+ * it (TLS clients withhold certificates from issuers the server did not list) and hears exactly
+ * that. The {@link PeerAuthenticator} then checks the certificate on every cluster call and refuses
+ * with a status that says what is wrong, which a failed handshake cannot.
  */
 final class AcceptAnyClientCertificate extends X509ExtendedTrustManager {
-  private final X509Certificate ca;
-
-  AcceptAnyClientCertificate(X509Certificate ca) {
-    this.ca = ca;
-  }
+  AcceptAnyClientCertificate() {}
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType) {}
@@ -44,6 +41,6 @@ final class AcceptAnyClientCertificate extends X509ExtendedTrustManager {
 
   @Override
   public X509Certificate[] getAcceptedIssuers() {
-    return new X509Certificate[] {ca};
+    return new X509Certificate[0];
   }
 }

@@ -295,7 +295,7 @@ public final class GrpcTransport implements ClusterTransport {
       return GrpcSslContexts.configure(
               io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder.forServer(
                   sec.key().orElseThrow(), sec.chain().toArray(new X509Certificate[0])))
-          .trustManager(new AcceptAnyClientCertificate(sec.ca().orElseThrow()))
+          .trustManager(new AcceptAnyClientCertificate())
           .clientAuth(ClientAuth.OPTIONAL)
           .build();
     } catch (SSLException e) {
