@@ -366,7 +366,7 @@ public final class GrpcTransport implements ClusterTransport {
       streams.add(stream);
       PeerIdentity from = PeerAuthenticator.IDENTITY.get();
       try {
-        handler.subscribe(from, Wire.decode(request), stream);
+        handler.subscribe(from, Wire.checked(() -> Wire.decode(request)), stream);
       } catch (ClusterException e) {
         clusterLog.warn("refused a subscription from {}: {}", from, e.getMessage());
         stream.fail(e);
@@ -381,7 +381,7 @@ public final class GrpcTransport implements ClusterTransport {
       PeerIdentity from = PeerAuthenticator.IDENTITY.get();
       CompletableFuture<Response> answer;
       try {
-        answer = handler.handle(from, decode.get());
+        answer = handler.handle(from, Wire.checked(decode));
       } catch (RuntimeException e) {
         answer = CompletableFuture.failedFuture(e);
       }

@@ -203,6 +203,15 @@ final class Wire {
   }
 
   static ReplicationMessage decode(org.mailcluster.transport.grpc.v1.ReplicationMessage m) {
+    try {
+      return decodeUnchecked(m);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw invalid("an impossible replication message (" + e.getMessage() + ")");
+    }
+  }
+
+  private static ReplicationMessage decodeUnchecked(
+      org.mailcluster.transport.grpc.v1.ReplicationMessage m) {
     switch (m.getKindCase()) {
       case ENTRIES:
         {
@@ -334,6 +343,15 @@ final class Wire {
 
   private static ClusterException invalid(String message) {
     return new ClusterException(ErrorCode.INVALID_VALUE, "the message carries " + message);
+  }
+
+  /** Decodes a request, turning whatever the records refuse into {@code INVALID_VALUE}. */
+  static <T> T checked(java.util.function.Supplier<T> decode) {
+    try {
+      return decode.get();
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw invalid("an impossible request (" + e.getMessage() + ")");
+    }
   }
 
   // ---- errors ---------------------------------------------------------------------------
