@@ -36,6 +36,9 @@ final class GrpcPeerChannel implements PeerChannel {
   private static final Logger log = LoggerFactory.getLogger(GrpcPeerChannel.class);
   private static final Logger clusterLog = LoggerFactory.getLogger("mailcluster.cluster");
   private static final int ROUND_TRIP_WINDOW = 8;
+  // The first probes of a new connection pay for class loading and TLS warm-up: judge the LAN
+  // only once the window holds a few samples.
+  private static final int SAMPLES_BEFORE_WARNING = 3;
 
   private final NodeAddress peer;
   private final ManagedChannel channel;
@@ -180,14 +183,19 @@ final class GrpcPeerChannel implements PeerChannel {
 
   private void record(Duration sample) {
     Duration min;
+    int samples;
     synchronized (roundTrips) {
       roundTrips.addLast(sample);
       while (roundTrips.size() > ROUND_TRIP_WINDOW) {
         roundTrips.removeFirst();
       }
       min = roundTrips.stream().min(Duration::compareTo).orElseThrow();
+      samples = roundTrips.size();
     }
     roundTrip = Optional.of(min);
+    if (samples < SAMPLES_BEFORE_WARNING) {
+      return;
+    }
     if (min.compareTo(roundTripWarning) > 0) {
       if (!warnedSlow) {
         warnedSlow = true;
