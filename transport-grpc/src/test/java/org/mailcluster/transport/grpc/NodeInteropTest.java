@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.ClusterService;
+import org.mailcluster.ClusterServiceBuilder;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
@@ -55,35 +56,26 @@ class NodeInteropTest {
   private static final Duration SCRIPT_TIMEOUT = Duration.ofMinutes(2);
   private static final Path MODULE = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
   private static final NodeId PRIMARY = NodeId.of("mx1");
+  private static final NodeId SECONDARY = NodeId.of("mx2");
 
   @TempDir static Path tmp;
-  private ClusterService primary;
+  private final List<ClusterService> nodes = new ArrayList<>();
   private JsonNode seen;
+  private JsonNode seenOnSecondary;
   private String transcript;
 
   @BeforeAll
-  void runTheScriptAgainstARealPrimary() throws Exception {
+  void runTheScriptAgainstARealCluster() throws Exception {
     Path node = executable("node");
     Path npm = executable("npm");
     Path script = installScript(npm);
 
-    NodeAddress listen = TestCluster.unusedAddress();
-    GrpcTransport transport =
-        GrpcTransport.builder(PRIMARY, listen)
-            .security(TestCluster.tls(PRIMARY))
-            .gracePeriod(Duration.ofSeconds(2))
-            .build();
-    primary =
-        ClusterService.builder()
-            .node(PRIMARY, listen)
-            .primary()
-            .productVersion("23.5.2")
-            .licenceKey("licence-" + PRIMARY)
-            .transport(transport)
-            .stateStore(FileStateStore.builder(tmp.resolve("mx1")).build())
-            .scheduler(SystemScheduler.create(PRIMARY.value()))
-            .build();
-    primary.start().get(30, TimeUnit.SECONDS);
+    NodeAddress primaryAddress = TestCluster.unusedAddress();
+    NodeAddress secondaryAddress = TestCluster.unusedAddress();
+    ClusterService primary = start(PRIMARY, primaryAddress, Optional.empty());
+    primary.addServer(SECONDARY, secondaryAddress).get(30, TimeUnit.SECONDS);
+    ClusterService secondary = start(SECONDARY, secondaryAddress, Optional.of(primaryAddress));
+    secondary.awaitSynchronized().get(60, TimeUnit.SECONDS);
 
     Path ca = Files.writeString(tmp.resolve("ca.pem"), TestCluster.CA.certificatePem());
     // A stranger: a certificate that even names the primary, but from a CA of its own.
@@ -92,19 +84,23 @@ class NodeInteropTest {
         .issue(PRIMARY, List.of("127.0.0.1"))
         .writeTo(stranger);
     Path member = tmp.resolve("member");
-    TestCluster.certificate(NodeId.of("mx2")).writeTo(member);
+    TestCluster.certificate(SECONDARY).writeTo(member);
 
-    Run run =
-        run(
+    List<String> common =
+        List.of(
+            node.toString(),
+            script.toString(),
+            "--ca",
+            ca.toString(),
+            "--protos",
+            MODULE.resolve("src/main/proto").toString());
+    seen =
+        runScript(
+            script,
+            common,
             List.of(
-                node.toString(),
-                script.toString(),
                 "--target",
-                transport.localAddress().host() + ":" + transport.localAddress().port(),
-                "--ca",
-                ca.toString(),
-                "--protos",
-                MODULE.resolve("src/main/proto").toString(),
+                target(primaryAddress),
                 "--stranger-cert",
                 stranger.resolve("node.pem").toString(),
                 "--stranger-key",
@@ -112,20 +108,61 @@ class NodeInteropTest {
                 "--member-cert",
                 member.resolve("node.pem").toString(),
                 "--member-key",
-                member.resolve("node-key.pem").toString()),
-            script.getParent(),
-            SCRIPT_TIMEOUT);
-    transcript = "interop.js printed:\n" + run.stdout() + "\nand on stderr:\n" + run.stderr();
+                member.resolve("node-key.pem").toString()));
+    seenOnSecondary = runScript(script, common, List.of("--target", target(secondaryAddress)));
+  }
+
+  private ClusterService start(NodeId id, NodeAddress listen, Optional<NodeAddress> primaryAt)
+      throws Exception {
+    GrpcTransport transport =
+        GrpcTransport.builder(id, listen)
+            .security(TestCluster.tls(id))
+            .gracePeriod(Duration.ofSeconds(2))
+            .build();
+    ClusterServiceBuilder builder =
+        ClusterService.builder()
+            .node(id, listen)
+            .productVersion("23.5.2")
+            .licenceKey("licence-" + id)
+            .transport(transport)
+            .stateStore(FileStateStore.builder(tmp.resolve(id.value())).build())
+            .scheduler(SystemScheduler.create(id.value()));
+    ClusterService service =
+        primaryAt.isEmpty()
+            ? builder.primary().build()
+            : builder.secondaryOf(primaryAt.get()).build();
+    nodes.add(service);
+    service.start().get(30, TimeUnit.SECONDS);
+    return service;
+  }
+
+  private static String target(NodeAddress address) {
+    return address.host() + ":" + address.port();
+  }
+
+  /** Runs interop.js, keeps what it printed for failure messages, and parses its JSON. */
+  private JsonNode runScript(Path script, List<String> common, List<String> more)
+      throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(common);
+    command.addAll(more);
+    Run run = run(command, script.getParent(), SCRIPT_TIMEOUT);
+    String printed =
+        String.join(" ", command)
+            + "\nprinted:\n"
+            + run.stdout()
+            + "\nand on stderr:\n"
+            + run.stderr();
+    transcript = transcript == null ? printed : transcript + "\n\n" + printed;
     // Kept for whoever reads a failure report: what the independent client saw, as JSON.
-    Files.writeString(script.resolveSibling("last-run.json"), run.stdout());
+    Files.writeString(script.resolveSibling("last-run.txt"), transcript);
     assertEquals(0, run.exit(), "interop.js failed with exit " + run.exit() + "\n" + transcript);
-    seen = JsonMapper.builder().build().readTree(run.stdout());
+    return JsonMapper.builder().build().readTree(run.stdout());
   }
 
   @AfterAll
-  void stopThePrimary() {
-    if (primary != null) {
-      primary.close();
+  void stopTheCluster() {
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      nodes.get(i).close(); // secondaries first, so they don't spend their end reconnecting
     }
   }
 
@@ -140,6 +177,23 @@ class NodeInteropTest {
     JsonNode unknown = health.path("no.such.service");
     assertFalse(unknown.path("ok").asBoolean(true), transcript);
     assertEquals(Status.Code.NOT_FOUND.value(), unknown.path("code").asInt(), transcript);
+  }
+
+  @Test
+  void healthTellsAnyTlsClientThatASecondaryIsNotThePrimary() {
+    JsonNode health = seenOnSecondary.path("health");
+    assertEquals("SERVING", status(health.path("")), transcript);
+    assertEquals("SERVING", status(health.path(ClusterGrpc.SERVICE_NAME)), transcript);
+    assertEquals("NOT_SERVING", status(health.path(GrpcTransport.PRIMARY_HEALTH_NAME)), transcript);
+    assertEquals("SERVING", status(health.path(GrpcTransport.SECONDARY_HEALTH_NAME)), transcript);
+  }
+
+  @Test
+  void aSecondaryRefusesAClusterCallWithoutACertificateToo() {
+    assertRefused(
+        seenOnSecondary.path("pingWithoutCertificate"),
+        Status.Code.UNAUTHENTICATED,
+        ErrorCode.UNAUTHENTICATED);
   }
 
   @Test
