@@ -20,6 +20,11 @@
 // "details": ..., "errorTrailer": ...}. Exit status: 0 once the JSON is printed, 2 on bad usage.
 'use strict';
 
+if (Number(process.versions.node.split('.')[0]) < 18) {
+  process.stderr.write(`interop.js needs Node.js 18 or newer, not ${process.version}: upgrade it\n`);
+  process.exit(2);
+}
+
 const fs = require('fs');
 const path = require('path');
 const { parseArgs } = require('util');
