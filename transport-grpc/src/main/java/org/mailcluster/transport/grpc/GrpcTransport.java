@@ -139,10 +139,7 @@ public final class GrpcTransport implements ClusterTransport {
             .keepAliveTimeout(config.keepAliveTimeout.toMillis(), TimeUnit.MILLISECONDS)
             .permitKeepAliveTime(
                 Math.min(config.keepAlive.toMillis(), 10_000), TimeUnit.MILLISECONDS)
-            .permitKeepAliveWithoutCalls(true)
-            // The node never blocks in a transport callback (the SPI forbids it): run them on the
-            // I/O threads and save a thread hand-off per message.
-            .directExecutor();
+            .permitKeepAliveWithoutCalls(true);
     if (!config.security.isPlaintext()) {
       builder.sslContext(serverContext());
     }
@@ -228,7 +225,6 @@ public final class GrpcTransport implements ClusterTransport {
             .keepAliveTime(config.keepAlive.toMillis(), TimeUnit.MILLISECONDS)
             .keepAliveTimeout(config.keepAliveTimeout.toMillis(), TimeUnit.MILLISECONDS)
             .keepAliveWithoutCalls(true)
-            .directExecutor()
             .intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
     if (config.security.isPlaintext()) {
       builder.negotiationType(NegotiationType.PLAINTEXT);
