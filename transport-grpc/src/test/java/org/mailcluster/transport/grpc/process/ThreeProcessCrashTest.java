@@ -33,7 +33,8 @@ import org.mailcluster.transport.grpc.ClusterCertificateAuthority;
  * then the primary is killed with SIGKILL while it commits and streams, restarted on the same state
  * directory and port, and the test checks that every revision it acknowledged before the kill is
  * still there with its value, that the secondaries lost nothing either, and that all three converge
- * to the same revision and fingerprint with no error on the way.
+ * to the same revision and fingerprint with no error on the way. Then a secondary is killed the
+ * same way while it applies a second stream, restarted, and catches up.
  */
 class ThreeProcessCrashTest {
   private static final Charset CP1252 = Charset.forName("windows-1252");
@@ -46,6 +47,8 @@ class ThreeProcessCrashTest {
   private static final int STREAM_COUNT = 50_000;
   private static final int STREAM_WINDOW = 16;
   private static final int ACKED_BEFORE_KILL = 300;
+  private static final String SECOND_PREFIX = "setting/crash/t";
+  private static final int SECOND_COUNT = 1_000;
 
   private final List<ChildNode> children = new ArrayList<>();
 
@@ -127,16 +130,8 @@ class ThreeProcessCrashTest {
         "both secondaries apply streamed commits",
         () -> applied(mx2) > 0 && applied(mx3) > 0,
         CONVERGE);
-    long pid = mx1.pid();
     long killedAt = System.nanoTime();
-    mx1.process().destroyForcibly();
-    assertTrue(mx1.process().waitFor(10, TimeUnit.SECONDS), "the primary did not die");
-    // 128 + 9: ended by SIGKILL, not by a shutdown of its own.
-    assertEquals(137, mx1.process().exitValue(), "the primary's exit status");
-    assertFalse(
-        ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
-        "process " + pid + " still runs");
-    mx1.awaitOutputDrained(ANSWER);
+    kill(mx1);
     List<String> streamed = mx1.streamLines();
     Map<String, String> acked = new LinkedHashMap<>();
     Revision lastAcked = Revision.INITIAL;
@@ -206,13 +201,41 @@ class ThreeProcessCrashTest {
     }
     long convergedAt = System.nanoTime();
 
-    // 7. No errors anywhere: none in the answers, the logs or the nodes' diagnostics.
-    for (ChildNode node : List.of(mx2, mx3, mx1again)) {
+    // 7. A secondary killed the same way while it applies a stream catches up from its own state.
+    assertEquals(
+        "streaming",
+        mx1again.ask("stream " + SECOND_PREFIX + " " + SECOND_COUNT + " " + STREAM_WINDOW, ANSWER));
+    awaitCondition(
+        "mx3 applies commits of the second stream",
+        () -> mx3.askLines("dump " + SECOND_PREFIX, ANSWER).size() >= 20,
+        CONVERGE);
+    kill(mx3);
+    int streamedBefore = mx1again.streamLines().size();
+    assertTrue(streamedBefore < SECOND_COUNT, "the kill came after the second stream had ended");
+    ChildNode mx3again =
+        start("mx3-restarted", args("mx3", "secondary", ports[2], "--primary", at(ports[0])));
+    assertTrue(mx3again.next("restart", START).startsWith("ready mx3"), mx3again::toString);
+    awaitCondition(
+        "the second stream ends",
+        () -> mx1again.streamLines().contains("done " + SECOND_COUNT),
+        CONVERGE);
+    String end = mx1again.ask("fingerprint", ANSWER);
+    for (ChildNode s : List.of(mx2, mx3again)) {
+      awaitCondition(
+          s.name() + " converges to " + end,
+          () -> s.ask("fingerprint", ANSWER).equals(end),
+          CONVERGE);
+    }
+    assertEquals(
+        SECOND_COUNT, mx3again.askLines("dump " + SECOND_PREFIX, ANSWER).size(), "keys on mx3");
+
+    // 8. No errors anywhere: none in the answers, the logs or the nodes' diagnostics.
+    for (ChildNode node : List.of(mx2, mx3again, mx1again)) {
       for (String line : node.askLines("events", ANSWER)) {
         assertFalse(line.startsWith("event ERROR"), node.name() + " reported " + line);
       }
     }
-    for (ChildNode node : List.of(mx2, mx3, mx1again)) {
+    for (ChildNode node : List.of(mx2, mx3again, mx1again)) {
       assertEquals("bye", node.ask("quit", ANSWER), node.name() + " did not close");
       assertTrue(node.process().waitFor(ANSWER.toSeconds(), TimeUnit.SECONDS), node.name());
       assertEquals(0, node.process().exitValue(), node.name() + "'s exit status");
@@ -233,7 +256,8 @@ class ThreeProcessCrashTest {
     System.out.printf(
         "three-process crash test: cluster up in %d ms; %d commits acknowledged before the kill"
             + " (last %s); primary back %d ms after the kill at %s; converged at %s %d ms after"
-            + " the restart; %d ms in all%n",
+            + " the restart; secondary killed after %d of %d commits, converged at %s;"
+            + " %d ms in all%n",
         millis(started - t0),
         acked.size(),
         lastAcked,
@@ -241,7 +265,27 @@ class ThreeProcessCrashTest {
         recovered,
         last,
         millis(convergedAt - restartedAt),
-        millis(convergedAt - t0));
+        streamedBefore,
+        SECOND_COUNT,
+        end.split(" ")[1],
+        millis(System.nanoTime() - t0));
+  }
+
+  /** Kills a child with SIGKILL and checks that the signal is what ended it. */
+  private static void kill(ChildNode node) throws InterruptedException {
+    long pid = node.pid();
+    node.process().destroyForcibly();
+    assertTrue(node.process().waitFor(10, TimeUnit.SECONDS), node + " did not die");
+    // 128 + 9: ended by SIGKILL, not by a shutdown of its own. (Windows has no signals: there
+    // destroyForcibly is TerminateProcess with status 1.)
+    assertEquals(
+        System.getProperty("os.name").startsWith("Windows") ? 1 : 137,
+        node.process().exitValue(),
+        node + "'s exit status");
+    assertFalse(
+        ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+        "process " + pid + " still runs");
+    node.awaitOutputDrained(ANSWER);
   }
 
   private List<String> args(String id, String role, int port, String... more) {
