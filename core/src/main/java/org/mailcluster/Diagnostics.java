@@ -5,7 +5,9 @@ import static java.util.Objects.requireNonNull;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.mailcluster.certificates.CertificateCheck;
 import org.mailcluster.config.Revision;
+import org.mailcluster.screening.ScreeningStatus;
 
 /**
  * A node's view of the cluster for administrators and monitoring (SPEC R32): who is in it, how far
@@ -26,6 +28,9 @@ import org.mailcluster.config.Revision;
  *     primary)
  * @param members every registered server with its replication state
  * @param recentEvents the last warnings and errors, newest last
+ * @param certificates this node's latest check of each certificate (an {@code ERROR} means TLS
+ *     would break here)
+ * @param screening this node's dynamic-screening state
  */
 public record Diagnostics(
     String node,
@@ -35,7 +40,9 @@ public record Diagnostics(
     Optional<String> primary,
     boolean initialSyncComplete,
     List<MemberState> members,
-    List<Event> recentEvents) {
+    List<Event> recentEvents,
+    List<CertificateCheck> certificates,
+    Optional<ScreeningStatus> screening) {
   /** Copies the lists. */
   public Diagnostics {
     requireNonNull(node, "node");
@@ -44,6 +51,8 @@ public record Diagnostics(
     requireNonNull(primary, "primary");
     members = List.copyOf(members);
     recentEvents = List.copyOf(recentEvents);
+    certificates = List.copyOf(certificates);
+    requireNonNull(screening, "screening");
   }
 
   /**
@@ -56,6 +65,9 @@ public record Diagnostics(
    *     disconnected}, or {@code unknown} (a secondary knows only its own link)
    * @param acknowledged the last revision it acknowledged, as the primary knows it
    * @param lag how many revisions it is behind the primary (0 if unknown)
+   * @param certificates its certificate checks as it last reported them (the primary hears from
+   *     every node; a secondary knows only its own)
+   * @param screening its screening state as it last reported it
    */
   public record MemberState(
       String id,
@@ -63,7 +75,15 @@ public record Diagnostics(
       String address,
       String connection,
       Optional<Revision> acknowledged,
-      long lag) {}
+      long lag,
+      List<CertificateCheck> certificates,
+      Optional<ScreeningStatus> screening) {
+    /** Copies the list. */
+    public MemberState {
+      certificates = List.copyOf(certificates);
+      requireNonNull(screening, "screening");
+    }
+  }
 
   /**
    * A warning or error that an operator should see.
