@@ -15,9 +15,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
-import org.mailcluster.ClusterException;
-import org.mailcluster.ErrorCode;
 import org.mailcluster.Role;
 import org.mailcluster.events.MailEvent;
 import org.mailcluster.events.MailEventListener;
@@ -314,23 +311,6 @@ final class MailEventRelay implements MailEvents {
       buffered += l.queue.size();
     }
     stats = new RelayStats(published, received, duplicates, buffered, overflowed);
-  }
-
-  /** For diagnostics: links that hold events, by receiver. */
-  Map<String, Integer> backlog() {
-    Map<String, Integer> out = new LinkedHashMap<>();
-    if (!toPrimary.queue.isEmpty()) {
-      out.put(toPrimary.name, toPrimary.queue.size());
-    }
-    out.putAll(
-        toMembers.values().stream()
-            .filter(l -> !l.queue.isEmpty())
-            .collect(Collectors.toMap(l -> l.name, l -> l.queue.size())));
-    return out;
-  }
-
-  static ClusterException malformed(String what) {
-    return new ClusterException(ErrorCode.CORRUPT_DATA, what);
   }
 
   private record Envelope(long seq, MailEvent event) {}

@@ -47,6 +47,7 @@ final class NodeServices {
   // Primary: the last report of each other node. Loop-confined.
   private final Map<NodeId, StatusReport> reports = new HashMap<>();
   private String lastSent = "";
+  private int reportTicks;
   private boolean closed;
 
   NodeServices(ClusterNode node, NodeSettings settings, Scheduler scheduler) {
@@ -86,6 +87,8 @@ final class NodeServices {
     every(certificates.recheckInterval(), certificates::recheck);
     if (settings.role() == Role.SECONDARY) {
       every(settings.heartbeatInterval().multipliedBy(5), this::report);
+    } else {
+      every(ScreeningService.PRUNE_INTERVAL, screening::prune);
     }
   }
 
@@ -136,7 +139,8 @@ final class NodeServices {
       return;
     }
     String body = JSON.writeValueAsString(local());
-    if (body.equals(lastSent)) {
+    // Unchanged reports are sent again now and then: a restarted primary has forgotten them.
+    if (body.equals(lastSent) && ++reportTicks % 6 != 0) {
       return;
     }
     node.call(primary.get(), STATUS_SERVICE, body, settings.callDeadline())

@@ -65,6 +65,9 @@ final class ScreeningService implements DynamicScreening {
   private static final Duration PROBE_INTERVAL = Duration.ofSeconds(1);
   private static final int APPLIED_IDS = 10_000;
 
+  /** How often the primary removes expired blocks and stale failure counters. */
+  static final Duration PRUNE_INTERVAL = Duration.ofMinutes(5);
+
   private enum Mode {
     PRIMARY,
     FORWARDING,
@@ -98,6 +101,7 @@ final class ScreeningService implements DynamicScreening {
       };
   // Counts for the status, kept up to date from the replicated diffs.
   private final Map<String, Instant> blockedUntil = new HashMap<>();
+  private final Map<String, Instant> failuresSince = new HashMap<>();
   private final java.util.Set<String> allowedAddresses = new java.util.HashSet<>();
   private volatile ScreeningStatus status;
 
@@ -151,6 +155,14 @@ final class ScreeningService implements DynamicScreening {
         blockedUntil.put(path.get(1), parseBlock(value.get()).until());
       } else {
         blockedUntil.remove(path.get(1));
+      }
+    } else if (path.get(0).equals("failures")) {
+      if (value.isPresent()) {
+        failuresSince.put(
+            path.get(1),
+            Instant.parse(tree(value.get()).path("first").asString(Instant.EPOCH.toString())));
+      } else {
+        failuresSince.remove(path.get(1));
       }
     } else if (path.get(0).equals("allowed")) {
       if (value.isPresent()) {
@@ -449,6 +461,45 @@ final class ScreeningService implements DynamicScreening {
               }
               return outcome.verdict();
             });
+  }
+
+  /**
+   * On the primary: removes blocks that have expired and failure counters whose window has passed,
+   * so the replicated screening data does not grow without bound.
+   */
+  void prune() {
+    if (settings.role() != Role.PRIMARY || closed) {
+      return;
+    }
+    // Queued behind the operations in flight, and decided when its turn comes, so a block made
+    // meanwhile is never removed.
+    CompletableFuture<Integer> done =
+        chain.handle((ignored, failure) -> null).thenCompose(ignored -> onLoop(this::pruneNow));
+    chain = done;
+  }
+
+  private CompletableFuture<Integer> pruneNow() {
+    Instant now = scheduler.now();
+    ConfigUpdate.Builder update = ConfigUpdate.builder("screening:prune");
+    int n = 0;
+    for (Map.Entry<String, Instant> e : blockedUntil.entrySet()) {
+      if (!e.getValue().isAfter(now)) {
+        update.remove(SettingKey.parse(key("blocked", e.getKey())));
+        n++;
+      }
+    }
+    for (Map.Entry<String, Instant> e : failuresSince.entrySet()) {
+      if (!e.getValue().plus(FAILURE_WINDOW).isAfter(now)) {
+        update.remove(SettingKey.parse(key("failures", e.getKey())));
+        n++;
+      }
+    }
+    if (n == 0) {
+      return CompletableFuture.completedFuture(0);
+    }
+    int removed = n;
+    log.info("removing {} expired screening entr{}", removed, removed == 1 ? "y" : "ies");
+    return node.update(update.build()).thenApply(revision -> removed);
   }
 
   // ---- the rules -----------------------------------------------------------------------

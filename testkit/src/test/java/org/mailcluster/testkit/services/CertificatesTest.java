@@ -299,6 +299,15 @@ class CertificatesTest {
             m.path("id").asString().equals("mx1") ? "primary" : "forwarding", mode, m.toString());
       }
       assertFalse(json.toString().contains("PRIVATE KEY"), "diagnostics never show a private key");
+
+      // A restarted primary hears from every node again.
+      cluster.crash("mx1");
+      cluster.restart("mx1");
+      cluster.runFor(Duration.ofSeconds(40));
+      for (Diagnostics.MemberState m : cluster.primary().diagnostics().members()) {
+        assertEquals(1, m.certificates().size(), m.toString());
+        assertTrue(m.screening().isPresent(), m.toString());
+      }
     }
   }
 }

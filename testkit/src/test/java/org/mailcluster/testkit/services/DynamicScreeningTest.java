@@ -105,6 +105,27 @@ class DynamicScreeningTest {
   }
 
   @Test
+  void thePrimaryRemovesExpiredBlocksAndStaleCountersFromTheReplicatedState() {
+    try (SimulatedCluster cluster = cluster(ScreeningPolicy.OVERWRITE, 17)) {
+      cluster.start();
+      DynamicScreening mx2 = cluster.node("mx2").screening();
+      cluster.await(mx2.block("198.51.100.1", Duration.ofMinutes(1), "manual"), LIMIT);
+      cluster.await(mx2.failedLogin(IP), LIMIT);
+      cluster.await(mx2.block("198.51.100.2", Duration.ofHours(2), "manual"), LIMIT);
+      cluster.awaitConverged(LIMIT);
+      String shortBlock = SettingKey.of("screening", "blocked", "198.51.100.1").stateKey();
+      String longBlock = SettingKey.of("screening", "blocked", "198.51.100.2").stateKey();
+      assertTrue(cluster.node("mx3").configuration().get(shortBlock).isPresent());
+      cluster.runFor(Duration.ofMinutes(16));
+      cluster.awaitConverged(LIMIT);
+      assertEquals(Optional.empty(), cluster.node("mx3").configuration().get(shortBlock));
+      assertEquals(Optional.empty(), cluster.node("mx3").configuration().get(FAILURES_KEY));
+      assertTrue(cluster.node("mx3").configuration().get(longBlock).isPresent());
+      assertEquals(1, cluster.node("mx3").screening().status().blocked());
+    }
+  }
+
+  @Test
   void overwriteDiscardsLocalChangesMadeDuringAnOutageThatStartedMidRequest() {
     try (SimulatedCluster cluster = cluster(ScreeningPolicy.OVERWRITE, 5)) {
       cluster.start();
