@@ -6,7 +6,8 @@ package org.mailcluster.events;
  * the origin. Delivery is at least once with duplicates dropped by id, in publication order per
  * origin. While a node cannot be reached its events wait in a bounded buffer; when the buffer is
  * full the oldest event is dropped, counted in {@link RelayStats#overflowed()} and reported as a
- * warning in the diagnostics.
+ * warning in the diagnostics. Buffers live in memory: events still waiting on a node that crashes
+ * are lost, so receivers treat events as hints and re-read their folders after a restart.
  *
  * <pre>{@code
  * MailEvents events = cluster.mailEvents();
