@@ -2,7 +2,7 @@ package org.mailcluster.transport.grpc.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import static org.mailcluster.transport.grpc.process.Processes.awaitCondition;
 
 import com.google.common.hash.Hashing;
 import java.nio.charset.StandardCharsets;
@@ -11,9 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,7 +48,7 @@ class ThreeProcessServicesTest {
   }
 
   private void scenario() throws Exception {
-    int[] ports = ports(3);
+    int[] ports = Processes.freePorts(3);
     ClusterCertificateAuthority ca = ClusterCertificateAuthority.create("services-test");
     for (String id : List.of("mx1", "mx2", "mx3")) {
       ca.issue(NodeId.of(id), List.of("127.0.0.1")).writeTo(dir.resolve("certs").resolve(id));
@@ -59,7 +56,8 @@ class ThreeProcessServicesTest {
     ChildNode mx1 =
         start(
             "mx1",
-            args(
+            Processes.args(
+                dir,
                 "mx1",
                 "primary",
                 ports[0],
@@ -69,8 +67,10 @@ class ThreeProcessServicesTest {
                 "mx3=127.0.0.1:" + ports[2]));
     assertTrue(
         mx1.next("start", START).startsWith("ready mx1 primary"), mx1.transcript()::toString);
-    ChildNode mx2 = start("mx2", args("mx2", "secondary", ports[1], "--primary", at(ports[0])));
-    ChildNode mx3 = start("mx3", args("mx3", "secondary", ports[2], "--primary", at(ports[0])));
+    ChildNode mx2 =
+        start("mx2", Processes.args(dir, "mx2", "secondary", ports[1], "--primary", at(ports[0])));
+    ChildNode mx3 =
+        start("mx3", Processes.args(dir, "mx3", "secondary", ports[2], "--primary", at(ports[0])));
     for (ChildNode s : List.of(mx2, mx3)) {
       assertTrue(s.next("start", START).startsWith("ready"), s.transcript()::toString);
       assertTrue(s.ask("synced", START).startsWith("synced"), s.transcript()::toString);
@@ -124,55 +124,13 @@ class ThreeProcessServicesTest {
     return lines;
   }
 
-  private List<String> args(String id, String role, int port, String... more) {
-    List<String> out = new ArrayList<>();
-    out.addAll(
-        List.of(
-            "--id", id,
-            "--role", role,
-            "--port", Integer.toString(port),
-            "--state", dir.resolve(id).resolve("Cluster").toString(),
-            "--app", dir.resolve(id).resolve("App").toString(),
-            "--certs", dir.resolve("certs").resolve(id).toString()));
-    out.addAll(List.of(more));
-    return out;
-  }
-
   private ChildNode start(String name, List<String> arguments) {
     ChildNode child = ChildNode.start(name, arguments);
     children.add(child);
     return child;
   }
 
-  /** Distinct ports free right now (held open together, so no two are the same). */
-  private static int[] ports(int n) throws java.io.IOException {
-    List<java.net.ServerSocket> sockets = new ArrayList<>();
-    try {
-      int[] out = new int[n];
-      for (int i = 0; i < n; i++) {
-        java.net.ServerSocket socket = new java.net.ServerSocket(0);
-        sockets.add(socket);
-        out[i] = socket.getLocalPort();
-      }
-      return out;
-    } finally {
-      for (java.net.ServerSocket s : sockets) {
-        s.close();
-      }
-    }
-  }
-
   private static String at(int port) {
     return "127.0.0.1:" + port;
-  }
-
-  private static void awaitCondition(String what, Supplier<Boolean> condition, Duration timeout) {
-    long end = System.nanoTime() + timeout.toNanos();
-    while (!condition.get()) {
-      if (System.nanoTime() - end > 0) {
-        fail("timed out after " + timeout + " waiting until " + what);
-      }
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-    }
   }
 }
