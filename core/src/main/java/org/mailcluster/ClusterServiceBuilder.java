@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.hash.Hashing;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Optional;
@@ -17,6 +18,7 @@ import org.mailcluster.membership.NodeId;
 import org.mailcluster.spi.ConfigSource;
 import org.mailcluster.spi.Scheduler;
 import org.mailcluster.spi.StateStore;
+import org.mailcluster.storage.FileStateStore;
 import org.mailcluster.transport.ClusterTransport;
 
 /**
@@ -55,6 +57,9 @@ public final class ClusterServiceBuilder {
   private Duration callDeadline;
   private Integer snapshotInterval;
   private HostResolver resolver;
+  private Integer historyEntries;
+  private Duration historyAge;
+  private Path divergenceDirectory;
 
   ClusterServiceBuilder() {}
 
@@ -204,6 +209,42 @@ public final class ClusterServiceBuilder {
   }
 
   /**
+   * Sets how much configuration history each node keeps (SPEC B1): at most {@code entries}
+   * revisions, none older than {@code age}; 1000 revisions and 90 days if never set. History
+   * survives a restart as far as the state store's log still holds it, so give the store at least
+   * as many retained entries (FileStateStore keeps 10 000 by default).
+   *
+   * <pre>{@code
+   * builder.historyRetention(5_000, Duration.ofDays(30));
+   * }</pre>
+   */
+  public ClusterServiceBuilder historyRetention(int entries, Duration age) {
+    requireNonNull(age, "age");
+    checkUnset(historyEntries, "history retention");
+    if (entries < 0) {
+      throw new IllegalArgumentException("history entries must be 0 or more but was " + entries);
+    }
+    if (age.isNegative()) {
+      throw new IllegalArgumentException("history age must not be negative but was " + age);
+    }
+    this.historyEntries = entries;
+    this.historyAge = age;
+    return this;
+  }
+
+  /**
+   * Sets where a former primary saves the revisions the new primary never received (SPEC B3); the
+   * state store's directory if it is a {@code FileStateStore}, otherwise {@code
+   * mailcluster-divergence} in the working directory, if never set.
+   */
+  public ClusterServiceBuilder divergenceDirectory(Path directory) {
+    requireNonNull(directory, "directory");
+    checkUnset(divergenceDirectory, "divergence directory");
+    this.divergenceDirectory = directory;
+    return this;
+  }
+
+  /**
    * Builds the service (not yet started).
    *
    * @throws IllegalStateException naming the first required property that is missing
@@ -230,7 +271,14 @@ public final class ClusterServiceBuilder {
             heartbeatInterval == null ? Duration.ofSeconds(1) : heartbeatInterval,
             callDeadline == null ? Duration.ofSeconds(5) : callDeadline,
             snapshotInterval == null ? 1000 : snapshotInterval,
-            resolver == null ? HostResolver.system() : resolver);
+            resolver == null ? HostResolver.system() : resolver,
+            historyEntries == null ? 1000 : historyEntries,
+            historyAge == null ? Duration.ofDays(90) : historyAge,
+            divergenceDirectory != null
+                ? divergenceDirectory
+                : store instanceof FileStateStore f
+                    ? f.directory()
+                    : Path.of("mailcluster-divergence"));
     return new ClusterNode(settings, transport, store, scheduler);
   }
 

@@ -26,6 +26,8 @@ import org.mailcluster.config.Revision;
  *     primary)
  * @param members every registered server with its replication state
  * @param recentEvents the last warnings and errors, newest last
+ * @param divergences the revisions this node saved as a returning former primary (SPEC B3), oldest
+ *     first
  */
 public record Diagnostics(
     String node,
@@ -35,7 +37,8 @@ public record Diagnostics(
     Optional<String> primary,
     boolean initialSyncComplete,
     List<MemberState> members,
-    List<Event> recentEvents) {
+    List<Event> recentEvents,
+    List<DivergenceReport> divergences) {
   /** Copies the lists. */
   public Diagnostics {
     requireNonNull(node, "node");
@@ -44,6 +47,7 @@ public record Diagnostics(
     requireNonNull(primary, "primary");
     members = List.copyOf(members);
     recentEvents = List.copyOf(recentEvents);
+    divergences = List.copyOf(divergences);
   }
 
   /**

@@ -1,5 +1,6 @@
 package org.mailcluster.internal;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
@@ -24,4 +25,7 @@ public record NodeSettings(
     Duration heartbeatInterval,
     Duration callDeadline,
     int snapshotInterval,
-    HostResolver resolver) {}
+    HostResolver resolver,
+    int historyEntries,
+    Duration historyAge,
+    Path divergenceDirectory) {}
