@@ -125,6 +125,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   // Primary: secondaries an operator or a fingerprint mismatch asked to resync, and who waits.
   private final Set<NodeId> resyncRequested = new HashSet<>();
   private final Map<NodeId, List<CompletableFuture<Void>>> resyncWaiters = new HashMap<>();
+  // Secondary: callers of resync(self), until the next snapshot is installed.
+  private final List<CompletableFuture<Void>> selfResyncWaiters = new ArrayList<>();
 
   // Secondary: the link to the primary.
   private PeerChannel toPrimary;
@@ -1229,6 +1231,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     recent.clear();
     recentBase = received.revision();
     history.reset(received, received.revision(), List.of());
+    selfResyncWaiters.forEach(f -> f.complete(null));
+    selfResyncWaiters.clear();
     replicationLog.info(
         "installed snapshot {} ({} keys, fingerprint {})",
         received.revision(),
@@ -1429,6 +1433,10 @@ public final class ClusterNode implements ClusterService, InboundHandler {
           if (role == Role.PRIMARY) {
             return startResync(node);
           }
+          CompletableFuture<Void> installed = new CompletableFuture<>();
+          if (node.equals(settings.id())) {
+            selfResyncWaiters.add(installed);
+          }
           NodeId primary =
               primaryId.orElseThrow(
                   () ->
@@ -1449,7 +1457,11 @@ public final class ClusterNode implements ClusterService, InboundHandler {
               .computeIfAbsent(address, transport::connect)
               .call(
                   new Request.Forward(RESYNC_SERVICE, node.value(), epoch), settings.callDeadline())
-              .thenApply(answer -> (Void) null);
+              .thenCompose(
+                  answer ->
+                      node.equals(settings.id())
+                          ? installed
+                          : CompletableFuture.<Void>completedFuture(null));
         });
   }
 

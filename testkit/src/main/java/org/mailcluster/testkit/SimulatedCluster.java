@@ -342,6 +342,7 @@ public final class SimulatedCluster implements AutoCloseable {
             .heartbeatInterval(config.heartbeatInterval)
             .snapshotInterval(config.snapshotInterval)
             .divergenceDirectory(divergenceDirectory(id))
+            .historyRetention(config.historyEntries, config.historyAge)
             // Simulated hosts have no DNS: every name resolves to a loopback address.
             .resolver(a -> List.of(InetAddress.getLoopbackAddress()));
     b = id.equals(id(1)) ? b.primary() : b.secondaryOf(address(id(1)));
@@ -375,6 +376,8 @@ public final class SimulatedCluster implements AutoCloseable {
     private Duration heartbeatInterval = Duration.ofSeconds(1);
     private int snapshotInterval = 1000;
     private int diskRetention = 1000;
+    private int historyEntries = 1000;
+    private Duration historyAge = Duration.ofDays(90);
     private Function<String, ConfigSource> configSources;
     private final Map<String, Duration> skews = new LinkedHashMap<>();
     private Duration latency = SimulatedNetwork.DEFAULT_LATENCY;
@@ -437,6 +440,13 @@ public final class SimulatedCluster implements AutoCloseable {
         throw new IllegalArgumentException("disk retention must be 0 or more but was " + entries);
       }
       this.diskRetention = entries;
+      return this;
+    }
+
+    /** Sets how much configuration history each node keeps (1000 revisions, 90 days by default). */
+    public Builder historyRetention(int entries, Duration age) {
+      this.historyEntries = entries;
+      this.historyAge = requireNonNull(age, "age");
       return this;
     }
 

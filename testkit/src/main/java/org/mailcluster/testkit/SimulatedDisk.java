@@ -34,6 +34,8 @@ import org.mailcluster.spi.StateStore;
 public final class SimulatedDisk {
   private ConfigSnapshot durableSnapshot = ConfigSnapshot.empty();
   private final List<LogEntry> durableLog = new ArrayList<>();
+  // The revision just before the first entry of the durable log.
+  private Revision logBase = Revision.INITIAL;
   private final Map<String, String> durableMetadata = new HashMap<>();
   private final List<LogEntry> unsynced = new ArrayList<>();
   private boolean acknowledgeBeforeSync;
@@ -70,13 +72,16 @@ public final class SimulatedDisk {
   /**
    * Changes the durable state behind the store's back, as a failing disk or a person editing the
    * files would: the key gets {@code value} (or is removed when empty) in the state a restarted
-   * node recovers, at the same revision. For divergence tests (SPEC B2).
+   * node recovers, at the same revision. The log is folded into that state. For divergence tests
+   * (SPEC B2).
    */
   public void tamper(String key, Optional<String> value) {
     requireNonNull(key, "key");
     requireNonNull(value, "value");
-    durableSnapshot =
-        value.isPresent() ? durableSnapshot.with(key, value.get()) : durableSnapshot.without(key);
+    ConfigSnapshot now = durableState();
+    durableSnapshot = value.isPresent() ? now.with(key, value.get()) : now.without(key);
+    durableLog.clear();
+    logBase = durableSnapshot.revision();
   }
 
   /**
@@ -182,7 +187,7 @@ public final class SimulatedDisk {
           return Optional.of(List.copyOf(all.subList(i + 1, all.size())));
         }
       }
-      if (from.equals(durableSnapshot.revision())) {
+      if (from.equals(durableSnapshot.revision()) || from.equals(logBase)) {
         return Optional.of(all.stream().filter(e -> e.revision().compareTo(from) > 0).toList());
       }
       return Optional.empty();
@@ -196,7 +201,7 @@ public final class SimulatedDisk {
       long covered =
           durableLog.stream().filter(e -> e.revision().compareTo(snapshot.revision()) <= 0).count();
       for (long i = covered; i > retainEntries; i--) {
-        durableLog.remove(0);
+        logBase = durableLog.remove(0).revision();
       }
     }
 
@@ -206,6 +211,7 @@ public final class SimulatedDisk {
       unsynced.clear();
       durableSnapshot = requireNonNull(snapshot, "snapshot");
       durableLog.clear();
+      logBase = snapshot.revision();
     }
 
     @Override
