@@ -1693,6 +1693,15 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     promisedEpoch = wanted;
     store.writeMetadata(PROMISED_METADATA, wanted + " " + candidate);
     clusterLog.info("granted epoch {} to {}", wanted, candidate);
+    if (role == Role.SECONDARY && subscription == null) {
+      // Without a primary now: the candidate is the likeliest next one, try it first.
+      member(candidate)
+          .ifPresent(
+              m -> {
+                preferredPrimary = NodeAddress.parse(m.address());
+                joinRotation = 0;
+              });
+    }
     return CompletableFuture.completedFuture("granted " + committed.revision());
   }
 
