@@ -21,6 +21,7 @@ import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterListener;
 import org.mailcluster.ClusterService;
 import org.mailcluster.ConfigUpdate;
+import org.mailcluster.DivergenceReport;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.PromotionOptions;
 import org.mailcluster.Role;
@@ -84,6 +85,7 @@ class ReplicationProperties {
     final Map<Long, String> primaries = new HashMap<>();
     final Set<Revision> savedAsDiverged = new HashSet<>();
     final Map<String, Integer> promotions = new HashMap<>();
+    int checks;
     final Map<String, Integer> overwrites = new HashMap<>();
 
     Run_(long seed) {
@@ -122,6 +124,7 @@ class ReplicationProperties {
           assertFilesMatch(id);
         }
         cluster.assertConverged();
+        checkHistoryDiffs(cluster.primary(), "the end", -1);
         checkNothingAcknowledgedWasLost();
         Statistics.label("epochs").collect(primaries.size());
         Statistics.label("final revision")
@@ -273,13 +276,13 @@ class ReplicationProperties {
                   + ")");
         }
       }
-      // Invariant 9.
+      // Invariant 9, on one pair of revisions per step (all pairs' laws are the same code).
       if (cluster.currentPrimary().isPresent()) {
-        checkHistoryDiffs(cluster.primary(), after);
+        checkHistoryDiffs(cluster.primary(), after, ++checks);
       }
     }
 
-    private void checkHistoryDiffs(ClusterService p, Object after) {
+    private void checkHistoryDiffs(ClusterService p, Object after, int which) {
       List<LogEntry> history = p.history();
       if (history.isEmpty()) {
         return;
@@ -289,8 +292,9 @@ class ReplicationProperties {
       history.forEach(e -> retained.add(e.revision()));
       Revision a = retained.get(0);
       Revision b = retained.get(retained.size() - 1);
-      Revision m = retained.get(retained.size() / 2);
-      for (Revision[] pair : new Revision[][] {{a, b}, {b, a}, {m, b}, {a, m}}) {
+      Revision m = retained.get(Math.floorMod(which * 7919, retained.size()));
+      Revision[][] pairs = {{a, b}, {b, m}, {m, b}, {a, m}};
+      for (Revision[] pair : which < 0 ? pairs : new Revision[][] {pairs[which % pairs.length]}) {
         ConfigSnapshot from = p.configurationAt(pair[0]);
         ConfigSnapshot to = p.configurationAt(pair[1]);
         ConfigSnapshot applied = p.diff(pair[0], pair[1]).apply(from);
@@ -353,9 +357,6 @@ class ReplicationProperties {
     /** Invariant 8, once everything has converged. */
     private void checkNothingAcknowledgedWasLost() {
       ConfigSnapshot finalState = cluster.primary().configuration();
-      for (String id : NODES) {
-        cluster.node(id).divergences().forEach(d -> savedAsDiverged.addAll(d.revisions()));
-      }
       for (Revision r : acknowledged) {
         if (!descends(finalState, r) && !savedAsDiverged.contains(r)) {
           throw cluster.failure(
@@ -473,6 +474,23 @@ class ReplicationProperties {
                   throw cluster.failure("the primary committed two contents at " + now.revision());
                 }
               }
+            }
+
+            @Override
+            public void divergentRevisionsSaved(DivergenceReport report) {
+              // Invariant 8: reported, and in the file.
+              String json;
+              try {
+                json = java.nio.file.Files.readString(java.nio.file.Path.of(report.file()));
+              } catch (java.io.IOException e) {
+                throw cluster.failure(id + " reported a divergence file it did not write: " + e);
+              }
+              for (Revision r : report.revisions()) {
+                if (!json.contains("\"" + r + "\"")) {
+                  throw cluster.failure(id + " reported " + r + " but its file lacks it");
+                }
+              }
+              savedAsDiverged.addAll(report.revisions());
             }
 
             @Override

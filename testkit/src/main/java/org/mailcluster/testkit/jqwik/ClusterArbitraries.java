@@ -90,7 +90,7 @@ public final class ClusterArbitraries {
                 .as(ClusterAction.ForceResync::new)),
         Tuple.of(2, node.map(ClusterAction.Promote::new)),
         Tuple.of(
-            2,
+            3,
             Combinators.combine(node, Arbitraries.of(true, false))
                 .as(ClusterAction.FailOver::new)));
   }
