@@ -189,9 +189,10 @@ public interface ClusterService extends AutoCloseable {
 
   /**
    * Forces a full resynchronization of a secondary (SPEC B2): the primary sends it a whole
-   * snapshot, which it installs atomically. Works on the primary for any secondary, and on a
-   * secondary (which asks the primary). Completes once the node has acknowledged the snapshot with
-   * the primary's fingerprint.
+   * snapshot, which it installs atomically. Works on the primary for any secondary (completes once
+   * the node has acknowledged the snapshot with the primary's fingerprint) and on a secondary,
+   * which asks the primary (for itself: completes once it has installed the snapshot; for another
+   * node: once the primary has accepted the request).
    *
    * <pre>{@code
    * primary.resync(NodeId.of("mx3")).get(1, TimeUnit.MINUTES);
@@ -214,7 +215,10 @@ public interface ClusterService extends AutoCloseable {
    */
   CompletableFuture<Revision> promote(PromotionOptions options);
 
-  /** Returns the divergence reports this node wrote as a returning former primary, oldest first. */
+  /**
+   * Returns the divergence reports this node wrote, as a returning former primary, since it
+   * started, oldest first (the files stay in its divergence directory across restarts).
+   */
   List<DivergenceReport> divergences();
 
   /**

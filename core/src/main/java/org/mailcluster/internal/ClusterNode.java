@@ -71,6 +71,12 @@ import org.slf4j.MDC;
  * appended; on a secondary: appended or installed by {@code resetTo}); {@code tip} is {@code
  * committed} plus the commits of the current group, which become visible only once the group is
  * durable; a revision is acknowledged to its caller only after that.
+ *
+ * <p>The role can change at run time (SPEC B3): a secondary becomes primary by {@link #promote},
+ * and a primary that meets a higher epoch becomes a secondary ({@code fenced}). Both are durable
+ * (metadata {@code role} and {@code epoch.highest}), so periodic tasks of both roles run on every
+ * node and check the current role. History, epoch records and divergence files are in {@link
+ * History}, {@link EpochLineage} and {@link DivergenceFile}.
  */
 public final class ClusterNode implements ClusterService, InboundHandler {
   /** The wire protocol version this node speaks. */
