@@ -16,7 +16,6 @@ import java.util.Map;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.spi.LogEntry;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -93,10 +92,5 @@ final class DivergenceFile {
       // Some platforms cannot open a directory; the rename is as durable as they make it.
     }
     return target;
-  }
-
-  /** Reads a file written by {@link #write}, for tools and tests. */
-  static JsonNode read(Path file) throws IOException {
-    return JSON.readTree(Files.readString(file));
   }
 }
