@@ -84,7 +84,6 @@ class ReplicationProperties {
     final List<Pending> pending = new ArrayList<>();
     final Map<Long, String> primaries = new HashMap<>();
     final Set<Revision> savedAsDiverged = new HashSet<>();
-    final Map<String, Integer> promotions = new HashMap<>();
     int checks;
     final Map<String, Integer> overwrites = new HashMap<>();
 
@@ -336,7 +335,7 @@ class ReplicationProperties {
         if (first.sequence() != 1 || cluster.node(id).role() != Role.PRIMARY) {
           throw cluster.failure(id + " was promoted to " + first + " but is not a new primary");
         }
-        promotions.merge("done", 1, Integer::sum);
+        Statistics.label("promotion").collect("promoted");
       } catch (CompletionException e) {
         Throwable cause = e.getCause();
         boolean expected =
@@ -349,9 +348,8 @@ class ReplicationProperties {
           a.initCause(cause);
           throw a;
         }
-        promotions.merge("refused", 1, Integer::sum);
+        Statistics.label("promotion").collect("refused");
       }
-      Statistics.label("promotions").collect(promotions.getOrDefault("done", 0) > 0);
     }
 
     /** Invariant 8, once everything has converged. */
