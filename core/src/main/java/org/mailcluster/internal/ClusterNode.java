@@ -654,6 +654,10 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   @Override
   public void registerService(String name, NodeService service) {
     checkArgument(!name.isBlank(), "a service needs a name");
+    checkArgument(
+        !Set.of(STATUS_SERVICE, PROMISE_SERVICE, RESYNC_SERVICE).contains(name),
+        "service name '%s' is the cluster's own; choose another",
+        name);
     services.put(name, requireNonNull(service, "service"));
   }
 
