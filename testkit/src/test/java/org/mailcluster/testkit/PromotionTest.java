@@ -155,6 +155,14 @@ class PromotionTest {
       assertEquals(ErrorCode.PROMOTION_REFUSED, e.code());
       assertTrue(e.getMessage().contains("mx1 still answers as the primary"), e.getMessage());
       assertEquals(Role.SECONDARY, c.node("mx2").role());
+      // The services promotion relies on cannot be replaced by the host.
+      assertThrows(
+          IllegalArgumentException.class,
+          () ->
+              c.node("mx3")
+                  .registerService(
+                      "mailcluster.promise",
+                      (from, p) -> CompletableFuture.completedFuture("granted")));
       c.assertConverged();
     }
   }
