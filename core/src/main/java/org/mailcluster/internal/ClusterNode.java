@@ -760,7 +760,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     Subscriber s = subscribers.get(node);
     // Divergence check (SPEC B2): the same revision must have the same content everywhere.
     Optional<Fingerprint> expected = history.fingerprintAt(ack.applied());
-    if (s != null && expected.isPresent() && !expected.get().equals(ack.fingerprint())) {
+    boolean mismatch = expected.isPresent() && !expected.get().equals(ack.fingerprint());
+    if (s != null && mismatch) {
       error(
           "node "
               + node
@@ -775,7 +776,6 @@ public final class ClusterNode implements ClusterService, InboundHandler {
       listeners.forEach(l -> safely(() -> l.divergenceDetected(node, at)));
       requestResync(node);
     } else if (s != null
-        && expected.isPresent()
         && s.snapshotSent != null
         && ack.applied().compareTo(s.snapshotSent) >= 0
         && resyncRequested.remove(node)) {
@@ -794,6 +794,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     resyncRequested.add(node);
     Subscriber s = subscribers.get(node);
     if (s != null && s.snapshotKeys == null) {
+      s.snapshotSent = null; // only a snapshot sent from now on answers this request
       s.forceSnapshot = true;
       pump(s);
     }
