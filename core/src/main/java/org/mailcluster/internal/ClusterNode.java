@@ -1047,10 +1047,11 @@ public final class ClusterNode implements ClusterService, InboundHandler {
                                   error("join refused by " + address + ": " + e.getMessage());
                                 } else if (failedAttempts == 0) {
                                   warn(
-                                      "primary not reachable at "
+                                      "no primary reachable at "
                                           + address
-                                          + ", retrying: "
-                                          + e.getMessage());
+                                          + " ("
+                                          + e.getMessage()
+                                          + "); trying the registered servers in turn");
                                 }
                                 joinRotation++;
                                 retryLater();
