@@ -18,4 +18,6 @@ module org.mailcluster.core {
   exports org.mailcluster.transport;
   exports org.mailcluster.runtime;
   exports org.mailcluster.storage;
+  exports org.mailcluster.paths;
+  exports org.mailcluster.clock;
 }

@@ -11,6 +11,7 @@ import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.paths.PreflightReport;
 
 /**
  * One node of a mail-server cluster, embedded in the mail server's process: the host's single entry
@@ -130,6 +131,21 @@ public interface ClusterService extends AutoCloseable {
    *     server, or with the service's own refusal
    */
   CompletableFuture<String> call(NodeId target, String service, String payload, Duration deadline);
+
+  /**
+   * Runs the shared-storage preflight (SPEC R5, R12, R27) now: this node writes a probe file with a
+   * random token under each shared path, checks create, write, rename, lock, delete and free space,
+   * and asks every other registered server to read the probe through its own path mapping. It also
+   * runs by itself once the node is synchronized; the last report is in {@link #diagnostics()}.
+   *
+   * <pre>{@code
+   * PreflightReport report = cluster.preflight().join();
+   * report.failures().forEach(System.out::println);
+   * }</pre>
+   *
+   * @return the report; a failed check is a row of the report, not a failed future
+   */
+  CompletableFuture<PreflightReport> preflight();
 
   /**
    * Starts a graceful shutdown and returns at once; the future completes when it is done. The

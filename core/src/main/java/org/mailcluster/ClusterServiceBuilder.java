@@ -6,14 +6,17 @@ import com.google.common.hash.Hashing;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.ZoneId;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
+import org.mailcluster.clock.ClockOptions;
 import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.internal.ClusterNode;
 import org.mailcluster.internal.NodeSettings;
 import org.mailcluster.membership.HostResolver;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.paths.SharedStorage;
 import org.mailcluster.spi.ConfigSource;
 import org.mailcluster.spi.Scheduler;
 import org.mailcluster.spi.StateStore;
@@ -55,6 +58,9 @@ public final class ClusterServiceBuilder {
   private Duration callDeadline;
   private Integer snapshotInterval;
   private HostResolver resolver;
+  private ClockOptions clock;
+  private ZoneId zone;
+  private SharedStorage sharedStorage;
 
   ClusterServiceBuilder() {}
 
@@ -204,6 +210,40 @@ public final class ClusterServiceBuilder {
   }
 
   /**
+   * Sets how this node checks its peers' clocks (SPEC R26); {@link ClockOptions#defaults()} if
+   * never set: warn beyond 1 s of drift, sample every minute and at join.
+   */
+  public ClusterServiceBuilder clockCheck(ClockOptions value) {
+    requireNonNull(value, "clockCheck");
+    checkUnset(clock, "clock check");
+    this.clock = value;
+    return this;
+  }
+
+  /**
+   * Sets this node's time zone, compared with every peer's (SPEC R26); the JVM's default zone if
+   * never set.
+   */
+  public ClusterServiceBuilder timeZone(ZoneId value) {
+    requireNonNull(value, "timeZone");
+    checkUnset(zone, "time zone");
+    this.zone = value;
+    return this;
+  }
+
+  /**
+   * Sets the shared storage this node must reach (SPEC R5, R12, R27): the shared-storage preflight
+   * then runs once this node is synchronized and on {@link ClusterService#preflight()}. Without it,
+   * the preflight reports that no shared storage is configured.
+   */
+  public ClusterServiceBuilder sharedStorage(SharedStorage value) {
+    requireNonNull(value, "sharedStorage");
+    checkUnset(sharedStorage, "shared storage");
+    this.sharedStorage = value;
+    return this;
+  }
+
+  /**
    * Builds the service (not yet started).
    *
    * @throws IllegalStateException naming the first required property that is missing
@@ -230,7 +270,10 @@ public final class ClusterServiceBuilder {
             heartbeatInterval == null ? Duration.ofSeconds(1) : heartbeatInterval,
             callDeadline == null ? Duration.ofSeconds(5) : callDeadline,
             snapshotInterval == null ? 1000 : snapshotInterval,
-            resolver == null ? HostResolver.system() : resolver);
+            resolver == null ? HostResolver.system() : resolver,
+            clock == null ? ClockOptions.defaults() : clock,
+            zone == null ? ZoneId.systemDefault() : zone,
+            Optional.ofNullable(sharedStorage));
     return new ClusterNode(settings, transport, store, scheduler);
   }
 

@@ -5,7 +5,9 @@ import static java.util.Objects.requireNonNull;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.mailcluster.clock.ClockState;
 import org.mailcluster.config.Revision;
+import org.mailcluster.paths.PreflightReport;
 
 /**
  * A node's view of the cluster for administrators and monitoring (SPEC R32): who is in it, how far
@@ -26,6 +28,8 @@ import org.mailcluster.config.Revision;
  *     primary)
  * @param members every registered server with its replication state
  * @param recentEvents the last warnings and errors, newest last
+ * @param clocks what this node knows of every peer's clock and time zone (SPEC R26)
+ * @param preflight the last shared-storage preflight this node ran (SPEC R27), if any
  */
 public record Diagnostics(
     String node,
@@ -35,15 +39,42 @@ public record Diagnostics(
     Optional<String> primary,
     boolean initialSyncComplete,
     List<MemberState> members,
-    List<Event> recentEvents) {
+    List<Event> recentEvents,
+    List<ClockState> clocks,
+    Optional<PreflightReport> preflight) {
   /** Copies the lists. */
   public Diagnostics {
+    clocks = List.copyOf(clocks);
+    requireNonNull(preflight, "preflight");
     requireNonNull(node, "node");
     requireNonNull(role, "role");
     requireNonNull(revision, "revision");
     requireNonNull(primary, "primary");
     members = List.copyOf(members);
     recentEvents = List.copyOf(recentEvents);
+  }
+
+  /** Creates diagnostics without clock or preflight figures. */
+  public Diagnostics(
+      String node,
+      Role role,
+      long epoch,
+      Revision revision,
+      Optional<String> primary,
+      boolean initialSyncComplete,
+      List<MemberState> members,
+      List<Event> recentEvents) {
+    this(
+        node,
+        role,
+        epoch,
+        revision,
+        primary,
+        initialSyncComplete,
+        members,
+        recentEvents,
+        List.of(),
+        Optional.empty());
   }
 
   /**

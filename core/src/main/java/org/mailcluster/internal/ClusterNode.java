@@ -38,6 +38,7 @@ import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.paths.PreflightReport;
 import org.mailcluster.spi.LogEntry;
 import org.mailcluster.spi.Scheduler;
 import org.mailcluster.spi.StateStore;
@@ -121,6 +122,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   // member key changed, not on every revision.
   private ConfigSnapshot membersParsedFrom = ConfigSnapshot.empty();
   private List<Member> membersParsed = List.of();
+  // Clock and shared-storage checks (their own class; the node only drives them).
+  private final NodeChecks checks;
 
   /** Creates a node; see {@link org.mailcluster.ClusterServiceBuilder}. */
   public ClusterNode(
@@ -129,6 +132,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     this.transport = requireNonNull(transport, "transport");
     this.store = requireNonNull(store, "store");
     this.scheduler = requireNonNull(scheduler, "scheduler");
+    this.checks = new NodeChecks(this, settings, scheduler);
+    checks.registerServices();
     refreshDiagnostics();
   }
 
@@ -156,9 +161,30 @@ public final class ClusterNode implements ClusterService, InboundHandler {
           } else {
             startSecondary();
           }
+          startChecks();
           refreshDiagnostics();
           return CompletableFuture.completedFuture(null);
         });
+  }
+
+  private void startChecks() {
+    if (!settings.clock().interval().isZero()) {
+      every(settings.clock().interval(), checks::clockRound);
+    }
+    // The preflight runs once the node has the cluster's state (and so its list of servers).
+    synced.thenRun(
+        () ->
+            scheduler.execute(
+                () -> {
+                  if (!closing) {
+                    withMdc(() -> checks.preflight());
+                  }
+                }));
+  }
+
+  @Override
+  public CompletableFuture<PreflightReport> preflight() {
+    return onLoop(checks::preflight);
   }
 
   @Override
@@ -603,19 +629,49 @@ public final class ClusterNode implements ClusterService, InboundHandler {
           if (target.equals(settings.id())) {
             return serve(PeerIdentity.of(target, "local"), service, payload);
           }
-          NodeAddress address =
-              member(target)
-                  .map(m -> NodeAddress.parse(m.address()))
-                  .orElseThrow(
-                      () ->
-                          new ClusterException(
-                              ErrorCode.INVALID_VALUE,
-                              target + " is not a registered server: add it with addServer first"));
-          PeerChannel channel = serviceChannels.computeIfAbsent(address, transport::connect);
-          return channel
-              .call(new Request.Forward(service, payload, epoch), deadline)
+          return callMember(target, new Request.Forward(service, payload, epoch), deadline)
               .thenApply(response -> ((Response.Forwarded) response).payload());
         });
+  }
+
+  /** Sends a request to a registered server; on the loop. */
+  CompletableFuture<Response> callMember(NodeId target, Request request, Duration deadline) {
+    NodeAddress address =
+        member(target)
+            .map(m -> NodeAddress.parse(m.address()))
+            .orElseThrow(
+                () ->
+                    new ClusterException(
+                        ErrorCode.INVALID_VALUE,
+                        target + " is not a registered server: add it with addServer first"));
+    PeerChannel channel = serviceChannels.computeIfAbsent(address, transport::connect);
+    return channel.call(request, deadline);
+  }
+
+  /** Calls a named service on a registered server; never throws, the future fails instead. */
+  CompletableFuture<String> callService(
+      NodeId target, String service, String payload, Duration deadline) {
+    try {
+      return call(target, service, payload, deadline);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  long epoch() {
+    return epoch;
+  }
+
+  boolean isClosing() {
+    return closing;
+  }
+
+  void warnEvent(String message) {
+    warn(message);
+  }
+
+  void refreshDiagnosticsNow() {
+    refreshDiagnostics();
   }
 
   private Response onJoin(PeerIdentity from, Request.Join join) {
@@ -680,6 +736,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     }
     clusterLog.info(
         "node {} joined from {} (version {})", node, from.remoteAddress(), join.productVersion());
+    scheduler.execute(() -> withMdc(() -> checks.sampleClock(node)));
     return new Response.Joined(settings.id(), epoch, committed.revision());
   }
 
@@ -938,6 +995,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     adoptEpoch(joined.epoch());
     primaryId = Optional.of(joined.primary());
     primaryLatest = joined.latest();
+    checks.clockRound();
     failedAttempts = 0;
     lastHeard = scheduler.now();
     clusterLog.info(
@@ -1350,6 +1408,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     if (state != membersParsedFrom
         && touchesMembers(ConfigDiff.between(membersParsedFrom, state))) {
       membersParsed = members(state);
+      checks.retainClocks(membersParsed);
     }
     membersParsedFrom = state;
     List<Diagnostics.MemberState> members = new ArrayList<>();
@@ -1383,7 +1442,9 @@ public final class ClusterNode implements ClusterService, InboundHandler {
                 : primaryId.map(NodeId::value),
             synced.isDone() && !synced.isCompletedExceptionally(),
             members,
-            List.copyOf(events));
+            List.copyOf(events),
+            checks.clockStates(),
+            checks.lastPreflight());
   }
 
   private static long lag(Revision acked, Revision latest) {
