@@ -150,6 +150,11 @@ public final class StoragePath {
    */
   private static void appendNames(
       String text, String rest, List<String> names, int floor, boolean windows) {
+    appendNames(text, rest, names, floor, windows, "its root");
+  }
+
+  private static void appendNames(
+      String text, String rest, List<String> names, int floor, boolean windows, String above) {
     if (rest.isEmpty()) {
       return;
     }
@@ -167,7 +172,7 @@ public final class StoragePath {
       }
       if (part.equals("..")) {
         if (names.size() <= floor) {
-          throw bad(text, "uses '..' to go above " + (floor == 0 ? "its root" : "the shared root"));
+          throw bad(text, "uses '..' to go above " + above);
         }
         names.remove(names.size() - 1);
         continue;
@@ -276,7 +281,7 @@ public final class StoragePath {
    * @throws IllegalArgumentException if {@code relative} is absolute or malformed
    */
   public StoragePath resolve(String relative) {
-    return resolve(relative, 0);
+    return resolve(relative, 0, "its root");
   }
 
   /**
@@ -287,10 +292,10 @@ public final class StoragePath {
    *     to leave this path
    */
   public StoragePath resolveWithin(String relative) {
-    return resolve(relative, names.size());
+    return resolve(relative, names.size(), "the shared root " + this);
   }
 
-  private StoragePath resolve(String relative, int floor) {
+  private StoragePath resolve(String relative, int floor, String above) {
     requireNonNull(relative, "relative");
     boolean absolute =
         relative.startsWith("/")
@@ -301,7 +306,7 @@ public final class StoragePath {
           "path '" + relative + "' is absolute where a path relative to " + this + " is needed");
     }
     List<String> out = new ArrayList<>(names);
-    appendNames(relative, relative, out, floor, isWindows());
+    appendNames(relative, relative, out, floor, isWindows(), above);
     return new StoragePath(kind, root, out);
   }
 
