@@ -171,6 +171,9 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     if (!settings.clock().interval().isZero()) {
       every(settings.clock().interval(), checks::clockRound);
     }
+    if (settings.sharedStorage().isEmpty()) {
+      return;
+    }
     // The preflight runs once the node has the cluster's state (and so its list of servers).
     synced.thenRun(
         () ->

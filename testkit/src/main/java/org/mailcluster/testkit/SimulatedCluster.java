@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.mailcluster.ClusterService;
 import org.mailcluster.ClusterServiceBuilder;
@@ -293,6 +294,7 @@ public final class SimulatedCluster implements AutoCloseable {
       ConfigSource source = sources.computeIfAbsent(id, config.configSources);
       b = b.configSource(source);
     }
+    config.customizer.accept(id, b);
     ClusterService node = b.build();
     schedulers.put(id, scheduler);
     // Recovery runs as the node's first task; the node counts as running (and is observable)
@@ -320,6 +322,7 @@ public final class SimulatedCluster implements AutoCloseable {
     private int snapshotInterval = 1000;
     private Function<String, ConfigSource> configSources;
     private final Map<String, Duration> skews = new LinkedHashMap<>();
+    private BiConsumer<String, ClusterServiceBuilder> customizer = (id, b) -> {};
     private Duration latency = SimulatedNetwork.DEFAULT_LATENCY;
     private Duration jitter = SimulatedNetwork.DEFAULT_JITTER;
 
@@ -376,6 +379,21 @@ public final class SimulatedCluster implements AutoCloseable {
      */
     public Builder configSources(Function<String, ConfigSource> factory) {
       this.configSources = requireNonNull(factory, "factory");
+      return this;
+    }
+
+    /**
+     * Sets options of every node's builder that the cluster does not set itself, such as {@code
+     * clockCheck}, {@code timeZone} or {@code sharedStorage}; called with each node's id every time
+     * that node boots.
+     *
+     * <pre>{@code
+     * SimulatedCluster.builder()
+     *     .customize((id, b) -> b.timeZone(ZoneId.of(id.equals("mx2") ? "UTC" : "Europe/Rome")))
+     * }</pre>
+     */
+    public Builder customize(BiConsumer<String, ClusterServiceBuilder> value) {
+      this.customizer = requireNonNull(value, "customize");
       return this;
     }
 
