@@ -131,6 +131,36 @@ public final class PathRelocator {
     return cluster.update(plan.toUpdate(ORIGIN));
   }
 
+  /**
+   * Moves the plan's folder contents and then switches the keys (SPEC B6): copy with checksums
+   * (resuming from the mover's journal), verify, apply the key changes as one revision, and only
+   * then, if {@code deleteSources}, delete the sources. Blocking: call it from a worker thread.
+   *
+   * @return the revision that switched the keys
+   * @throws org.mailcluster.ClusterException if the copy or its verification fails (keys and
+   *     sources untouched) or the primary refuses the change (sources untouched)
+   */
+  public Revision relocate(
+      RelocationPlan plan, ClusterService cluster, ContentMover mover, boolean deleteSources) {
+    requireNonNull(mover, "mover");
+    ContentMover.Report report = mover.copyAndVerify(plan.moves());
+    Revision revision;
+    try {
+      revision = apply(plan, cluster).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+    if (deleteSources) {
+      mover.deleteSources(report);
+    } else {
+      mover.forgetJournal();
+    }
+    return revision;
+  }
+
   private Optional<String> value(ConfigSnapshot current, SharedFolder folder) {
     return current.get(profile.folder(folder).stateKey()).filter(v -> !v.isBlank());
   }
