@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.mailcluster.clock.ClockState;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
 import org.mailcluster.config.Setting;
@@ -146,6 +147,22 @@ public interface ClusterService extends AutoCloseable {
    * @return the report; a failed check is a row of the report, not a failed future
    */
   CompletableFuture<PreflightReport> preflight();
+
+  /**
+   * Checks every other registered server's clock and time zone now (SPEC R26, B7), as the node does
+   * by itself at join and periodically: a few pings each over the transport, NTP-style offsets with
+   * an error bound, and a warning in the cluster log only when the drift is real or the zones
+   * differ.
+   *
+   * <pre>{@code
+   * for (ClockState c : cluster.checkClocks().join()) {
+   *   System.out.println(c.node() + " " + c.offset().orElseThrow() + " ± " + c.errorBound().orElseThrow());
+   * }
+   * }</pre>
+   *
+   * @return what this node knows of every peer's clock once every answer is in or has failed
+   */
+  CompletableFuture<List<ClockState>> checkClocks();
 
   /**
    * Starts a graceful shutdown and returns at once; the future completes when it is done. The

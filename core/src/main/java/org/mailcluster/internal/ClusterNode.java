@@ -28,6 +28,7 @@ import org.mailcluster.Diagnostics;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.NodeService;
 import org.mailcluster.Role;
+import org.mailcluster.clock.ClockState;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
@@ -188,6 +189,11 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   @Override
   public CompletableFuture<PreflightReport> preflight() {
     return onLoop(checks::preflight);
+  }
+
+  @Override
+  public CompletableFuture<List<ClockState>> checkClocks() {
+    return onLoop(checks::clockRound);
   }
 
   @Override
@@ -649,6 +655,15 @@ public final class ClusterNode implements ClusterService, InboundHandler {
                         target + " is not a registered server: add it with addServer first"));
     PeerChannel channel = serviceChannels.computeIfAbsent(address, transport::connect);
     return channel.call(request, deadline);
+  }
+
+  /** Like {@link #callMember}, but never throws: the future fails instead. */
+  CompletableFuture<Response> callMemberSafely(NodeId target, Request request, Duration deadline) {
+    try {
+      return callMember(target, request, deadline);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   /** Calls a named service on a registered server; never throws, the future fails instead. */

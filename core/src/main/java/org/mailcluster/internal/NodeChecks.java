@@ -78,61 +78,74 @@ final class NodeChecks {
 
   // ---- clocks --------------------------------------------------------------------------
 
-  /** Samples every other registered server's clock and asks its zone. */
-  void clockRound() {
+  /**
+   * Samples every other registered server's clock and asks its zone; completes when every answer is
+   * in or has failed.
+   */
+  CompletableFuture<List<ClockState>> clockRound() {
+    List<CompletableFuture<Void>> rounds = new ArrayList<>();
     for (Member m : node.members()) {
       if (!m.id().equals(settings.id())) {
-        sampleClock(m.id());
+        rounds.add(sampleClock(m.id()));
       }
     }
+    CompletableFuture<List<ClockState>> done = new CompletableFuture<>();
+    CompletableFuture.allOf(rounds.toArray(CompletableFuture[]::new))
+        .whenComplete(
+            (ignored, failure) -> scheduler.execute(() -> done.complete(clocks.states())));
+    return done;
   }
 
   /** Sends one round of pings to {@code peer}, one after the other, and asks its zone. */
-  void sampleClock(NodeId peer) {
-    ping(peer, settings.clock().samplesPerRound());
+  CompletableFuture<Void> sampleClock(NodeId peer) {
+    CompletableFuture<Void> pings = new CompletableFuture<>();
+    ping(peer, settings.clock().samplesPerRound(), pings);
+    CompletableFuture<Void> zone = new CompletableFuture<>();
     node.callService(peer, CLOCK_SERVICE, "", settings.callDeadline())
         .whenComplete(
             (answer, failure) ->
                 scheduler.execute(
                     () -> {
-                      if (failure != null || node.isClosing()) {
-                        return;
+                      if (failure == null && !node.isClosing()) {
+                        onZone(peer, answer);
                       }
-                      onZone(peer, answer);
+                      zone.complete(null);
                     }));
+    return CompletableFuture.allOf(pings, zone);
   }
 
-  private void ping(NodeId peer, int left) {
+  private void ping(NodeId peer, int left, CompletableFuture<Void> done) {
     if (left == 0 || node.isClosing()) {
+      done.complete(null);
       return;
     }
     Instant t1 = scheduler.now();
-    node.callMember(peer, new Request.Ping(t1, node.epoch()), settings.callDeadline())
+    node.callMemberSafely(peer, new Request.Ping(t1, node.epoch()), settings.callDeadline())
         .whenComplete(
             (response, failure) -> {
               Instant t4 = scheduler.now();
               scheduler.execute(
                   () -> {
-                    if (node.isClosing()) {
-                      return;
-                    }
                     if (failure != null) {
                       clusterLog.debug("clock sample of {} failed: {}", peer, failure.toString());
+                      done.complete(null);
+                      return;
+                    }
+                    if (node.isClosing()) {
+                      done.complete(null);
                       return;
                     }
                     Response.Pong pong = (Response.Pong) response;
-                    ClockSample sample;
                     try {
-                      sample = new ClockSample(t1, pong.receivedAt(), pong.sentAt(), t4);
+                      ClockSample sample =
+                          new ClockSample(t1, pong.receivedAt(), pong.sentAt(), t4);
+                      clocks.sample(peer.value(), sample).ifPresent(node::warnEvent);
+                      node.refreshDiagnosticsNow();
                     } catch (IllegalArgumentException e) {
                       // This node's wall clock stepped back during the ping: not a sample.
                       clusterLog.debug("clock sample of {} discarded: {}", peer, e.getMessage());
-                      ping(peer, left - 1);
-                      return;
                     }
-                    clocks.sample(peer.value(), sample).ifPresent(node::warnEvent);
-                    node.refreshDiagnosticsNow();
-                    ping(peer, left - 1);
+                    ping(peer, left - 1, done);
                   });
             });
   }
