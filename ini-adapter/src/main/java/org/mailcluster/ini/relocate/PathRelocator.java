@@ -122,12 +122,16 @@ public final class PathRelocator {
   }
 
   /**
-   * Applies the plan's key changes on the primary as one revision with origin {@value #ORIGIN}.
-   * Contents are not moved; see {@link ContentMover} for that.
+   * Applies the plan's key changes on the primary as one revision with origin {@value #ORIGIN}
+   * (completes with the current revision if no key changes). Contents are not moved; see {@link
+   * ContentMover} and {@link #relocate} for that.
    */
   public CompletableFuture<Revision> apply(RelocationPlan plan, ClusterService cluster) {
     requireNonNull(plan, "plan");
     requireNonNull(cluster, "cluster");
+    if (!plan.changesKeys()) {
+      return CompletableFuture.completedFuture(cluster.configuration().revision());
+    }
     return cluster.update(plan.toUpdate(ORIGIN));
   }
 

@@ -92,8 +92,21 @@ public record RelocationPlan(StoragePath sharedRoot, List<Change> changes) {
     return changes.stream().anyMatch(Change::restartRequired);
   }
 
-  /** Returns the key changes as one configuration update (unchanged keys left out). */
+  /** Returns whether any key's value changes. */
+  public boolean changesKeys() {
+    return changes.stream().anyMatch(Change::changes);
+  }
+
+  /**
+   * Returns the key changes as one configuration update (unchanged keys left out).
+   *
+   * @throws IllegalStateException if no key changes ({@link #changesKeys()} is false)
+   */
   public ConfigUpdate toUpdate(String origin) {
+    if (!changesKeys()) {
+      throw new IllegalStateException(
+          "every folder is already at its place under " + sharedRoot + ": nothing to change");
+    }
     ConfigUpdate.Builder u = ConfigUpdate.builder(origin);
     for (Change c : changes) {
       if (c.changes()) {
