@@ -145,6 +145,8 @@ public final class ContentMover {
               ErrorCode.STORAGE_FAILURE,
               "cannot move " + move.from() + ": " + source + " is not a directory on this machine");
         }
+        // An empty folder moves too: its new place exists afterwards.
+        Files.createDirectories(target);
         long copied = 0;
         for (Path file : tree(source)) {
           Path rel = source.relativize(file);

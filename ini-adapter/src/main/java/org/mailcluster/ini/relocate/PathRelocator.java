@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import org.mailcluster.ClusterService;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
@@ -138,31 +139,41 @@ public final class PathRelocator {
   /**
    * Moves the plan's folder contents and then switches the keys (SPEC B6): copy with checksums
    * (resuming from the mover's journal), verify, apply the key changes as one revision, and only
-   * then, if {@code deleteSources}, delete the sources. Blocking: call it from a worker thread.
+   * then, if {@code deleteSources}, delete the sources. The file work runs on {@code worker} (the
+   * host's own thread pool: it blocks), never on the node's thread.
    *
-   * @return the revision that switched the keys
-   * @throws org.mailcluster.ClusterException if the copy or its verification fails (keys and
-   *     sources untouched) or the primary refuses the change (sources untouched)
+   * <pre>{@code
+   * Revision r = relocator.relocate(plan, cluster, mover, false, hostWorkers).join();
+   * }</pre>
+   *
+   * @return completes with the revision that switched the keys; fails with a {@link
+   *     org.mailcluster.ClusterException} if the copy or its verification fails (keys and sources
+   *     untouched) or the primary refuses the change (sources untouched)
    */
-  public Revision relocate(
-      RelocationPlan plan, ClusterService cluster, ContentMover mover, boolean deleteSources) {
+  public CompletableFuture<Revision> relocate(
+      RelocationPlan plan,
+      ClusterService cluster,
+      ContentMover mover,
+      boolean deleteSources,
+      Executor worker) {
+    requireNonNull(plan, "plan");
+    requireNonNull(cluster, "cluster");
     requireNonNull(mover, "mover");
-    ContentMover.Report report = mover.copyAndVerify(plan.moves());
-    Revision revision;
-    try {
-      revision = apply(plan, cluster).join();
-    } catch (java.util.concurrent.CompletionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw e;
-    }
-    if (deleteSources) {
-      mover.deleteSources(report);
-    } else {
-      mover.forgetJournal();
-    }
-    return revision;
+    requireNonNull(worker, "worker");
+    return CompletableFuture.supplyAsync(() -> mover.copyAndVerify(plan.moves()), worker)
+        .thenCompose(
+            report ->
+                apply(plan, cluster)
+                    .thenApplyAsync(
+                        revision -> {
+                          if (deleteSources) {
+                            mover.deleteSources(report);
+                          } else {
+                            mover.forgetJournal();
+                          }
+                          return revision;
+                        },
+                        worker));
   }
 
   private Optional<String> value(ConfigSnapshot current, SharedFolder folder) {
