@@ -172,16 +172,17 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     if (!settings.clock().interval().isZero()) {
       every(settings.clock().interval(), checks::clockRound);
     }
-    if (settings.sharedStorage().isEmpty()) {
-      return;
-    }
-    // The preflight runs once the node has the cluster's state (and so its list of servers).
+    // Clocks and storage are checked once the node has the cluster's state (and so its list of
+    // servers): for a secondary, that is its join.
     synced.thenRun(
         () ->
             scheduler.execute(
                 () -> {
                   if (!closing) {
-                    withMdc(() -> checks.preflight());
+                    withMdc(checks::clockRound);
+                    if (settings.sharedStorage().isPresent()) {
+                      withMdc(checks::preflight);
+                    }
                   }
                 }));
   }
@@ -1013,7 +1014,6 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     adoptEpoch(joined.epoch());
     primaryId = Optional.of(joined.primary());
     primaryLatest = joined.latest();
-    checks.clockRound();
     failedAttempts = 0;
     lastHeard = scheduler.now();
     clusterLog.info(

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -268,10 +269,8 @@ public final class StoragePath {
   }
 
   /** Returns the last name, or empty for a root. */
-  public java.util.Optional<String> fileName() {
-    return names.isEmpty()
-        ? java.util.Optional.empty()
-        : java.util.Optional.of(names.get(names.size() - 1));
+  public Optional<String> fileName() {
+    return names.isEmpty() ? Optional.empty() : Optional.of(names.get(names.size() - 1));
   }
 
   /**
