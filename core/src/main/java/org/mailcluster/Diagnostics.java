@@ -2,6 +2,7 @@ package org.mailcluster;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -87,6 +88,8 @@ public record Diagnostics(
    *     disconnected}, or {@code unknown} (a secondary knows only its own link)
    * @param acknowledged the last revision it acknowledged, as the primary knows it
    * @param lag how many revisions it is behind the primary (0 if unknown)
+   * @param roundTrip the network round trip to it as the transport last measured it (the minimum of
+   *     a recent window), if this node talks to it; nodes belong on one LAN (R8)
    */
   public record MemberState(
       String id,
@@ -94,7 +97,28 @@ public record Diagnostics(
       String address,
       String connection,
       Optional<Revision> acknowledged,
-      long lag) {}
+      long lag,
+      Optional<Duration> roundTrip) {
+    /** Returns a copy with another round trip. */
+    public MemberState withRoundTrip(Optional<Duration> measured) {
+      return new MemberState(id, role, address, connection, acknowledged, lag, measured);
+    }
+  }
+
+  /** Returns a copy with other member states (same order and ids), e.g. with fresh round trips. */
+  public Diagnostics withMembers(List<MemberState> fresh) {
+    return new Diagnostics(
+        node,
+        role,
+        epoch,
+        revision,
+        primary,
+        initialSyncComplete,
+        fresh,
+        recentEvents,
+        clocks,
+        preflight);
+  }
 
   /**
    * A warning or error that an operator should see.

@@ -106,13 +106,13 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   private int commitsSinceSnapshot;
 
   // Secondary: the link to the primary.
-  private PeerChannel toPrimary;
+  private volatile PeerChannel toPrimary;
   private PeerChannel.Subscription subscription;
   private long streamGeneration;
   private volatile Optional<NodeId> primaryId = Optional.empty();
   // Named services other nodes call, and channels this node opened to call theirs.
   private final Map<String, NodeService> services = new ConcurrentHashMap<>();
-  private final Map<NodeAddress, PeerChannel> serviceChannels = new HashMap<>();
+  private final Map<NodeAddress, PeerChannel> serviceChannels = new ConcurrentHashMap<>();
   private Revision primaryLatest;
   private int failedAttempts;
   private Instant lastHeard = Instant.EPOCH;
@@ -150,6 +150,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
           started = true;
           recover();
           transport.start(this);
+          transport.advertise(settings.role());
           clusterLog.info(
               "node {} started as {} at revision {}, epoch {}, listening on {}",
               settings.id(),
@@ -305,7 +306,21 @@ public final class ClusterNode implements ClusterService, InboundHandler {
 
   @Override
   public Diagnostics diagnostics() {
-    return diagnostics;
+    Diagnostics d = diagnostics;
+    List<Diagnostics.MemberState> fresh = new ArrayList<>(d.members().size());
+    PeerChannel primaryChannel = toPrimary;
+    for (Diagnostics.MemberState m : d.members()) {
+      Optional<Duration> rtt = Optional.empty();
+      if (!m.connection().equals("self")) {
+        PeerChannel c = serviceChannels.get(NodeAddress.parse(m.address()));
+        if (c == null && primaryChannel != null && d.primary().equals(Optional.of(m.id()))) {
+          c = primaryChannel;
+        }
+        rtt = c == null ? Optional.empty() : c.roundTrip();
+      }
+      fresh.add(m.withRoundTrip(rtt));
+    }
+    return d.withMembers(fresh);
   }
 
   @Override
@@ -824,6 +839,9 @@ public final class ClusterNode implements ClusterService, InboundHandler {
                     }
                     Subscriber s = new Subscriber(node, stream, request.lastApplied());
                     subscribers.put(node, s);
+                    // A channel back lets the transport measure the round trip for diagnostics.
+                    serviceChannels.computeIfAbsent(
+                        NodeAddress.parse(record.get().address()), transport::connect);
                     stream.setOnReady(() -> scheduler.execute(() -> withMdc(() -> pump(s))));
                     stream.setOnCancel(
                         () ->
@@ -1447,7 +1465,13 @@ public final class ClusterNode implements ClusterService, InboundHandler {
       }
       members.add(
           new Diagnostics.MemberState(
-              m.id().value(), m.role(), m.address().toString(), connection, acked, lag));
+              m.id().value(),
+              m.role(),
+              m.address().toString(),
+              connection,
+              acked,
+              lag,
+              Optional.empty()));
     }
     diagnostics =
         new Diagnostics(

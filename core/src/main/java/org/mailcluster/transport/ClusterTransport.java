@@ -1,5 +1,6 @@
 package org.mailcluster.transport;
 
+import org.mailcluster.Role;
 import org.mailcluster.membership.NodeAddress;
 
 /**
@@ -26,6 +27,14 @@ public interface ClusterTransport extends AutoCloseable {
 
   /** Opens a channel to a peer; connecting is lazy, so this does not fail if the peer is down. */
   PeerChannel connect(NodeAddress peer);
+
+  /**
+   * Tells the transport which role the local node plays now, so that it can advertise it (the gRPC
+   * transport reports it through the standard health service, for load balancers that send remote
+   * administration to the primary). The node calls it when it starts and whenever its role changes;
+   * transports that advertise nothing ignore it.
+   */
+  default void advertise(Role role) {}
 
   /** Stops serving, draining in-flight streams, and closes every channel. Idempotent. */
   @Override

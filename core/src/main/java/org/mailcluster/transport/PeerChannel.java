@@ -1,6 +1,7 @@
 package org.mailcluster.transport;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -18,6 +19,15 @@ public interface PeerChannel extends AutoCloseable {
 
   /** Opens a replication stream; cancel it through the returned handle. */
   Subscription subscribe(Subscribe request, StreamObserver<ReplicationMessage> observer);
+
+  /**
+   * Returns the round-trip time to the peer as the transport last measured it (the minimum of a
+   * recent window), or empty if it has not measured one. Nodes of one cluster belong on one LAN;
+   * diagnostics show this figure per peer.
+   */
+  default Optional<Duration> roundTrip() {
+    return Optional.empty();
+  }
 
   /** Closes the channel; open streams end with an error, pending calls fail. Idempotent. */
   @Override
