@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -191,6 +192,6 @@ public final class ClockDriftValidator {
   }
 
   static String seconds(Duration d) {
-    return String.format(java.util.Locale.ROOT, "%.3fs", d.toNanos() / 1e9);
+    return String.format(Locale.ROOT, "%.3fs", d.toNanos() / 1e9);
   }
 }

@@ -8,6 +8,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.clock.ClockDriftValidator;
@@ -288,8 +290,7 @@ final class NodeChecks {
   private static String rootMessage(Throwable t) {
     Throwable c = t;
     while (c.getCause() != null
-        && (c instanceof java.util.concurrent.CompletionException
-            || c instanceof java.util.concurrent.ExecutionException)) {
+        && (c instanceof CompletionException || c instanceof ExecutionException)) {
       c = c.getCause();
     }
     return c.getMessage() == null ? c.toString() : c.getMessage();

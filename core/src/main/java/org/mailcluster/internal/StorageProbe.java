@@ -1,6 +1,7 @@
 package org.mailcluster.internal;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
@@ -73,7 +74,7 @@ final class StorageProbe {
       return false;
     }
     try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-      ch.write(java.nio.ByteBuffer.wrap(token.getBytes(StandardCharsets.US_ASCII)));
+      ch.write(ByteBuffer.wrap(token.getBytes(StandardCharsets.US_ASCII)));
       ch.force(true);
       checks.add(new PreflightCheck(node, p, "write", true, token.length() + " bytes"));
     } catch (IOException | RuntimeException e) {
