@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.hash.Hashing;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.ZoneId;
@@ -13,10 +14,12 @@ import org.mailcluster.clock.ClockOptions;
 import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.internal.ClusterNode;
 import org.mailcluster.internal.NodeSettings;
+import org.mailcluster.internal.ServiceOptions;
 import org.mailcluster.membership.HostResolver;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.paths.SharedStorage;
+import org.mailcluster.screening.ScreeningPolicy;
 import org.mailcluster.spi.ConfigSource;
 import org.mailcluster.spi.Scheduler;
 import org.mailcluster.spi.StateStore;
@@ -58,6 +61,9 @@ public final class ClusterServiceBuilder {
   private Duration callDeadline;
   private Integer snapshotInterval;
   private HostResolver resolver;
+  private ScreeningPolicy screeningPolicy;
+  private Integer mailEventBuffer;
+  private Path certificateDirectory;
   private ClockOptions clock;
   private ZoneId zone;
   private SharedStorage sharedStorage;
@@ -210,6 +216,41 @@ public final class ClusterServiceBuilder {
   }
 
   /**
+   * Sets what a secondary does with the screening changes it made while the primary was away:
+   * {@link ScreeningPolicy#OVERWRITE} (discard them) if never set.
+   */
+  public ClusterServiceBuilder screeningPolicy(ScreeningPolicy value) {
+    requireNonNull(value, "screeningPolicy");
+    checkUnset(screeningPolicy, "screening policy");
+    this.screeningPolicy = value;
+    return this;
+  }
+
+  /**
+   * Sets how many mail events wait for each unreachable node before the oldest is dropped; 10 000
+   * if never set.
+   */
+  public ClusterServiceBuilder mailEventBuffer(int events) {
+    checkUnset(mailEventBuffer, "mail event buffer");
+    if (events < 1) {
+      throw new IllegalArgumentException("mail event buffer must be 1 or more but was " + events);
+    }
+    this.mailEventBuffer = events;
+    return this;
+  }
+
+  /**
+   * Sets the directory where this node writes the cluster's certificates (owner-only files,
+   * replaced atomically); if never set, certificates are checked but not written.
+   */
+  public ClusterServiceBuilder certificateDirectory(Path value) {
+    requireNonNull(value, "certificateDirectory");
+    checkUnset(certificateDirectory, "certificate directory");
+    this.certificateDirectory = value;
+    return this;
+  }
+
+  /**
    * Sets how this node checks its peers' clocks (SPEC R26); {@link ClockOptions#defaults()} if
    * never set: warn beyond 1 s of drift, sample every minute and at join.
    */
@@ -271,6 +312,12 @@ public final class ClusterServiceBuilder {
             callDeadline == null ? Duration.ofSeconds(5) : callDeadline,
             snapshotInterval == null ? 1000 : snapshotInterval,
             resolver == null ? HostResolver.system() : resolver,
+            new ServiceOptions(
+                screeningPolicy == null ? ScreeningPolicy.OVERWRITE : screeningPolicy,
+                mailEventBuffer == null
+                    ? ServiceOptions.DEFAULT_MAIL_EVENT_BUFFER
+                    : mailEventBuffer,
+                Optional.ofNullable(certificateDirectory)),
             clock == null ? ClockOptions.defaults() : clock,
             zone == null ? ZoneId.systemDefault() : zone,
             Optional.ofNullable(sharedStorage));

@@ -6,9 +6,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.mailcluster.certificates.CertificateCheck;
 import org.mailcluster.clock.ClockState;
 import org.mailcluster.config.Revision;
 import org.mailcluster.paths.PreflightReport;
+import org.mailcluster.screening.ScreeningStatus;
 
 /**
  * A node's view of the cluster for administrators and monitoring (SPEC R32): who is in it, how far
@@ -29,6 +31,9 @@ import org.mailcluster.paths.PreflightReport;
  *     primary)
  * @param members every registered server with its replication state
  * @param recentEvents the last warnings and errors, newest last
+ * @param certificates this node's latest check of each certificate (an {@code ERROR} means TLS
+ *     would break here)
+ * @param screening this node's dynamic-screening state
  * @param clocks what this node knows of every peer's clock and time zone (SPEC R26)
  * @param preflight the last shared-storage preflight this node ran (SPEC R27), if any
  */
@@ -41,18 +46,22 @@ public record Diagnostics(
     boolean initialSyncComplete,
     List<MemberState> members,
     List<Event> recentEvents,
+    List<CertificateCheck> certificates,
+    Optional<ScreeningStatus> screening,
     List<ClockState> clocks,
     Optional<PreflightReport> preflight) {
   /** Copies the lists. */
   public Diagnostics {
-    clocks = List.copyOf(clocks);
-    requireNonNull(preflight, "preflight");
     requireNonNull(node, "node");
     requireNonNull(role, "role");
     requireNonNull(revision, "revision");
     requireNonNull(primary, "primary");
     members = List.copyOf(members);
     recentEvents = List.copyOf(recentEvents);
+    certificates = List.copyOf(certificates);
+    requireNonNull(screening, "screening");
+    clocks = List.copyOf(clocks);
+    requireNonNull(preflight, "preflight");
   }
 
   /** Creates diagnostics without clock or preflight figures. */
@@ -64,7 +73,9 @@ public record Diagnostics(
       Optional<String> primary,
       boolean initialSyncComplete,
       List<MemberState> members,
-      List<Event> recentEvents) {
+      List<Event> recentEvents,
+      List<CertificateCheck> certificates,
+      Optional<ScreeningStatus> screening) {
     this(
         node,
         role,
@@ -74,6 +85,8 @@ public record Diagnostics(
         initialSyncComplete,
         members,
         recentEvents,
+        certificates,
+        screening,
         List.of(),
         Optional.empty());
   }
@@ -88,6 +101,9 @@ public record Diagnostics(
    *     disconnected}, or {@code unknown} (a secondary knows only its own link)
    * @param acknowledged the last revision it acknowledged, as the primary knows it
    * @param lag how many revisions it is behind the primary (0 if unknown)
+   * @param certificates its certificate checks as it last reported them (the primary hears from
+   *     every node; a secondary knows only its own)
+   * @param screening its screening state as it last reported it
    * @param roundTrip the network round trip to it as the transport last measured it (the minimum of
    *     a recent window), if this node talks to it; nodes belong on one LAN (R8)
    */
@@ -98,10 +114,20 @@ public record Diagnostics(
       String connection,
       Optional<Revision> acknowledged,
       long lag,
+      List<CertificateCheck> certificates,
+      Optional<ScreeningStatus> screening,
       Optional<Duration> roundTrip) {
+    /** Copies the list. */
+    public MemberState {
+      certificates = List.copyOf(certificates);
+      requireNonNull(screening, "screening");
+      requireNonNull(roundTrip, "roundTrip");
+    }
+
     /** Returns a copy with another round trip. */
     public MemberState withRoundTrip(Optional<Duration> measured) {
-      return new MemberState(id, role, address, connection, acknowledged, lag, measured);
+      return new MemberState(
+          id, role, address, connection, acknowledged, lag, certificates, screening, measured);
     }
   }
 
@@ -116,6 +142,8 @@ public record Diagnostics(
         initialSyncComplete,
         fresh,
         recentEvents,
+        certificates,
+        screening,
         clocks,
         preflight);
   }

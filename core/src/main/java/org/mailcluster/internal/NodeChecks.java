@@ -34,10 +34,10 @@ import org.slf4j.LoggerFactory;
  */
 final class NodeChecks {
   /** The service that answers this node's time zone and current UTC offset. */
-  static final String CLOCK_SERVICE = "clock";
+  static final String CLOCK_SERVICE = "mailcluster.clock";
 
   /** The service that reads another node's probe file through this node's mapping. */
-  static final String PREFLIGHT_SERVICE = "preflight";
+  static final String PREFLIGHT_SERVICE = "mailcluster.preflight";
 
   private static final Logger clusterLog = LoggerFactory.getLogger("mailcluster.cluster");
 

@@ -28,6 +28,7 @@ public record NodeSettings(
     Duration callDeadline,
     int snapshotInterval,
     HostResolver resolver,
+    ServiceOptions services,
     ClockOptions clock,
     ZoneId zone,
     Optional<SharedStorage> sharedStorage) {}

@@ -218,7 +218,8 @@ class ClockRealProcessTest {
                   String[] f = ask("PING").split(" ");
                   return new Response.Pong(p.sentAt(), Instant.parse(f[1]), Instant.parse(f[2]), 1);
                 }
-                if (request instanceof Request.Forward f && f.service().equals("clock")) {
+                if (request instanceof Request.Forward f
+                    && f.service().equals("mailcluster.clock")) {
                   return new Response.Forwarded(ask("ZONE").substring("ZONE ".length()), 1);
                 }
                 throw new ClusterException(

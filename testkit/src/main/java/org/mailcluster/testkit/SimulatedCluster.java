@@ -14,7 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.mailcluster.ClusterService;
 import org.mailcluster.ClusterServiceBuilder;
@@ -294,7 +294,9 @@ public final class SimulatedCluster implements AutoCloseable {
       ConfigSource source = sources.computeIfAbsent(id, config.configSources);
       b = b.configSource(source);
     }
-    config.customizer.accept(id, b);
+    if (config.nodeOptions != null) {
+      b = config.nodeOptions.apply(id, b);
+    }
     ClusterService node = b.build();
     schedulers.put(id, scheduler);
     // Recovery runs as the node's first task; the node counts as running (and is observable)
@@ -321,8 +323,8 @@ public final class SimulatedCluster implements AutoCloseable {
     private Duration heartbeatInterval = Duration.ofSeconds(1);
     private int snapshotInterval = 1000;
     private Function<String, ConfigSource> configSources;
+    private BiFunction<String, ClusterServiceBuilder, ClusterServiceBuilder> nodeOptions;
     private final Map<String, Duration> skews = new LinkedHashMap<>();
-    private BiConsumer<String, ClusterServiceBuilder> customizer = (id, b) -> {};
     private Duration latency = SimulatedNetwork.DEFAULT_LATENCY;
     private Duration jitter = SimulatedNetwork.DEFAULT_JITTER;
 
@@ -383,17 +385,16 @@ public final class SimulatedCluster implements AutoCloseable {
     }
 
     /**
-     * Sets options of every node's builder that the cluster does not set itself, such as {@code
-     * clockCheck}, {@code timeZone} or {@code sharedStorage}; called with each node's id every time
-     * that node boots.
+     * Sets more options of each node's builder (for example its screening policy or certificate
+     * directory), given the node's id; applied on every start and restart.
      *
      * <pre>{@code
-     * SimulatedCluster.builder()
-     *     .customize((id, b) -> b.timeZone(ZoneId.of(id.equals("mx2") ? "UTC" : "Europe/Rome")))
+     * .nodeOptions((id, b) -> b.screeningPolicy(ScreeningPolicy.REPLAY))
      * }</pre>
      */
-    public Builder customize(BiConsumer<String, ClusterServiceBuilder> value) {
-      this.customizer = requireNonNull(value, "customize");
+    public Builder nodeOptions(
+        BiFunction<String, ClusterServiceBuilder, ClusterServiceBuilder> options) {
+      this.nodeOptions = requireNonNull(options, "options");
       return this;
     }
 

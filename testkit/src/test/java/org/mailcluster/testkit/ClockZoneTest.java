@@ -22,7 +22,7 @@ class ClockZoneTest {
         SimulatedCluster.builder()
             .nodes(3)
             .seed(3)
-            .customize(
+            .nodeOptions(
                 (id, b) ->
                     b.timeZone(ZoneId.of(id.equals("mx3") ? "America/New_York" : "Europe/Rome")))
             .build()) {
@@ -61,7 +61,8 @@ class ClockZoneTest {
             .nodes(3)
             .seed(4)
             .clockSkew("mx2", Duration.ofMillis(-2500))
-            .customize((id, b) -> b.clockCheck(ClockOptions.defaults().withInterval(Duration.ZERO)))
+            .nodeOptions(
+                (id, b) -> b.clockCheck(ClockOptions.defaults().withInterval(Duration.ZERO)))
             .build()) {
       cluster.start();
       cluster.awaitConverged(Duration.ofSeconds(30));

@@ -34,7 +34,7 @@ class SharedStoragePreflightTest {
     return SimulatedCluster.builder()
         .nodes(3)
         .seed(7)
-        .customize(
+        .nodeOptions(
             (id, b) ->
                 b.sharedStorage(
                     SharedStorage.builder(ROOT)
