@@ -23,7 +23,12 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Configuration clustering for Windows-style mail servers.",
-    subcommands = {TourCommand.class, DiffCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {
+      TourCommand.class,
+      DiffCommand.class,
+      RelocateCommand.class,
+      CommandLine.HelpCommand.class
+    },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:success (diff: no differences)",
