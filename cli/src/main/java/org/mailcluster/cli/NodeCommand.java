@@ -58,6 +58,7 @@ import picocli.CommandLine.Spec;
       "  log.level = INFO                   ERROR, WARN, INFO or DEBUG",
       "  ini.debounce.millis = 200          quiet time after an edit before a file is read",
       "  ini.rescan.seconds = 30            how often every file is re-read anyway",
+      "  round.trip.warning.millis = 10     warn when a peer's round trip is slower (one LAN)",
       "Relative paths are resolved against CONFIG's folder."
     })
 final class NodeCommand implements Callable<Integer> {
@@ -92,7 +93,7 @@ final class NodeCommand implements Callable<Integer> {
                 config.debounce(),
                 config.rescan(),
                 Duration.ofSeconds(5),
-                Duration.ofMillis(10))
+                config.roundTripWarning())
             .build();
     node.addListener(new LoggingListener());
     CountDownLatch stopped = new CountDownLatch(1);

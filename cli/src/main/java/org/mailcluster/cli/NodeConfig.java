@@ -52,6 +52,7 @@ import org.mailcluster.membership.NodeId;
  * @param logLevel the lowest level logged: ERROR, WARN, INFO or DEBUG
  * @param debounce how long an INI file must be quiet after an edit before it is read
  * @param rescan how often every INI file is re-read in case watching missed an edit
+ * @param roundTripWarning the round trip to a peer above which the cluster log warns
  */
 record NodeConfig(
     Path file,
@@ -68,7 +69,8 @@ record NodeConfig(
     Path logFile,
     String logLevel,
     Duration debounce,
-    Duration rescan) {
+    Duration rescan,
+    Duration roundTripWarning) {
 
   private static final Set<String> KNOWN =
       new TreeSet<>(
@@ -87,7 +89,8 @@ record NodeConfig(
               "log.file",
               "log.level",
               "ini.debounce.millis",
-              "ini.rescan.seconds"));
+              "ini.rescan.seconds",
+              "round.trip.warning.millis"));
 
   private static final String HINT = "see `mailcluster node --help` for every setting";
 
@@ -180,8 +183,12 @@ record NodeConfig(
         status,
         base.resolve(p.getProperty("log.file", "mailcluster-" + id + ".log").strip()),
         level,
-        Duration.ofMillis(optional(p, file, "ini.debounce.millis", Long::parseLong).orElse(200L)),
-        Duration.ofSeconds(optional(p, file, "ini.rescan.seconds", Long::parseLong).orElse(30L)));
+        Duration.ofMillis(
+            optional(p, file, "ini.debounce.millis", NodeConfig::positive).orElse(200L)),
+        Duration.ofSeconds(
+            optional(p, file, "ini.rescan.seconds", NodeConfig::positive).orElse(30L)),
+        Duration.ofMillis(
+            optional(p, file, "round.trip.warning.millis", NodeConfig::positive).orElse(10L)));
   }
 
   boolean isPrimary() {
@@ -211,6 +218,18 @@ record NodeConfig(
     } catch (IllegalArgumentException e) {
       throw new InputException(file + ": " + key + ": " + e.getMessage(), HINT, e);
     }
+  }
+
+  private static long positive(String text) {
+    try {
+      long value = Long.parseLong(text);
+      if (value > 0) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("must be a whole number above 0, not '" + text + "'");
   }
 
   private static boolean isLoopback(String host) {
