@@ -10,6 +10,7 @@ module org.mailcluster.core {
   requires com.google.common;
   requires tools.jackson.databind;
   requires org.slf4j;
+  requires java.naming;
 
   exports org.mailcluster;
   exports org.mailcluster.config;
@@ -18,4 +19,13 @@ module org.mailcluster.core {
   exports org.mailcluster.transport;
   exports org.mailcluster.runtime;
   exports org.mailcluster.storage;
+  exports org.mailcluster.events;
+  exports org.mailcluster.forwarding;
+  exports org.mailcluster.screening;
+  exports org.mailcluster.certificates;
+  exports org.mailcluster.constraints;
+  exports org.mailcluster.access;
+  exports org.mailcluster.routing;
+  exports org.mailcluster.discovery;
+  exports org.mailcluster.admin;
 }

@@ -4,13 +4,20 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.mailcluster.access.WriteGate;
+import org.mailcluster.admin.ClusterOptions;
+import org.mailcluster.certificates.Certificates;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
 import org.mailcluster.config.Setting;
 import org.mailcluster.config.SettingsRegistry;
+import org.mailcluster.constraints.ClusterConstraints;
+import org.mailcluster.events.MailEvents;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.routing.RoutingPlan;
+import org.mailcluster.screening.DynamicScreening;
 
 /**
  * One node of a mail-server cluster, embedded in the mail server's process: the host's single entry
@@ -130,6 +137,27 @@ public interface ClusterService extends AutoCloseable {
    *     server, or with the service's own refusal
    */
   CompletableFuture<String> call(NodeId target, String service, String payload, Duration deadline);
+
+  /** Returns this node's mail-change relay (SPEC R6). */
+  MailEvents mailEvents();
+
+  /** Returns this node's dynamic screening (SPEC R18, R19, B4). */
+  DynamicScreening screening();
+
+  /** Returns this node's certificate service (SPEC R20–R22). */
+  Certificates certificates();
+
+  /** Returns the cluster constraints as this node applies them (SPEC R23–R25). */
+  ClusterConstraints constraints();
+
+  /** Returns the write gate for the host's remote administration (SPEC R3, R4, R7). */
+  WriteGate writeGate();
+
+  /** Returns the routing advice per protocol for the load balancer (SPEC R11). */
+  RoutingPlan routing();
+
+  /** Returns this node's cluster options, for the administrator's options page (SPEC R32). */
+  ClusterOptions options();
 
   /**
    * Starts a graceful shutdown and returns at once; the future completes when it is done. The

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.hash.Hashing;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Optional;
@@ -11,9 +12,11 @@ import java.util.random.RandomGenerator;
 import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.internal.ClusterNode;
 import org.mailcluster.internal.NodeSettings;
+import org.mailcluster.internal.ServiceOptions;
 import org.mailcluster.membership.HostResolver;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.screening.ScreeningPolicy;
 import org.mailcluster.spi.ConfigSource;
 import org.mailcluster.spi.Scheduler;
 import org.mailcluster.spi.StateStore;
@@ -55,6 +58,9 @@ public final class ClusterServiceBuilder {
   private Duration callDeadline;
   private Integer snapshotInterval;
   private HostResolver resolver;
+  private ScreeningPolicy screeningPolicy;
+  private Integer mailEventBuffer;
+  private Path certificateDirectory;
 
   ClusterServiceBuilder() {}
 
@@ -204,6 +210,41 @@ public final class ClusterServiceBuilder {
   }
 
   /**
+   * Sets what a secondary does with the screening changes it made while the primary was away:
+   * {@link ScreeningPolicy#OVERWRITE} (discard them) if never set.
+   */
+  public ClusterServiceBuilder screeningPolicy(ScreeningPolicy value) {
+    requireNonNull(value, "screeningPolicy");
+    checkUnset(screeningPolicy, "screening policy");
+    this.screeningPolicy = value;
+    return this;
+  }
+
+  /**
+   * Sets how many mail events wait for each unreachable node before the oldest is dropped; 10 000
+   * if never set.
+   */
+  public ClusterServiceBuilder mailEventBuffer(int events) {
+    checkUnset(mailEventBuffer, "mail event buffer");
+    if (events < 1) {
+      throw new IllegalArgumentException("mail event buffer must be 1 or more but was " + events);
+    }
+    this.mailEventBuffer = events;
+    return this;
+  }
+
+  /**
+   * Sets the directory where this node writes the cluster's certificates (owner-only files,
+   * replaced atomically); if never set, certificates are checked but not written.
+   */
+  public ClusterServiceBuilder certificateDirectory(Path value) {
+    requireNonNull(value, "certificateDirectory");
+    checkUnset(certificateDirectory, "certificate directory");
+    this.certificateDirectory = value;
+    return this;
+  }
+
+  /**
    * Builds the service (not yet started).
    *
    * @throws IllegalStateException naming the first required property that is missing
@@ -230,7 +271,13 @@ public final class ClusterServiceBuilder {
             heartbeatInterval == null ? Duration.ofSeconds(1) : heartbeatInterval,
             callDeadline == null ? Duration.ofSeconds(5) : callDeadline,
             snapshotInterval == null ? 1000 : snapshotInterval,
-            resolver == null ? HostResolver.system() : resolver);
+            resolver == null ? HostResolver.system() : resolver,
+            new ServiceOptions(
+                screeningPolicy == null ? ScreeningPolicy.OVERWRITE : screeningPolicy,
+                mailEventBuffer == null
+                    ? ServiceOptions.DEFAULT_MAIL_EVENT_BUFFER
+                    : mailEventBuffer,
+                Optional.ofNullable(certificateDirectory)));
     return new ClusterNode(settings, transport, store, scheduler);
   }
 

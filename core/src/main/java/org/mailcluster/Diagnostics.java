@@ -6,7 +6,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.mailcluster.certificates.CertificateCheck;
 import org.mailcluster.config.Revision;
+import org.mailcluster.screening.ScreeningStatus;
 
 /**
  * A node's view of the cluster for administrators and monitoring (SPEC R32): who is in it, how far
@@ -27,6 +29,9 @@ import org.mailcluster.config.Revision;
  *     primary)
  * @param members every registered server with its replication state
  * @param recentEvents the last warnings and errors, newest last
+ * @param certificates this node's latest check of each certificate (an {@code ERROR} means TLS
+ *     would break here)
+ * @param screening this node's dynamic-screening state
  */
 public record Diagnostics(
     String node,
@@ -36,7 +41,9 @@ public record Diagnostics(
     Optional<String> primary,
     boolean initialSyncComplete,
     List<MemberState> members,
-    List<Event> recentEvents) {
+    List<Event> recentEvents,
+    List<CertificateCheck> certificates,
+    Optional<ScreeningStatus> screening) {
   /** Copies the lists. */
   public Diagnostics {
     requireNonNull(node, "node");
@@ -45,6 +52,8 @@ public record Diagnostics(
     requireNonNull(primary, "primary");
     members = List.copyOf(members);
     recentEvents = List.copyOf(recentEvents);
+    certificates = List.copyOf(certificates);
+    requireNonNull(screening, "screening");
   }
 
   /**
@@ -57,6 +66,9 @@ public record Diagnostics(
    *     disconnected}, or {@code unknown} (a secondary knows only its own link)
    * @param acknowledged the last revision it acknowledged, as the primary knows it
    * @param lag how many revisions it is behind the primary (0 if unknown)
+   * @param certificates its certificate checks as it last reported them (the primary hears from
+   *     every node; a secondary knows only its own)
+   * @param screening its screening state as it last reported it
    * @param roundTrip the network round trip to it as the transport last measured it (the minimum of
    *     a recent window), if this node talks to it; nodes belong on one LAN (R8)
    */
@@ -67,17 +79,36 @@ public record Diagnostics(
       String connection,
       Optional<Revision> acknowledged,
       long lag,
+      List<CertificateCheck> certificates,
+      Optional<ScreeningStatus> screening,
       Optional<Duration> roundTrip) {
+    /** Copies the list. */
+    public MemberState {
+      certificates = List.copyOf(certificates);
+      requireNonNull(screening, "screening");
+      requireNonNull(roundTrip, "roundTrip");
+    }
+
     /** Returns a copy with another round trip. */
     public MemberState withRoundTrip(Optional<Duration> measured) {
-      return new MemberState(id, role, address, connection, acknowledged, lag, measured);
+      return new MemberState(
+          id, role, address, connection, acknowledged, lag, certificates, screening, measured);
     }
   }
 
   /** Returns a copy with other member states (same order and ids), e.g. with fresh round trips. */
   public Diagnostics withMembers(List<MemberState> fresh) {
     return new Diagnostics(
-        node, role, epoch, revision, primary, initialSyncComplete, fresh, recentEvents);
+        node,
+        role,
+        epoch,
+        revision,
+        primary,
+        initialSyncComplete,
+        fresh,
+        recentEvents,
+        certificates,
+        screening);
   }
 
   /**

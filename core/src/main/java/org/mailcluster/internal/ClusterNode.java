@@ -28,6 +28,9 @@ import org.mailcluster.Diagnostics;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.NodeService;
 import org.mailcluster.Role;
+import org.mailcluster.access.WriteGate;
+import org.mailcluster.admin.ClusterOptions;
+import org.mailcluster.certificates.Certificates;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
@@ -35,9 +38,15 @@ import org.mailcluster.config.Scope;
 import org.mailcluster.config.Setting;
 import org.mailcluster.config.SettingKey;
 import org.mailcluster.config.SettingsRegistry;
+import org.mailcluster.constraints.ClusterConstraints;
+import org.mailcluster.constraints.ConstraintChange;
+import org.mailcluster.constraints.ConstraintReport;
+import org.mailcluster.events.MailEvents;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.routing.RoutingPlan;
+import org.mailcluster.screening.DynamicScreening;
 import org.mailcluster.spi.LogEntry;
 import org.mailcluster.spi.Scheduler;
 import org.mailcluster.spi.StateStore;
@@ -121,6 +130,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   // member key changed, not on every revision.
   private ConfigSnapshot membersParsedFrom = ConfigSnapshot.empty();
   private List<Member> membersParsed = List.of();
+  // The cluster services built on this node (mail events, screening, certificates, ...).
+  private final NodeServices builtIn;
 
   /** Creates a node; see {@link org.mailcluster.ClusterServiceBuilder}. */
   public ClusterNode(
@@ -129,6 +140,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     this.transport = requireNonNull(transport, "transport");
     this.store = requireNonNull(store, "store");
     this.scheduler = requireNonNull(scheduler, "scheduler");
+    this.builtIn = new NodeServices(this, settings, scheduler);
     refreshDiagnostics();
   }
 
@@ -157,6 +169,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
           } else {
             startSecondary();
           }
+          builtIn.start();
           refreshDiagnostics();
           return CompletableFuture.completedFuture(null);
         });
@@ -288,6 +301,41 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   }
 
   @Override
+  public MailEvents mailEvents() {
+    return builtIn.mailEvents;
+  }
+
+  @Override
+  public DynamicScreening screening() {
+    return builtIn.screening;
+  }
+
+  @Override
+  public Certificates certificates() {
+    return builtIn.certificates;
+  }
+
+  @Override
+  public ClusterConstraints constraints() {
+    return builtIn.constraints;
+  }
+
+  @Override
+  public WriteGate writeGate() {
+    return builtIn.writeGate;
+  }
+
+  @Override
+  public RoutingPlan routing() {
+    return builtIn.routing();
+  }
+
+  @Override
+  public ClusterOptions options() {
+    return builtIn.options();
+  }
+
+  @Override
   public void close(Duration timeout) {
     closeAsync();
     try {
@@ -308,6 +356,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     scheduler.execute(
         () -> {
           try {
+            builtIn.close();
             if (!group.isEmpty()) {
               flush();
             }
@@ -383,14 +432,30 @@ public final class ClusterNode implements ClusterService, InboundHandler {
               }
               source.watch(diff -> scheduler.execute(() -> onPrimaryFileEdit(diff)));
             });
+    // Enabling the cluster applies the cluster constraints in the same revision (SPEC R23-R25).
+    ConfigSnapshot planned = committed;
+    for (Map.Entry<String, Optional<String>> c : changes.entrySet()) {
+      planned =
+          c.getValue().isPresent()
+              ? planned.with(c.getKey(), c.getValue().get())
+              : planned.without(c.getKey());
+    }
+    List<ConstraintChange> fixes = builtIn.constraints.violations(planned);
+    fixes.forEach(f -> changes.put(f.key(), Optional.of(f.after())));
     if (!changes.isEmpty()) {
       commit("startup", changes)
           .whenComplete(
               (rev, failure) -> {
                 if (failure != null) {
                   error("could not record this node's start: " + rootMessage(failure));
+                } else {
+                  builtIn.constraints.recordApplied(
+                      new ConstraintReport(
+                          fixes.isEmpty() ? Optional.empty() : Optional.of(rev), fixes));
                 }
               });
+    } else {
+      builtIn.constraints.recordApplied(new ConstraintReport(Optional.empty(), List.of()));
     }
     synced.complete(null);
     scheduleHeartbeat();
@@ -1345,12 +1410,12 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     return new ClusterException(code, message);
   }
 
-  private void warn(String message) {
+  void warn(String message) {
     clusterLog.warn(message);
     recordEvent("WARN", message);
   }
 
-  private void error(String message) {
+  void error(String message) {
     clusterLog.error(message);
     recordEvent("ERROR", message);
   }
@@ -1360,6 +1425,11 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     while (events.size() > RECENT_EVENTS) {
       events.removeFirst();
     }
+    refreshDiagnostics();
+  }
+
+  /** A service's state changed: refresh the diagnostics. Runs on the loop. */
+  void servicesChanged() {
     refreshDiagnostics();
   }
 
@@ -1386,6 +1456,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
       } else {
         connection = "unknown";
       }
+      Optional<NodeServices.StatusReport> report =
+          builtIn == null ? Optional.empty() : builtIn.reportOf(m.id());
       members.add(
           new Diagnostics.MemberState(
               m.id().value(),
@@ -1394,6 +1466,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
               connection,
               acked,
               lag,
+              report.map(NodeServices.StatusReport::certificates).orElse(List.of()),
+              report.flatMap(NodeServices.StatusReport::screening),
               Optional.empty()));
     }
     diagnostics =
@@ -1407,7 +1481,9 @@ public final class ClusterNode implements ClusterService, InboundHandler {
                 : primaryId.map(NodeId::value),
             synced.isDone() && !synced.isCompletedExceptionally(),
             members,
-            List.copyOf(events));
+            List.copyOf(events),
+            builtIn == null ? List.of() : builtIn.certificates.checks(),
+            builtIn == null ? Optional.empty() : Optional.of(builtIn.screening.status()));
   }
 
   private static long lag(Revision acked, Revision latest) {

@@ -24,4 +24,5 @@ public record NodeSettings(
     Duration heartbeatInterval,
     Duration callDeadline,
     int snapshotInterval,
-    HostResolver resolver) {}
+    HostResolver resolver,
+    ServiceOptions services) {}

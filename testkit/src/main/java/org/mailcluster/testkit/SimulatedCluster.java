@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.mailcluster.ClusterService;
 import org.mailcluster.ClusterServiceBuilder;
@@ -293,6 +294,9 @@ public final class SimulatedCluster implements AutoCloseable {
       ConfigSource source = sources.computeIfAbsent(id, config.configSources);
       b = b.configSource(source);
     }
+    if (config.nodeOptions != null) {
+      b = config.nodeOptions.apply(id, b);
+    }
     ClusterService node = b.build();
     schedulers.put(id, scheduler);
     // Recovery runs as the node's first task; the node counts as running (and is observable)
@@ -319,6 +323,7 @@ public final class SimulatedCluster implements AutoCloseable {
     private Duration heartbeatInterval = Duration.ofSeconds(1);
     private int snapshotInterval = 1000;
     private Function<String, ConfigSource> configSources;
+    private BiFunction<String, ClusterServiceBuilder, ClusterServiceBuilder> nodeOptions;
     private final Map<String, Duration> skews = new LinkedHashMap<>();
     private Duration latency = SimulatedNetwork.DEFAULT_LATENCY;
     private Duration jitter = SimulatedNetwork.DEFAULT_JITTER;
@@ -376,6 +381,20 @@ public final class SimulatedCluster implements AutoCloseable {
      */
     public Builder configSources(Function<String, ConfigSource> factory) {
       this.configSources = requireNonNull(factory, "factory");
+      return this;
+    }
+
+    /**
+     * Sets more options of each node's builder (for example its screening policy or certificate
+     * directory), given the node's id; applied on every start and restart.
+     *
+     * <pre>{@code
+     * .nodeOptions((id, b) -> b.screeningPolicy(ScreeningPolicy.REPLAY))
+     * }</pre>
+     */
+    public Builder nodeOptions(
+        BiFunction<String, ClusterServiceBuilder, ClusterServiceBuilder> options) {
+      this.nodeOptions = requireNonNull(options, "options");
       return this;
     }
 

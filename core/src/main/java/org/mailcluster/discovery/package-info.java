@@ -1,0 +1,5 @@
+/**
+ * Finding servers to add to the cluster (SPEC R28): the {@link org.mailcluster.discovery.Discovery}
+ * SPI with a static list, DNS (A/AAAA and SRV) and LAN multicast announcements.
+ */
+package org.mailcluster.discovery;

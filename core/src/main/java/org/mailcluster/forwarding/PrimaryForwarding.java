@@ -1,0 +1,92 @@
+package org.mailcluster.forwarding;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import org.mailcluster.ClusterException;
+import org.mailcluster.ClusterService;
+import org.mailcluster.ErrorCode;
+import org.mailcluster.membership.NodeId;
+
+/**
+ * Sends requests to a {@linkplain ClusterService#registerService named service} on the primary and
+ * falls back to a local answer when the primary is unknown, unreachable, or does not answer within
+ * the deadline (SPEC R18). A refusal by the service itself (any code but {@code UNAVAILABLE}) is
+ * not a reason to fall back: it fails the returned future, as the primary's decision stands.
+ *
+ * <p>Built only on {@link ClusterService#primary()} and {@link ClusterService#call}, so it works
+ * over any transport.
+ *
+ * <pre>{@code
+ * PrimaryForwarding forwarding = PrimaryForwarding.over(cluster);
+ * ForwardedAnswer answer =
+ *     forwarding.ask("quota", "{\"user\":\"frank\"}", Duration.ofSeconds(2), why -> localQuota("frank")).join();
+ * }</pre>
+ */
+public final class PrimaryForwarding {
+  private final ClusterService cluster;
+
+  private PrimaryForwarding(ClusterService cluster) {
+    this.cluster = cluster;
+  }
+
+  /** Returns a forwarder that asks the primary as {@code cluster} knows it. */
+  public static PrimaryForwarding over(ClusterService cluster) {
+    return new PrimaryForwarding(requireNonNull(cluster, "cluster"));
+  }
+
+  /**
+   * Asks {@code service} on the primary; if the primary cannot answer in time, completes with
+   * {@code fallback}'s answer, given the reason. On the primary itself the service is called
+   * directly.
+   *
+   * @param service the registered service's name
+   * @param payload the request
+   * @param deadline how long to wait for the primary
+   * @param fallback makes the local answer; its exception fails the returned future
+   */
+  public CompletableFuture<ForwardedAnswer> ask(
+      String service, String payload, Duration deadline, Function<String, String> fallback) {
+    requireNonNull(service, "service");
+    requireNonNull(payload, "payload");
+    requireNonNull(deadline, "deadline");
+    requireNonNull(fallback, "fallback");
+    Optional<NodeId> primary = cluster.primary();
+    if (primary.isEmpty()) {
+      return local(fallback, "the primary is not known yet (this node has not joined)");
+    }
+    return cluster
+        .call(primary.get(), service, payload, deadline)
+        .handle(
+            (answer, failure) -> {
+              if (failure == null) {
+                return CompletableFuture.completedFuture(ForwardedAnswer.fromPrimary(answer));
+              }
+              Throwable cause = unwrap(failure);
+              if (cause instanceof ClusterException ce && ce.code() != ErrorCode.UNAVAILABLE) {
+                return CompletableFuture.<ForwardedAnswer>failedFuture(ce);
+              }
+              return local(
+                  fallback,
+                  "the primary " + primary.get() + " did not answer: " + cause.getMessage());
+            })
+        .thenCompose(f -> f);
+  }
+
+  private static CompletableFuture<ForwardedAnswer> local(
+      Function<String, String> fallback, String why) {
+    try {
+      return CompletableFuture.completedFuture(ForwardedAnswer.local(fallback.apply(why), why));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+  }
+}

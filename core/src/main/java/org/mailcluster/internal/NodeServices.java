@@ -1,0 +1,180 @@
+package org.mailcluster.internal;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.mailcluster.ClusterListener;
+import org.mailcluster.Role;
+import org.mailcluster.admin.ClusterOptions;
+import org.mailcluster.certificates.CertificateCheck;
+import org.mailcluster.certificates.CertificateSettings;
+import org.mailcluster.config.ConfigDiff;
+import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.config.Setting;
+import org.mailcluster.membership.NodeId;
+import org.mailcluster.routing.RoutingPlan;
+import org.mailcluster.screening.ScreeningStatus;
+import org.mailcluster.spi.Scheduler;
+import org.mailcluster.transport.PeerIdentity;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The cluster services built into a node (DESIGN §5): mail-change relay, dynamic screening,
+ * certificates, constraints and the write gate, plus the status reports through which the primary
+ * shows every node's certificate and screening state in its diagnostics. The services use only the
+ * node's public API (named services, {@code call}, {@code update}) and its scheduler, so they run
+ * over any transport.
+ */
+final class NodeServices {
+  static final String STATUS_SERVICE = "mailcluster.status";
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  /** What a node reports to the primary about itself. */
+  record StatusReport(List<CertificateCheck> certificates, Optional<ScreeningStatus> screening) {}
+
+  private final ClusterNode node;
+  private final NodeSettings settings;
+  private final Scheduler scheduler;
+  final MailEventRelay mailEvents;
+  final ScreeningService screening;
+  final CertificateService certificates;
+  final ConstraintService constraints;
+  final NodeWriteGate writeGate;
+  // Primary: the last report of each other node. Loop-confined.
+  private final Map<NodeId, StatusReport> reports = new HashMap<>();
+  private String lastSent = "";
+  private int reportTicks;
+  private boolean closed;
+
+  NodeServices(ClusterNode node, NodeSettings settings, Scheduler scheduler) {
+    this.node = node;
+    this.settings = settings;
+    this.scheduler = scheduler;
+    for (Setting<?> s : CertificateSettings.all()) {
+      if (settings.registry().find(s.key()).isEmpty()) {
+        try {
+          settings.registry().register(s);
+        } catch (IllegalArgumentException raced) {
+          // another node sharing the registry registered it first
+        }
+      }
+    }
+    this.mailEvents = new MailEventRelay(node, settings, scheduler);
+    this.screening = new ScreeningService(node, settings, scheduler);
+    this.certificates = new CertificateService(node, settings, scheduler);
+    this.constraints = new ConstraintService(node, settings);
+    this.writeGate = new NodeWriteGate(node, settings);
+  }
+
+  /** Starts the services; runs on the loop once the node has its state. */
+  void start() {
+    node.addListener(
+        new ClusterListener() {
+          @Override
+          public void configurationChanged(ConfigSnapshot now, ConfigDiff diff) {
+            screening.onApplied(diff);
+            certificates.onApplied(diff);
+          }
+        });
+    node.registerService(STATUS_SERVICE, this::receiveReport);
+    mailEvents.start();
+    screening.start();
+    certificates.start();
+    every(certificates.recheckInterval(), certificates::recheck);
+    if (settings.role() == Role.SECONDARY) {
+      every(settings.heartbeatInterval().multipliedBy(5), this::report);
+    } else {
+      every(ScreeningService.PRUNE_INTERVAL, screening::prune);
+    }
+  }
+
+  void close() {
+    closed = true;
+    mailEvents.close();
+    screening.close();
+  }
+
+  RoutingPlan routing() {
+    return RoutingPlan.simplest(settings.id().value(), settings.role(), node.members());
+  }
+
+  ClusterOptions options() {
+    return new ClusterOptions(
+        true,
+        settings.id().value(),
+        settings.role(),
+        settings.address().toString(),
+        settings.address().port(),
+        settings.primaryAddress().map(Object::toString),
+        settings.productVersion(),
+        settings.heartbeatInterval(),
+        settings.callDeadline(),
+        settings.snapshotInterval(),
+        settings.services().screeningPolicy(),
+        settings.services().mailEventBuffer(),
+        settings.services().certificateDirectory().map(Object::toString));
+  }
+
+  /** This node's own report. */
+  StatusReport local() {
+    return new StatusReport(certificates.checks(), Optional.of(screening.status()));
+  }
+
+  /** The last report of {@code id}: this node's own, or (on the primary) what it sent. */
+  Optional<StatusReport> reportOf(NodeId id) {
+    if (id.equals(settings.id())) {
+      return Optional.of(local());
+    }
+    return Optional.ofNullable(reports.get(id));
+  }
+
+  /** On a secondary: sends this node's report to the primary when it changed. */
+  private void report() {
+    Optional<NodeId> primary = node.primary();
+    if (primary.isEmpty()) {
+      return;
+    }
+    String body = JSON.writeValueAsString(local());
+    // Unchanged reports are sent again now and then: a restarted primary has forgotten them.
+    if (body.equals(lastSent) && ++reportTicks % 6 != 0) {
+      return;
+    }
+    node.call(primary.get(), STATUS_SERVICE, body, settings.callDeadline())
+        .whenComplete(
+            (ok, failure) ->
+                scheduler.execute(
+                    () -> {
+                      if (failure == null) {
+                        lastSent = body;
+                      }
+                    }));
+  }
+
+  private CompletableFuture<String> receiveReport(PeerIdentity from, String payload) {
+    if (from.node().isPresent()) {
+      try {
+        reports.put(from.node().get(), JSON.readValue(payload, StatusReport.class));
+        node.servicesChanged();
+      } catch (JacksonException e) {
+        node.warn("a status report from " + from + " cannot be read: " + e.getMessage());
+      }
+    }
+    return CompletableFuture.completedFuture("{}");
+  }
+
+  private void every(Duration interval, Runnable task) {
+    scheduler.schedule(
+        interval,
+        () -> {
+          if (closed) {
+            return;
+          }
+          task.run();
+          every(interval, task);
+        });
+  }
+}
