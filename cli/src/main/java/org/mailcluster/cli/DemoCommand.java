@@ -32,6 +32,7 @@ import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
 import org.mailcluster.config.SettingKey;
+import org.mailcluster.events.MailEvent;
 import org.mailcluster.ini.IniDocument;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
@@ -53,9 +54,9 @@ import picocli.CommandLine.Spec;
       "Start a three-node cluster in this process (gRPC with mutual TLS on 127.0.0.1, a fresh",
       "cluster CA, one copy of the sample MDaemon.ini per node in a temporary directory) and",
       "show, step by step: the initial sync, a change on the primary reaching both secondaries,",
-      "a local edit on a secondary being overwritten, a write refused on a secondary, and the",
-      "diagnostics. Removes the temporary directory at the end. Exits 0 when every step did",
-      "what it shows, 5 when the cluster did not do it in time."
+      "a local edit on a secondary being overwritten, a write refused on a secondary, a mail",
+      "event relayed, and the diagnostics. Removes the temporary directory at the end.",
+      "Exits 0 when every step did what it shows, 5 when the cluster did not do it in time."
     })
 final class DemoCommand implements Callable<Integer> {
   static final String FILE = "MDaemon.ini";
@@ -63,6 +64,7 @@ final class DemoCommand implements Callable<Integer> {
   private static final Duration PATIENCE = Duration.ofSeconds(20);
   private static final SettingKey LOCK_FILES = SettingKey.ini(FILE, "Directories", "LockFiles");
   private static final String SHARED_LOCK_FILES = "\\\\nas01\\mail\\LockFiles\\";
+  private static final int STEPS = 6;
 
   @Option(
       names = "--keep",
@@ -82,6 +84,7 @@ final class DemoCommand implements Callable<Integer> {
     ClusterService service;
     volatile CompletableFuture<ConfigDiff> nextChange = new CompletableFuture<>();
     volatile CompletableFuture<ConfigDiff> nextOverwrite = new CompletableFuture<>();
+    volatile CompletableFuture<MailEvent> nextMailEvent = new CompletableFuture<>();
 
     DemoNode(String id, NodeAddress address, Path ini) {
       this.id = id;
@@ -117,6 +120,7 @@ final class DemoCommand implements Callable<Integer> {
       changeOnThePrimary();
       localEditOverwritten();
       writeRefusedOnASecondary();
+      mailEventRelayed();
       diagnostics();
     } finally {
       closeNodes();
@@ -134,7 +138,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private void step(int n, String title) {
-    out.printf("%n[%d/5] %s%n", n, title);
+    out.printf("%n[%d/%d] %s%n", n, STEPS, title);
     out.flush();
   }
 
@@ -180,6 +184,7 @@ final class DemoCommand implements Callable<Integer> {
                   Duration.ofSeconds(1))
               .build();
       n.service.addListener(n);
+      n.service.mailEvents().addListener(e -> n.nextMailEvent.complete(e));
       if (n == primaryNode()) {
         await(n.service.start(), "start " + n.id);
         for (DemoNode s : secondaries()) {
@@ -294,8 +299,39 @@ final class DemoCommand implements Callable<Integer> {
     out.printf("   mx2's %s still reads: %s%n", FILE, lineOf(nodes.get(1).ini, "ServerName="));
   }
 
+  private void mailEventRelayed() throws Exception {
+    step(5, "A mail event is relayed through the primary to the other nodes");
+    for (DemoNode n : nodes) {
+      n.nextMailEvent = new CompletableFuture<>();
+    }
+    DemoNode mx3 = nodes.get(2);
+    long t0 = System.nanoTime();
+    MailEvent sent =
+        mx3.service
+            .mailEvents()
+            .publish("example.com/frank/Inbox", MailEvent.Kind.MESSAGE_ADDED, "uid=4711");
+    out.printf(
+        "   on mx3: a message arrived in %s (%s); mx3 publishes event %s%n",
+        sent.mailbox(), sent.payload(), sent.id());
+    for (DemoNode n : nodes.subList(0, 2)) {
+      MailEvent got = await(n.nextMailEvent, n.id + " receiving the mail event");
+      out.printf(
+          "   %s heard it after %d ms: %s %s from %s (%s)%s%n",
+          n.id,
+          (System.nanoTime() - t0) / 1_000_000,
+          got.kind(),
+          got.mailbox(),
+          got.origin(),
+          got.payload(),
+          n == primaryNode() ? "" : ", relayed by the primary");
+    }
+    out.printf(
+        "   mx3 got its own event back: %s%n",
+        mx3.nextMailEvent.isDone() ? "YES (a bug)" : "no, never to its origin");
+  }
+
   private void diagnostics() {
-    step(5, "Diagnostics (what `mailcluster status` shows for a running node)");
+    step(6, "Diagnostics (what `mailcluster status` shows for a running node)");
     ClusterService primary = primaryNode().service;
     Revision tip = primary.configuration().revision();
     // Acknowledgements and round trips arrive with the next heartbeats and probes.

@@ -52,6 +52,23 @@ class DemoCommandTest {
     // The write on a secondary was refused, naming the primary.
     assertTrue(text.contains("refused: NOT_PRIMARY: "), text);
     assertTrue(text.contains("mx2's MDaemon.ini still reads: ServerName=mail.example.com"), text);
+    // A mail event published on mx3 reached mx1 and, through it, mx2; never back to mx3.
+    assertTrue(
+        text.contains("on mx3: a message arrived in example.com/frank/Inbox (uid=4711)"), text);
+    assertTrue(
+        Pattern.compile(
+                "mx1 heard it after \\d+ ms: MESSAGE_ADDED example.com/frank/Inbox from mx3")
+            .matcher(text)
+            .find(),
+        text);
+    assertTrue(
+        Pattern.compile(
+                "mx2 heard it after \\d+ ms: MESSAGE_ADDED example.com/frank/Inbox from mx3"
+                    + " \\(uid=4711\\), relayed by the primary")
+            .matcher(text)
+            .find(),
+        text);
+    assertTrue(text.contains("mx3 got its own event back: no, never to its origin"), text);
     // Diagnostics: one row per member, the secondaries streaming and caught up.
     assertTrue(text.contains("node mx1 (PRIMARY)"), text);
     Matcher tip = Pattern.compile("committed as revision (\\d+:\\d+)").matcher(text);
@@ -71,6 +88,10 @@ class DemoCommandTest {
     assertFalse(Files.exists(Path.of(dir.group(1).strip())), dir.group(1) + " is still there");
     assertTrue(text.contains("working directory removed"), text);
     assertFalse(text.contains("DIFFERENT"), text);
+    assertFalse(text.contains("a bug"), text);
+    for (int step = 1; step <= 6; step++) {
+      assertTrue(text.contains("[" + step + "/6] "), text);
+    }
   }
 
   private static int count(String text, String needle) {
