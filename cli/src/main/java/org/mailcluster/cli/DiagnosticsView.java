@@ -75,6 +75,15 @@ final class DiagnosticsView {
       }
       out.println(line.toString().stripTrailing());
     }
+    for (JsonNode c : d.path("certificates")) {
+      out.printf(
+          "%scertificate %s: %s, valid until %s%s%n",
+          indent,
+          text(c.path("name")),
+          text(c.path("level")),
+          time(c.path("notAfter")),
+          c.path("problems").isEmpty() ? "" : "; " + joined(c.path("problems")));
+    }
     JsonNode events = d.path("recentEvents");
     if (events.isEmpty()) {
       out.printf("%sno recent warnings or errors%n", indent);
@@ -86,6 +95,12 @@ final class DiagnosticsView {
             indent, time(e.path("at")), text(e.path("level")), text(e.path("message")));
       }
     }
+  }
+
+  private static String joined(JsonNode array) {
+    List<String> parts = new ArrayList<>();
+    array.forEach(p -> parts.add(text(p)));
+    return String.join("; ", parts);
   }
 
   private static String pad(String s, int width) {
@@ -123,6 +138,9 @@ final class DiagnosticsView {
   }
 
   private static String time(JsonNode n) {
+    if (n.isMissingNode() || n.isNull()) {
+      return "-";
+    }
     if (n.isNumber()) {
       double seconds = n.asDouble();
       return TIME.format(Instant.ofEpochSecond((long) seconds));
