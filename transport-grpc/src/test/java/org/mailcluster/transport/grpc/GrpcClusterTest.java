@@ -20,21 +20,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.ClusterService;
-import org.mailcluster.ClusterServiceBuilder;
 import org.mailcluster.ConfigUpdate;
 import org.mailcluster.Diagnostics;
 import org.mailcluster.config.SettingKey;
-import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
-import org.mailcluster.runtime.SystemScheduler;
-import org.mailcluster.storage.FileStateStore;
 
 /** Real nodes replicating over gRPC with mutual TLS on loopback, in one process. */
 class GrpcClusterTest {
   private static final Duration PATIENCE = Duration.ofSeconds(30);
   private final List<ClusterService> nodes = new ArrayList<>();
-  private final List<GrpcTransport> transports = new ArrayList<>();
   @TempDir Path home;
 
   @AfterEach
@@ -50,29 +45,14 @@ class GrpcClusterTest {
 
   private ClusterService node(
       String id, NodeAddress address, Optional<NodeAddress> primary, int maxMessageSize) {
-    NodeId node = NodeId.of(id);
-    GrpcTransport transport =
-        GrpcTransport.builder(node, address)
-            .security(TestCluster.tls(node))
-            .maxMessageSize(maxMessageSize)
-            .roundTripProbe(Duration.ofMillis(100))
-            .gracePeriod(Duration.ofSeconds(2))
-            .build();
-    transports.add(transport);
-    ClusterServiceBuilder b =
-        ClusterService.builder()
-            .node(node, address)
-            .productVersion("23.5.2")
-            .licenceKey("licence-" + id)
-            .registry(SettingsRegistry.create())
-            .stateStore(FileStateStore.builder(home.resolve(id)).build())
-            .transport(transport)
-            .scheduler(SystemScheduler.create(id))
-            .heartbeatInterval(Duration.ofMillis(200));
     ClusterService cluster =
-        primary.isPresent() ? b.secondaryOf(primary.get()).build() : b.primary().build();
+        TestCluster.node(
+            home,
+            id,
+            address,
+            primary,
+            t -> t.maxMessageSize(maxMessageSize).roundTripProbe(Duration.ofMillis(100)));
     nodes.add(cluster);
-    cluster.start().join();
     return cluster;
   }
 

@@ -30,15 +30,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterService;
-import org.mailcluster.ClusterServiceBuilder;
 import org.mailcluster.ConfigUpdate;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.config.SettingKey;
-import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
-import org.mailcluster.runtime.SystemScheduler;
-import org.mailcluster.storage.FileStateStore;
 import org.mailcluster.transport.PeerChannel;
 import org.mailcluster.transport.Request;
 import org.mailcluster.transport.grpc.ClusterCertificateAuthority.NodeCertificate;
@@ -68,21 +64,8 @@ class GrpcRefusalTest {
   }
 
   private ClusterService node(String id, NodeAddress address, Optional<NodeAddress> primary) {
-    NodeId node = NodeId.of(id);
-    ClusterServiceBuilder b =
-        ClusterService.builder()
-            .node(node, address)
-            .productVersion("23.5.2")
-            .licenceKey("licence-" + id)
-            .registry(SettingsRegistry.create())
-            .stateStore(FileStateStore.builder(home.resolve(id)).build())
-            .transport(GrpcTransport.builder(node, address).security(TestCluster.tls(node)).build())
-            .scheduler(SystemScheduler.create(id))
-            .heartbeatInterval(Duration.ofMillis(200));
-    ClusterService cluster =
-        primary.isPresent() ? b.secondaryOf(primary.get()).build() : b.primary().build();
+    ClusterService cluster = TestCluster.node(home, id, address, primary, t -> t);
     nodes.add(cluster);
-    cluster.start().join();
     return cluster;
   }
 

@@ -3,14 +3,22 @@ package org.mailcluster.transport.grpc;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
+import org.mailcluster.ClusterService;
+import org.mailcluster.ClusterServiceBuilder;
+import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.runtime.SystemScheduler;
+import org.mailcluster.storage.FileStateStore;
 
 /** Certificates and helpers shared by the gRPC tests: one cluster CA, node certs on loopback. */
 final class TestCluster {
@@ -33,6 +41,38 @@ final class TestCluster {
         .security(tls(node))
         .gracePeriod(Duration.ofSeconds(2))
         .build();
+  }
+
+  /**
+   * Starts a real node: a file store under {@code home}, the system scheduler and a mutual-TLS gRPC
+   * transport that {@code tune} may adjust; a primary if {@code primary} is empty.
+   */
+  static ClusterService node(
+      Path home,
+      String id,
+      NodeAddress address,
+      Optional<NodeAddress> primary,
+      UnaryOperator<GrpcTransport.Builder> tune) {
+    NodeId node = NodeId.of(id);
+    ClusterServiceBuilder b =
+        ClusterService.builder()
+            .node(node, address)
+            .productVersion("23.5.2")
+            .licenceKey("licence-" + id)
+            .registry(SettingsRegistry.create())
+            .stateStore(FileStateStore.builder(home.resolve(id)).build())
+            .transport(
+                tune.apply(
+                        GrpcTransport.builder(node, address)
+                            .security(tls(node))
+                            .gracePeriod(Duration.ofSeconds(2)))
+                    .build())
+            .scheduler(SystemScheduler.create(id))
+            .heartbeatInterval(Duration.ofMillis(200));
+    ClusterService cluster =
+        primary.isPresent() ? b.secondaryOf(primary.get()).build() : b.primary().build();
+    cluster.start().join();
+    return cluster;
   }
 
   /** An address on loopback where nothing listens (a port just released). */

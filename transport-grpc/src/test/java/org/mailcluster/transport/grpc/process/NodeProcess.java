@@ -64,6 +64,14 @@ import org.mailcluster.transport.grpc.TransportSecurity;
  *       = v1}, {@code <prefix>2 = v2}, … with up to {@code window} commits in flight, and prints
  *       {@code stream acked <key> <value> <revision>} as each one is acknowledged, {@code stream
  *       done <count>} at the end or {@code stream failed <message>} at the first failure;
+ *   <li>{@code publish <mailbox>} → publishes a mail event, prints {@code published <id>};
+ *   <li>{@code received} → one {@code mail <origin> <mailbox> <id>} per mail event received, in
+ *       arrival order, then {@code end <count>};
+ *   <li>{@code import-cert <name> <dir>} → imports {@code <dir>/chain.pem} and {@code
+ *       <dir>/key.pem} as certificate {@code <name>} (primary only), prints {@code imported
+ *       <revision>};
+ *   <li>{@code cert-file <name>} → {@code cert-file <name> <key permissions> <sha-256 of the chain
+ *       file>} for the files the node wrote, or {@code absent};
  *   <li>{@code quit} → closes the node gracefully, prints {@code bye} and exits with status 0.
  * </ul>
  *
@@ -77,10 +85,15 @@ public final class NodeProcess {
 
   private final PrintStream out;
   private final ClusterService node;
+  private final Path installedCertificates;
+  private final java.util.Queue<org.mailcluster.events.MailEvent> received =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-  private NodeProcess(PrintStream out, ClusterService node) {
+  private NodeProcess(PrintStream out, ClusterService node, Path installedCertificates) {
     this.out = out;
     this.node = node;
+    this.installedCertificates = installedCertificates;
+    node.mailEvents().addListener(received::add);
   }
 
   public static void main(String[] args) throws Exception {
@@ -120,6 +133,7 @@ public final class NodeProcess {
                     .fsyncPolicy(FsyncPolicy.PER_COMMIT)
                     .build())
             .transport(transport)
+            .certificateDirectory(Path.of(single(options, "state")).resolveSibling(id + "-tls"))
             .scheduler(scheduler);
     ClusterService node;
     if (role.equals("primary")) {
@@ -130,7 +144,9 @@ public final class NodeProcess {
       throw new IllegalArgumentException(
           "--role must be primary or secondary but was '" + role + "'");
     }
-    NodeProcess process = new NodeProcess(protocol, node);
+    NodeProcess process =
+        new NodeProcess(
+            protocol, node, Path.of(single(options, "state")).resolveSibling(id + "-tls"));
     node.start().get(WAIT.toSeconds(), TimeUnit.SECONDS);
     for (String server : options.getOrDefault("server", List.of())) {
       int eq = server.indexOf('=');
@@ -218,6 +234,49 @@ public final class NodeProcess {
         startStream(w[1], Integer.parseInt(counts[0]), Integer.parseInt(counts[1]));
         say("streaming");
         return true;
+      case "publish":
+        arity(w, 2);
+        say(
+            "published "
+                + node.mailEvents()
+                    .publish(w[1], org.mailcluster.events.MailEvent.Kind.MESSAGE_ADDED, "{}")
+                    .id());
+        return true;
+      case "received":
+        StringBuilder mail = new StringBuilder();
+        int count = 0;
+        for (org.mailcluster.events.MailEvent e : received) {
+          mail.append("mail ")
+              .append(e.origin())
+              .append(' ')
+              .append(e.mailbox())
+              .append(' ')
+              .append(e.id())
+              .append('\n');
+          count++;
+        }
+        say(mail + "end " + count);
+        return true;
+      case "import-cert":
+        arity(w, 3);
+        Path from = Path.of(w[2]);
+        try {
+          say(
+              "imported "
+                  + await(
+                      node.certificates()
+                          .importPem(
+                              w[1],
+                              Files.readString(from.resolve("chain.pem")),
+                              Files.readString(from.resolve("key.pem")))));
+        } catch (IOException e) {
+          say("failed " + oneLine(e));
+        }
+        return true;
+      case "cert-file":
+        arity(w, 2);
+        say(certificateFile(w[1]));
+        return true;
       case "quit":
         node.close(WAIT);
         say("bye");
@@ -225,6 +284,25 @@ public final class NodeProcess {
       default:
         say("error unknown command '" + w[0] + "'");
         return true;
+    }
+  }
+
+  private String certificateFile(String name) {
+    Path chain = installedCertificates.resolve(name + ".pem");
+    Path key = installedCertificates.resolve(name + ".key");
+    if (!Files.exists(chain) || !Files.exists(key)) {
+      return "absent";
+    }
+    try {
+      return "cert-file "
+          + name
+          + " "
+          + java.nio.file.attribute.PosixFilePermissions.toString(
+              Files.getPosixFilePermissions(key))
+          + " "
+          + com.google.common.hash.Hashing.sha256().hashBytes(Files.readAllBytes(chain));
+    } catch (IOException e) {
+      return "failed " + oneLine(e);
     }
   }
 

@@ -3,11 +3,10 @@ package org.mailcluster.transport.grpc.process;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import static org.mailcluster.transport.grpc.process.Processes.awaitCondition;
+import static org.mailcluster.transport.grpc.process.Processes.freePorts;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,7 +79,8 @@ class ThreeProcessCrashTest {
         "[Directories]\r\nLockFiles=C:\\MDaemon\\LockFiles\\\r\n",
         CP1252);
     List<String> primaryArgs =
-        args(
+        Processes.args(
+            dir,
             "mx1",
             "primary",
             ports[0],
@@ -95,8 +93,10 @@ class ThreeProcessCrashTest {
     ChildNode mx1 = start("mx1", primaryArgs);
     assertTrue(
         mx1.next("start", START).startsWith("ready mx1 primary"), mx1.transcript()::toString);
-    ChildNode mx2 = start("mx2", args("mx2", "secondary", ports[1], "--primary", at(ports[0])));
-    ChildNode mx3 = start("mx3", args("mx3", "secondary", ports[2], "--primary", at(ports[0])));
+    ChildNode mx2 =
+        start("mx2", Processes.args(dir, "mx2", "secondary", ports[1], "--primary", at(ports[0])));
+    ChildNode mx3 =
+        start("mx3", Processes.args(dir, "mx3", "secondary", ports[2], "--primary", at(ports[0])));
     for (ChildNode s : List.of(mx2, mx3)) {
       assertTrue(s.next("start", START).startsWith("ready " + s.name()), s.transcript()::toString);
       assertTrue(s.ask("synced", START).startsWith("synced "), s.transcript()::toString);
@@ -216,7 +216,9 @@ class ThreeProcessCrashTest {
         "the kill came after the second stream had ended");
     int streamedBefore = streamedBeforeKill.size();
     ChildNode mx3again =
-        start("mx3-restarted", args("mx3", "secondary", ports[2], "--primary", at(ports[0])));
+        start(
+            "mx3-restarted",
+            Processes.args(dir, "mx3", "secondary", ports[2], "--primary", at(ports[0])));
     assertTrue(mx3again.next("restart", START).startsWith("ready mx3"), mx3again::toString);
     awaitCondition(
         "the second stream ends",
@@ -291,26 +293,6 @@ class ThreeProcessCrashTest {
     node.awaitOutputDrained(ANSWER);
   }
 
-  private List<String> args(String id, String role, int port, String... more) {
-    List<String> out = new ArrayList<>();
-    out.addAll(
-        List.of(
-            "--id",
-            id,
-            "--role",
-            role,
-            "--port",
-            Integer.toString(port),
-            "--state",
-            dir.resolve(id).resolve("Cluster").toString(),
-            "--app",
-            dir.resolve(id).resolve("App").toString(),
-            "--certs",
-            dir.resolve("certs").resolve(id).toString()));
-    out.addAll(List.of(more));
-    return out;
-  }
-
   private ChildNode start(String name, List<String> arguments) {
     ChildNode child = ChildNode.start(name, arguments);
     children.add(child);
@@ -338,41 +320,6 @@ class ThreeProcessCrashTest {
 
   private static String at(int port) {
     return "127.0.0.1:" + port;
-  }
-
-  /** Distinct ports free right now (held open together, so no two are the same). */
-  private static int[] freePorts(int n) {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      int[] ports = new int[n];
-      for (int i = 0; i < n; i++) {
-        ServerSocket socket = new ServerSocket(0);
-        sockets.add(socket);
-        ports[i] = socket.getLocalPort();
-      }
-      return ports;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      for (ServerSocket s : sockets) {
-        try {
-          s.close();
-        } catch (IOException e) {
-          // already closed: nothing to free
-        }
-      }
-    }
-  }
-
-  /** Polls a condition every 20 ms until it holds; fails naming it after the timeout. */
-  private static void awaitCondition(String what, Supplier<Boolean> condition, Duration timeout) {
-    long end = System.nanoTime() + timeout.toNanos();
-    while (!condition.get()) {
-      if (System.nanoTime() - end > 0) {
-        fail("timed out after " + timeout + " waiting until " + what);
-      }
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-    }
   }
 
   private static long millis(long nanos) {
