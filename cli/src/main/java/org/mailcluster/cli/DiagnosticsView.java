@@ -75,6 +75,17 @@ final class DiagnosticsView {
       }
       out.println(line.toString().stripTrailing());
     }
+    JsonNode screening = d.path("screening");
+    if (screening.isObject()) {
+      out.printf(
+          "%sscreening: %s (policy %s), %s blocked, %s allowed, %s local changes%n",
+          indent,
+          text(screening.path("mode")),
+          text(screening.path("policy")),
+          text(screening.path("blocked")),
+          text(screening.path("allowed")),
+          text(screening.path("localChanges")));
+    }
     for (JsonNode c : d.path("certificates")) {
       out.printf(
           "%scertificate %s: %s, valid until %s%s%n",
