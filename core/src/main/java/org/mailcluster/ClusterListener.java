@@ -2,6 +2,8 @@ package org.mailcluster;
 
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.config.Revision;
+import org.mailcluster.membership.NodeId;
 
 /**
  * What the host hears about its node. Every method has an empty default, so a host implements only
@@ -32,4 +34,20 @@ public interface ClusterListener {
 
   /** The list of registered servers or a role changed. */
   default void membershipChanged() {}
+
+  /**
+   * On the primary, a secondary reported another fingerprint than the primary's at the same
+   * revision (SPEC B2): its state silently diverged, and it is being resynchronized by a full
+   * snapshot.
+   */
+  default void divergenceDetected(NodeId node, Revision at) {}
+
+  /**
+   * This node's role changed: promoted to primary at {@code epoch}, or fenced off and now a
+   * secondary of the primary of {@code epoch} (SPEC B3).
+   */
+  default void roleChanged(Role role, long epoch) {}
+
+  /** This node, a former primary, saved revisions that the new primary never received (SPEC B3). */
+  default void divergentRevisionsSaved(DivergenceReport report) {}
 }

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import org.mailcluster.access.WriteGate;
 import org.mailcluster.admin.ClusterOptions;
 import org.mailcluster.certificates.Certificates;
+import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
 import org.mailcluster.config.Setting;
@@ -18,6 +19,7 @@ import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.routing.RoutingPlan;
 import org.mailcluster.screening.DynamicScreening;
+import org.mailcluster.spi.LogEntry;
 
 /**
  * One node of a mail-server cluster, embedded in the mail server's process: the host's single entry
@@ -158,6 +160,94 @@ public interface ClusterService extends AutoCloseable {
 
   /** Returns this node's cluster options, for the administrator's options page (SPEC R32). */
   ClusterOptions options();
+
+  /**
+   * Returns the revisions this node keeps in its history (SPEC B1), oldest first: each with the
+   * time it was committed, its origin ({@code api:<caller>}, {@code file edit}, {@code
+   * rollback:<revision> by <caller>}, {@code promotion} …) and its diff. History is bounded by
+   * {@link ClusterServiceBuilder#historyRetention}; a secondary keeps the revisions it applied, and
+   * history starts again after a full resync.
+   *
+   * <pre>{@code
+   * for (LogEntry e : cluster.history()) {
+   *   System.out.println(e.revision() + " " + e.committedAt() + " " + e.origin());
+   *   System.out.println(e.diff().render());
+   * }
+   * }</pre>
+   */
+  List<LogEntry> history();
+
+  /**
+   * Returns the configuration as it was at a retained revision: the oldest retained one (the state
+   * before the first entry of {@link #history()}) or any entry's.
+   *
+   * @throws ClusterException with {@link ErrorCode#INVALID_VALUE} if the revision is not retained
+   */
+  ConfigSnapshot configurationAt(Revision revision);
+
+  /**
+   * Returns the changes that turn the configuration at {@code from} into the one at {@code to}
+   * (either may be the older): applied to {@code configurationAt(from)} it gives {@code
+   * configurationAt(to)}.
+   *
+   * <pre>{@code
+   * System.out.println(cluster.diff(Revision.of(1, 40), Revision.of(1, 42)).render());
+   * }</pre>
+   *
+   * @throws ClusterException with {@link ErrorCode#INVALID_VALUE} if a revision is not retained
+   */
+  ConfigDiff diff(Revision from, Revision to);
+
+  /**
+   * On the primary, restores the configuration of an earlier retained revision as a new revision
+   * whose origin is {@code rollback:<target> by <caller>}: history is never rewritten. The
+   * registered servers and the cluster's epoch records are not rolled back. The new revision is
+   * validated like any update.
+   *
+   * <pre>{@code
+   * Revision undone = cluster.rollback(Revision.of(1, 40), "api:admin").get();
+   * }</pre>
+   *
+   * @return the new revision (the current one if the configuration already equals the target's)
+   * @throws ClusterException (in the future) with {@link ErrorCode#NOT_PRIMARY} on a secondary,
+   *     {@link ErrorCode#INVALID_VALUE} if the target is not retained, or the refusals of {@link
+   *     #update}
+   */
+  CompletableFuture<Revision> rollback(Revision target, String caller);
+
+  /**
+   * Forces a full resynchronization of a secondary (SPEC B2): the primary sends it a whole
+   * snapshot, which it installs atomically. Works on the primary for any secondary (completes once
+   * the node has acknowledged the snapshot with the primary's fingerprint) and on a secondary,
+   * which asks the primary (for itself: completes once it has installed the snapshot; for another
+   * node: once the primary has accepted the request).
+   *
+   * <pre>{@code
+   * primary.resync(NodeId.of("mx3")).get(1, TimeUnit.MINUTES);
+   * }</pre>
+   */
+  CompletableFuture<Void> resync(NodeId node);
+
+  /**
+   * Promotes this secondary to primary when the primary is gone for good (SPEC B3): it takes the
+   * next epoch, records the promotion as the epoch's first revision, and the other secondaries
+   * follow it. A former primary that comes back learns the higher epoch, becomes a secondary, and
+   * saves the revisions the new primary never received (see {@link DivergenceReport}). See {@link
+   * PromotionOptions} for when promotion is refused.
+   *
+   * <pre>{@code
+   * Revision first = mx2.promote(PromotionOptions.defaults()).get(30, TimeUnit.SECONDS);
+   * }</pre>
+   *
+   * @return the first revision of the new epoch
+   */
+  CompletableFuture<Revision> promote(PromotionOptions options);
+
+  /**
+   * Returns the divergence reports this node wrote, as a returning former primary, since it
+   * started, oldest first (the files stay in its divergence directory across restarts).
+   */
+  List<DivergenceReport> divergences();
 
   /**
    * Starts a graceful shutdown and returns at once; the future completes when it is done. The

@@ -20,6 +20,7 @@ import org.mailcluster.screening.ScreeningPolicy;
 import org.mailcluster.spi.ConfigSource;
 import org.mailcluster.spi.Scheduler;
 import org.mailcluster.spi.StateStore;
+import org.mailcluster.storage.FileStateStore;
 import org.mailcluster.transport.ClusterTransport;
 
 /**
@@ -61,6 +62,9 @@ public final class ClusterServiceBuilder {
   private ScreeningPolicy screeningPolicy;
   private Integer mailEventBuffer;
   private Path certificateDirectory;
+  private Integer historyEntries;
+  private Duration historyAge;
+  private Path divergenceDirectory;
 
   ClusterServiceBuilder() {}
 
@@ -234,6 +238,30 @@ public final class ClusterServiceBuilder {
   }
 
   /**
+   * Sets how much configuration history each node keeps (SPEC B1): at most {@code entries}
+   * revisions, none older than {@code age}; 1000 revisions and 90 days if never set. History
+   * survives a restart as far as the state store's log still holds it, so give the store at least
+   * as many retained entries (FileStateStore keeps 10 000 by default).
+   *
+   * <pre>{@code
+   * builder.historyRetention(5_000, Duration.ofDays(30));
+   * }</pre>
+   */
+  public ClusterServiceBuilder historyRetention(int entries, Duration age) {
+    requireNonNull(age, "age");
+    checkUnset(historyEntries, "history retention");
+    if (entries < 0) {
+      throw new IllegalArgumentException("history entries must be 0 or more but was " + entries);
+    }
+    if (age.isNegative()) {
+      throw new IllegalArgumentException("history age must not be negative but was " + age);
+    }
+    this.historyEntries = entries;
+    this.historyAge = age;
+    return this;
+  }
+
+  /**
    * Sets the directory where this node writes the cluster's certificates (owner-only files,
    * replaced atomically); if never set, certificates are checked but not written.
    */
@@ -241,6 +269,18 @@ public final class ClusterServiceBuilder {
     requireNonNull(value, "certificateDirectory");
     checkUnset(certificateDirectory, "certificate directory");
     this.certificateDirectory = value;
+    return this;
+  }
+
+  /**
+   * Sets where a former primary saves the revisions the new primary never received (SPEC B3); the
+   * state store's directory if it is a {@code FileStateStore}, otherwise {@code
+   * mailcluster-divergence} in the working directory, if never set.
+   */
+  public ClusterServiceBuilder divergenceDirectory(Path directory) {
+    requireNonNull(directory, "directory");
+    checkUnset(divergenceDirectory, "divergence directory");
+    this.divergenceDirectory = directory;
     return this;
   }
 
@@ -277,7 +317,14 @@ public final class ClusterServiceBuilder {
                 mailEventBuffer == null
                     ? ServiceOptions.DEFAULT_MAIL_EVENT_BUFFER
                     : mailEventBuffer,
-                Optional.ofNullable(certificateDirectory)));
+                Optional.ofNullable(certificateDirectory)),
+            historyEntries == null ? 1000 : historyEntries,
+            historyAge == null ? Duration.ofDays(90) : historyAge,
+            divergenceDirectory != null
+                ? divergenceDirectory
+                : store instanceof FileStateStore f
+                    ? f.directory()
+                    : Path.of("mailcluster-divergence"));
     return new ClusterNode(settings, transport, store, scheduler);
   }
 

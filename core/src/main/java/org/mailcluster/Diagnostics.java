@@ -32,6 +32,8 @@ import org.mailcluster.screening.ScreeningStatus;
  * @param certificates this node's latest check of each certificate (an {@code ERROR} means TLS
  *     would break here)
  * @param screening this node's dynamic-screening state
+ * @param divergences the revisions this node saved as a returning former primary (SPEC B3), oldest
+ *     first
  */
 public record Diagnostics(
     String node,
@@ -43,7 +45,8 @@ public record Diagnostics(
     List<MemberState> members,
     List<Event> recentEvents,
     List<CertificateCheck> certificates,
-    Optional<ScreeningStatus> screening) {
+    Optional<ScreeningStatus> screening,
+    List<DivergenceReport> divergences) {
   /** Copies the lists. */
   public Diagnostics {
     requireNonNull(node, "node");
@@ -54,6 +57,7 @@ public record Diagnostics(
     recentEvents = List.copyOf(recentEvents);
     certificates = List.copyOf(certificates);
     requireNonNull(screening, "screening");
+    divergences = List.copyOf(divergences);
   }
 
   /**
@@ -108,7 +112,8 @@ public record Diagnostics(
         fresh,
         recentEvents,
         certificates,
-        screening);
+        screening,
+        divergences);
   }
 
   /**

@@ -30,5 +30,10 @@ public enum ErrorCode {
   /** Durable storage failed (disk full, read-only, failed fsync); nothing was acknowledged. */
   STORAGE_FAILURE,
   /** A stored or received configuration could not be decoded; it was left untouched. */
-  CORRUPT_DATA
+  CORRUPT_DATA,
+  /**
+   * A promotion was refused: the primary still answers, another secondary is more up to date (the
+   * message names it), or too few servers could be reached. Nothing changed.
+   */
+  PROMOTION_REFUSED
 }

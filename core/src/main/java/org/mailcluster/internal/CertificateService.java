@@ -174,7 +174,7 @@ final class CertificateService implements Certificates {
   @Override
   public CompletableFuture<Revision> renew(AcmeClient client) {
     requireNonNull(client, "client");
-    if (settings.role() != Role.PRIMARY) {
+    if (node.role() != Role.PRIMARY) {
       return CompletableFuture.failedFuture(
           new ClusterException(
               ErrorCode.NOT_PRIMARY,

@@ -3,17 +3,21 @@ package org.mailcluster.internal;
 import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -25,14 +29,17 @@ import org.mailcluster.ClusterListener;
 import org.mailcluster.ClusterService;
 import org.mailcluster.ConfigUpdate;
 import org.mailcluster.Diagnostics;
+import org.mailcluster.DivergenceReport;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.NodeService;
+import org.mailcluster.PromotionOptions;
 import org.mailcluster.Role;
 import org.mailcluster.access.WriteGate;
 import org.mailcluster.admin.ClusterOptions;
 import org.mailcluster.certificates.Certificates;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.config.Fingerprint;
 import org.mailcluster.config.Revision;
 import org.mailcluster.config.Scope;
 import org.mailcluster.config.Setting;
@@ -73,6 +80,12 @@ import org.slf4j.MDC;
  * appended; on a secondary: appended or installed by {@code resetTo}); {@code tip} is {@code
  * committed} plus the commits of the current group, which become visible only once the group is
  * durable; a revision is acknowledged to its caller only after that.
+ *
+ * <p>The role can change at run time (SPEC B3): a secondary becomes primary by {@link #promote},
+ * and a primary that meets a higher epoch becomes a secondary ({@code fenced}). Both are durable
+ * (metadata {@code role} and {@code epoch.highest}), so periodic tasks of both roles run on every
+ * node and check the current role. History, epoch records and divergence files are in {@link
+ * History}, {@link EpochLineage} and {@link DivergenceFile}.
  */
 public final class ClusterNode implements ClusterService, InboundHandler {
   /** The wire protocol version this node speaks. */
@@ -81,6 +94,15 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   private static final Logger clusterLog = LoggerFactory.getLogger("mailcluster.cluster");
   private static final Logger replicationLog = LoggerFactory.getLogger("mailcluster.replication");
   private static final String EPOCH_METADATA = "epoch.highest";
+  // Promotion and fencing (SPEC B3): the role this node last took, the highest epoch it granted to
+  // a candidate, and the head it had when it was fenced off, until its divergence is saved.
+  private static final String ROLE_METADATA = "role";
+  private static final String PROMISED_METADATA = "epoch.promised";
+  private static final String DIVERGENCE_METADATA = "divergence.pending";
+  private static final String HISTORY_BASE_METADATA = "history.base";
+  static final String STATUS_SERVICE = "mailcluster.status";
+  static final String PROMISE_SERVICE = "mailcluster.promise";
+  static final String RESYNC_SERVICE = "mailcluster.resync";
   private static final int ENTRIES_PER_MESSAGE = 256;
   private static final int KEYS_PER_SNAPSHOT_CHUNK = 1024;
   private static final int RECENT_ENTRIES = 4096;
@@ -99,7 +121,11 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   private volatile ConfigSnapshot committed = ConfigSnapshot.empty();
   private volatile Diagnostics diagnostics;
   private volatile boolean closing;
+  private volatile Role role;
   private long epoch;
+  private long promisedEpoch;
+  private final History history;
+  private final List<DivergenceReport> divergences = new CopyOnWriteArrayList<>();
   private ConfigSnapshot tip = ConfigSnapshot.empty();
   private boolean started;
 
@@ -111,6 +137,11 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   private final Map<NodeId, Subscriber> subscribers = new LinkedHashMap<>();
   private final Map<NodeId, Revision> acknowledged = new HashMap<>();
   private int commitsSinceSnapshot;
+  // Primary: secondaries an operator or a fingerprint mismatch asked to resync, and who waits.
+  private final Set<NodeId> resyncRequested = new HashSet<>();
+  private final Map<NodeId, List<CompletableFuture<Void>>> resyncWaiters = new HashMap<>();
+  // Secondary: callers of resync(self), until the next snapshot is installed.
+  private final List<CompletableFuture<Void>> selfResyncWaiters = new ArrayList<>();
 
   // Secondary: the link to the primary.
   private volatile PeerChannel toPrimary;
@@ -123,6 +154,13 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   private Revision primaryLatest;
   private int failedAttempts;
   private Instant lastHeard = Instant.EPOCH;
+  private Instant lastAckAt = Instant.EPOCH;
+  // Which server to join: the last that accepted, else the configured primary, then the others.
+  private final Map<NodeAddress, PeerChannel> joinChannels = new HashMap<>();
+  private NodeAddress preferredPrimary;
+  private int joinRotation;
+  private boolean promoting;
+  private PendingDivergence pendingDivergence;
   private TreeMap<String, String> incomingSnapshot;
   private int incomingChunk;
   private final Deque<Diagnostics.Event> events = new ArrayDeque<>();
@@ -141,6 +179,12 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     this.store = requireNonNull(store, "store");
     this.scheduler = requireNonNull(scheduler, "scheduler");
     this.builtIn = new NodeServices(this, settings, scheduler);
+    this.role = settings.role();
+    this.history = new History(settings.historyEntries(), settings.historyAge());
+    this.preferredPrimary = settings.primaryAddress().orElse(null);
+    services.put(STATUS_SERVICE, (from, payload) -> CompletableFuture.completedFuture(status()));
+    services.put(PROMISE_SERVICE, this::grantEpoch);
+    services.put(RESYNC_SERVICE, this::serveResync);
     refreshDiagnostics();
   }
 
@@ -156,20 +200,23 @@ public final class ClusterNode implements ClusterService, InboundHandler {
           started = true;
           recover();
           transport.start(this);
-          transport.advertise(settings.role());
+          transport.advertise(role);
           clusterLog.info(
               "node {} started as {} at revision {}, epoch {}, listening on {}",
               settings.id(),
-              settings.role(),
+              role,
               committed.revision(),
               epoch,
               transport.localAddress());
-          if (settings.role() == Role.PRIMARY) {
+          if (role == Role.PRIMARY) {
             startPrimary();
           } else {
             startSecondary();
           }
           builtIn.start();
+          scheduleHeartbeat();
+          scheduleLivenessCheck();
+          scheduleEpochProbe();
           refreshDiagnostics();
           return CompletableFuture.completedFuture(null);
         });
@@ -182,7 +229,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
 
   @Override
   public Role role() {
-    return settings.role();
+    return role;
   }
 
   @Override
@@ -278,7 +325,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
 
   @Override
   public Optional<NodeId> primary() {
-    return settings.role() == Role.PRIMARY ? Optional.of(settings.id()) : primaryId;
+    return role == Role.PRIMARY ? Optional.of(settings.id()) : primaryId;
   }
 
   @Override
@@ -367,9 +414,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
               s.stream.complete();
             }
             subscribers.clear();
-            if (toPrimary != null) {
-              toPrimary.close();
-            }
+            joinChannels.values().forEach(PeerChannel::close);
+            joinChannels.clear();
             serviceChannels.values().forEach(PeerChannel::close);
             serviceChannels.clear();
             transport.close();
@@ -398,13 +444,23 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     committed = r.replay();
     tip = committed;
     recentBase = committed.revision();
+    recoverHistory(r);
+    store.readMetadata(ROLE_METADATA).map(Role::valueOf).ifPresent(r2 -> role = r2);
+    promisedEpoch =
+        store.readMetadata(PROMISED_METADATA).map(v -> Long.parseLong(v.split(" ")[0])).orElse(0L);
+    pendingDivergence =
+        store
+            .readMetadata(DIVERGENCE_METADATA)
+            .filter(v -> !v.equals("none"))
+            .map(PendingDivergence::parse)
+            .orElse(null);
     long storedEpoch =
         store
             .readMetadata(EPOCH_METADATA)
             .map(Long::parseLong)
             .orElse(committed.revision().epoch());
     epoch = Math.max(storedEpoch, committed.revision().epoch());
-    if (settings.role() == Role.PRIMARY && epoch == 0) {
+    if (role == Role.PRIMARY && epoch == 0) {
       epoch = 1;
       store.writeMetadata(EPOCH_METADATA, "1");
     }
@@ -430,7 +486,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
               for (ConfigDiff.Change c : fromFiles.changes()) {
                 changes.put(c.key(), c.newValue());
               }
-              source.watch(diff -> scheduler.execute(() -> onPrimaryFileEdit(diff)));
+              source.watch(diff -> scheduler.execute(() -> withMdc(() -> onFileEdit(diff))));
             });
     // Enabling the cluster applies the cluster constraints in the same revision (SPEC R23-R25).
     ConfigSnapshot planned = committed;
@@ -458,7 +514,6 @@ public final class ClusterNode implements ClusterService, InboundHandler {
       builtIn.constraints.recordApplied(new ConstraintReport(Optional.empty(), List.of()));
     }
     synced.complete(null);
-    scheduleHeartbeat();
   }
 
   private void startSecondary() {
@@ -470,11 +525,17 @@ public final class ClusterNode implements ClusterService, InboundHandler {
                 // A state recovered from disk came from the primary: overwrite drift now.
                 overwriteFiles(source.load(), "while this node was down");
               }
-              source.watch(diff -> scheduler.execute(() -> onSecondaryFileEdit(diff)));
+              source.watch(diff -> scheduler.execute(() -> withMdc(() -> onFileEdit(diff))));
             });
-    toPrimary = transport.connect(settings.primaryAddress().orElseThrow());
     join();
-    scheduleLivenessCheck();
+  }
+
+  private void onFileEdit(ConfigDiff external) {
+    if (role == Role.PRIMARY) {
+      onPrimaryFileEdit(external);
+    } else {
+      onSecondaryFileEdit(external);
+    }
   }
 
   // ---- primary: commits ----------------------------------------------------------------
@@ -547,6 +608,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     for (PendingCommit p : batch) {
       committed = p.state();
       remember(p.entry());
+      history.record(p.entry(), p.state());
       MDC.put("revision", committed.revision().toString());
       replicationLog.info(
           "committed {} ({}, {} change{})",
@@ -561,11 +623,15 @@ public final class ClusterNode implements ClusterService, InboundHandler {
       }
       p.done().complete(p.entry().revision());
     }
+    history.prune(scheduler.now());
     commitsSinceSnapshot += batch.size();
     if (commitsSinceSnapshot >= settings.snapshotInterval()) {
       commitsSinceSnapshot = 0;
       try {
         store.saveSnapshot(committed);
+        // The store may now trim its log; on restart, history is rebuilt from this revision on
+        // as far as the log still reaches back.
+        store.writeMetadata(HISTORY_BASE_METADATA, history.base().toString());
       } catch (RuntimeException e) {
         warn("could not store a snapshot (the log keeps growing until one succeeds): " + e);
       }
@@ -668,6 +734,10 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   @Override
   public void registerService(String name, NodeService service) {
     checkArgument(!name.isBlank(), "a service needs a name");
+    checkArgument(
+        !Set.of(STATUS_SERVICE, PROMISE_SERVICE, RESYNC_SERVICE).contains(name),
+        "service name '%s' is the cluster's own; choose another",
+        name);
     services.put(name, requireNonNull(service, "service"));
   }
 
@@ -768,9 +838,10 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     NodeId node = authenticated(from, ack.node());
     acknowledged.put(node, ack.applied());
     Subscriber s = subscribers.get(node);
-    if (ack.applied().equals(committed.revision())
-        && !ack.fingerprint().equals(committed.fingerprint())
-        && s != null) {
+    // Divergence check (SPEC B2): the same revision must have the same content everywhere.
+    Optional<Fingerprint> expected = history.fingerprintAt(ack.applied());
+    boolean mismatch = expected.isPresent() && !expected.get().equals(ack.fingerprint());
+    if (s != null && mismatch) {
       error(
           "node "
               + node
@@ -779,13 +850,34 @@ public final class ClusterNode implements ClusterService, InboundHandler {
               + " (fingerprint "
               + ack.fingerprint()
               + ", expected "
-              + committed.fingerprint()
+              + expected.get()
               + "): sending it a full snapshot");
-      s.forceSnapshot = true;
-      pump(s);
+      Revision at = ack.applied();
+      listeners.forEach(l -> safely(() -> l.divergenceDetected(node, at)));
+      requestResync(node);
+    } else if (s != null
+        && s.snapshotSent != null
+        && ack.applied().compareTo(s.snapshotSent) >= 0
+        && resyncRequested.remove(node)) {
+      clusterLog.info("node {} was resynchronized by a full snapshot at {}", node, s.snapshotSent);
+      List<CompletableFuture<Void>> waiting = resyncWaiters.remove(node);
+      if (waiting != null) {
+        waiting.forEach(f -> f.complete(null));
+      }
     }
     refreshDiagnostics();
     return new Response.Acknowledged(epoch);
+  }
+
+  /** Makes the next thing a secondary's stream carries a whole snapshot (SPEC B2). */
+  private void requestResync(NodeId node) {
+    resyncRequested.add(node);
+    Subscriber s = subscribers.get(node);
+    if (s != null && s.snapshotKeys == null) {
+      s.snapshotSent = null; // only a snapshot sent from now on answers this request
+      s.forceSnapshot = true;
+      pump(s);
+    }
   }
 
   @Override
@@ -827,6 +919,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
                       previous.stream.complete();
                     }
                     Subscriber s = new Subscriber(node, stream, request.lastApplied());
+                    s.forceSnapshot = resyncRequested.contains(node);
                     subscribers.put(node, s);
                     // A channel back lets the transport measure the round trip for diagnostics.
                     serviceChannels.computeIfAbsent(
@@ -863,6 +956,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     final ServerStream<ReplicationMessage> stream;
     Revision sent;
     boolean forceSnapshot;
+    Revision snapshotSent;
     Iterator<Map.Entry<String, String>> snapshotKeys;
     ConfigSnapshot snapshotInFlight;
     int chunkIndex;
@@ -923,6 +1017,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     s.lastSentAt = scheduler.now();
     if (last) {
       s.sent = snap.revision();
+      s.snapshotSent = snap.revision();
       s.snapshotKeys = null;
       s.snapshotInFlight = null;
     }
@@ -931,6 +1026,11 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   private Optional<List<LogEntry>> entriesAfter(Revision from) {
     if (from.compareTo(committed.revision()) > 0) {
       return Optional.empty(); // the secondary is ahead of this primary: only a snapshot can help
+    }
+    if (!EpochLineage.contains(committed, from)) {
+      // A revision of a fenced-off primary that this primary never had: the log cannot say what
+      // follows it, only a snapshot can.
+      return Optional.empty();
     }
     if (from.equals(recentBase) || recent.stream().anyMatch(e -> e.revision().equals(from))) {
       List<LogEntry> out = new ArrayList<>();
@@ -951,6 +1051,9 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     every(
         settings.heartbeatInterval(),
         () -> {
+          if (role != Role.PRIMARY) {
+            return;
+          }
           Instant now = scheduler.now();
           for (Subscriber s : subscribers.values()) {
             if (s.stream.isReady()
@@ -979,10 +1082,20 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   // ---- secondary -----------------------------------------------------------------------
 
   private void join() {
-    if (closing) {
+    if (closing || role != Role.SECONDARY) {
       return;
     }
     long generation = ++streamGeneration;
+    Optional<NodeAddress> target = joinTarget();
+    if (target.isEmpty()) {
+      if (failedAttempts == 0) {
+        warn("no primary to join: this node knows no other registered server yet");
+      }
+      retryLater();
+      return;
+    }
+    NodeAddress address = target.get();
+    toPrimary = joinChannels.computeIfAbsent(address, transport::connect);
     Request.Join request =
         new Request.Join(
             settings.id(),
@@ -1002,17 +1115,33 @@ public final class ClusterNode implements ClusterService, InboundHandler {
                               if (generation != streamGeneration || closing) {
                                 return;
                               }
+                              if (role != Role.SECONDARY) {
+                                return;
+                              }
                               if (failure != null) {
                                 ClusterException e = asClusterException(failure);
-                                boolean operatorMustAct = e.code() != ErrorCode.UNAVAILABLE;
-                                if (operatorMustAct) {
-                                  error("join refused by the primary: " + e.getMessage());
+                                // Another server that is not (or no longer) the primary: try
+                                // the next registered one; the primary may have moved (B3).
+                                boolean elsewhere =
+                                    e.code() == ErrorCode.UNAVAILABLE
+                                        || e.code() == ErrorCode.NOT_PRIMARY
+                                        || e.code() == ErrorCode.STALE_EPOCH;
+                                if (!elsewhere) {
+                                  error("join refused by " + address + ": " + e.getMessage());
                                 } else if (failedAttempts == 0) {
-                                  warn("primary unreachable, retrying: " + e.getMessage());
+                                  warn(
+                                      "no primary reachable at "
+                                          + address
+                                          + " ("
+                                          + e.getMessage()
+                                          + "); trying the registered servers in turn");
                                 }
+                                joinRotation++;
                                 retryLater();
                                 return;
                               }
+                              preferredPrimary = address;
+                              joinRotation = 0;
                               onJoined((Response.Joined) response, generation);
                             })));
   }
@@ -1055,8 +1184,29 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     refreshDiagnostics();
   }
 
+  /**
+   * Returns the server to try next: the one that last accepted this node (or the configured
+   * primary), then in turn every other registered server, so that a secondary finds a newly
+   * promoted primary by itself (SPEC B3).
+   */
+  private Optional<NodeAddress> joinTarget() {
+    List<NodeAddress> candidates = new ArrayList<>();
+    if (preferredPrimary != null) {
+      candidates.add(preferredPrimary);
+    }
+    for (Member m : members(committed)) {
+      if (!m.id().equals(settings.id()) && !candidates.contains(m.address())) {
+        candidates.add(m.address());
+      }
+    }
+    if (candidates.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(candidates.get(Math.floorMod(joinRotation, candidates.size())));
+  }
+
   private void onReplication(ReplicationMessage message, long generation) {
-    if (generation != streamGeneration || closing) {
+    if (generation != streamGeneration || closing || role != Role.SECONDARY) {
       return;
     }
     lastHeard = scheduler.now();
@@ -1073,6 +1223,13 @@ public final class ClusterNode implements ClusterService, InboundHandler {
         applyChunk(c);
       } else {
         primaryLatest = ((ReplicationMessage.Heartbeat) message).latest();
+        // Divergence check (SPEC B2): now and then, even when nothing changes, tell the primary
+        // this node's fingerprint.
+        if (!scheduler
+            .now()
+            .isBefore(lastAckAt.plus(settings.heartbeatInterval().multipliedBy(5)))) {
+          acknowledge();
+        }
       }
     } catch (ClusterException e) {
       error("could not apply what the primary sent (nothing was applied): " + e.getMessage());
@@ -1098,9 +1255,26 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     ConfigSnapshot state = committed;
     for (LogEntry e : message.entries()) {
       state = e.diff().apply(state).atRevision(e.revision());
+      history.record(e, state);
+      remember(e); // should this node be promoted, it streams from here
     }
+    history.prune(scheduler.now());
     committed = state;
     tip = state;
+    if (pendingDivergence != null) {
+      // The new primary sent entries after this node's head, so it had every revision of it.
+      if (EpochLineage.contains(state, pendingDivergence.head())) {
+        clusterLog.info(
+            "every revision this node committed as primary of epoch {} reached the new primary",
+            pendingDivergence.epoch());
+      } else {
+        error(
+            "the new primary continued from "
+                + message.previous()
+                + " although it does not descend from it; resync this node");
+      }
+      clearPendingDivergence();
+    }
     ConfigDiff total = ConfigDiff.between(before, state);
     writeFiles(total);
     for (LogEntry e : message.entries()) {
@@ -1141,12 +1315,19 @@ public final class ClusterNode implements ClusterService, InboundHandler {
               + chunk.fingerprint()
               + ")");
     }
+    if (pendingDivergence != null) {
+      // Before the old state is gone: save what the new primary never received (SPEC B3).
+      saveDivergence(received);
+    }
     store.resetTo(received);
     ConfigSnapshot before = committed;
     committed = received;
     tip = received;
     recent.clear();
     recentBase = received.revision();
+    history.reset(received, received.revision(), List.of());
+    selfResyncWaiters.forEach(f -> f.complete(null));
+    selfResyncWaiters.clear();
     replicationLog.info(
         "installed snapshot {} ({} keys, fingerprint {})",
         received.revision(),
@@ -1164,6 +1345,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   }
 
   private void acknowledge() {
+    lastAckAt = scheduler.now();
     Request.Ack ack =
         new Request.Ack(settings.id(), epoch, committed.revision(), committed.fingerprint());
     toPrimary
@@ -1229,7 +1411,9 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     every(
         settings.heartbeatInterval(),
         () -> {
-          if (subscription != null && scheduler.now().isAfter(lastHeard.plus(silence))) {
+          if (role == Role.SECONDARY
+              && subscription != null
+              && scheduler.now().isAfter(lastHeard.plus(silence))) {
             restartStream("nothing heard from the primary for " + silence);
           }
         });
@@ -1268,6 +1452,590 @@ public final class ClusterNode implements ClusterService, InboundHandler {
             + " "
             + when);
     listeners.forEach(l -> safely(() -> l.localEditOverwritten(overwrite)));
+  }
+
+  // ---- history and rollback (SPEC B1) --------------------------------------------------
+
+  @Override
+  public List<LogEntry> history() {
+    history.prune(scheduler.now());
+    return history.entries();
+  }
+
+  @Override
+  public ConfigSnapshot configurationAt(Revision revision) {
+    requireNonNull(revision, "revision");
+    return history.contentAt(revision);
+  }
+
+  @Override
+  public ConfigDiff diff(Revision from, Revision to) {
+    requireNonNull(from, "from");
+    requireNonNull(to, "to");
+    return history.diff(from, to);
+  }
+
+  @Override
+  public CompletableFuture<Revision> rollback(Revision target, String caller) {
+    requireNonNull(target, "target");
+    requireNonNull(caller, "caller");
+    checkArgument(!caller.isBlank(), "a rollback needs a caller, e.g. api:admin");
+    return onLoop(
+        () -> {
+          checkPrimary();
+          ConfigSnapshot old = history.contentAt(target);
+          Map<String, Optional<String>> changes = new LinkedHashMap<>();
+          for (ConfigDiff.Change c : ConfigDiff.between(tip, old).changes()) {
+            // Who is in the cluster and which primary led which epoch are facts, not settings.
+            if (!MemberRecord.isMemberKey(c.key()) && !EpochLineage.isLineageKey(c.key())) {
+              changes.put(c.key(), c.newValue());
+            }
+          }
+          clusterLog.info("rolling back to {} for {} ({} keys)", target, caller, changes.size());
+          return commit("rollback:" + target + " by " + caller, changes);
+        });
+  }
+
+  private void recoverHistory(StateStore.Recovered r) {
+    Revision base = r.snapshot().revision();
+    List<LogEntry> leading = r.entries();
+    Optional<Revision> older = store.readMetadata(HISTORY_BASE_METADATA).map(Revision::parse);
+    if (older.isPresent() && older.get().compareTo(base) < 0) {
+      // The snapshot covers part of the history; the log may still hold it.
+      try {
+        Optional<List<LogEntry>> more = store.entriesAfter(older.get());
+        if (more.isPresent()
+            && !more.get().isEmpty()
+            && more.get().get(more.get().size() - 1).revision().equals(committed.revision())) {
+          leading = more.get();
+          base = older.get();
+        }
+      } catch (RuntimeException e) {
+        warn("history before the last snapshot could not be read: " + e.getMessage());
+      }
+    }
+    history.reset(committed, base, leading);
+    history.prune(scheduler.now());
+  }
+
+  // ---- divergence repair (SPEC B2) -----------------------------------------------------
+
+  @Override
+  public CompletableFuture<Void> resync(NodeId node) {
+    requireNonNull(node, "node");
+    return onLoop(
+        () -> {
+          if (role == Role.PRIMARY) {
+            return startResync(node);
+          }
+          CompletableFuture<Void> installed = new CompletableFuture<>();
+          if (node.equals(settings.id())) {
+            selfResyncWaiters.add(installed);
+          }
+          NodeId primary =
+              primaryId.orElseThrow(
+                  () ->
+                      new ClusterException(
+                          ErrorCode.UNAVAILABLE,
+                          settings.id()
+                              + " knows no primary yet: retry once it has joined, or ask the"
+                              + " primary"));
+          NodeAddress address =
+              member(primary)
+                  .map(m -> NodeAddress.parse(m.address()))
+                  .or(() -> Optional.ofNullable(preferredPrimary))
+                  .orElseThrow(
+                      () ->
+                          new ClusterException(
+                              ErrorCode.UNAVAILABLE, "the primary's address is not known yet"));
+          return serviceChannels
+              .computeIfAbsent(address, transport::connect)
+              .call(
+                  new Request.Forward(RESYNC_SERVICE, node.value(), epoch), settings.callDeadline())
+              .thenCompose(
+                  answer ->
+                      node.equals(settings.id())
+                          ? installed
+                          : CompletableFuture.<Void>completedFuture(null));
+        });
+  }
+
+  private CompletableFuture<String> serveResync(PeerIdentity from, String payload) {
+    checkPrimary();
+    startResync(NodeId.of(payload));
+    return CompletableFuture.completedFuture("accepted");
+  }
+
+  private CompletableFuture<Void> startResync(NodeId node) {
+    if (node.equals(settings.id())) {
+      throw new IllegalArgumentException(
+          "node " + node + " is the primary: its state is the reference; resync a secondary");
+    }
+    if (member(node).isEmpty()) {
+      throw new ClusterException(
+          ErrorCode.INVALID_VALUE, node + " is not a registered server: nothing to resync");
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    resyncWaiters.computeIfAbsent(node, k -> new ArrayList<>()).add(done);
+    clusterLog.info("full resync of {} requested", node);
+    requestResync(node);
+    return done;
+  }
+
+  // ---- promotion and epoch fencing (SPEC B3) -------------------------------------------
+
+  @Override
+  public List<DivergenceReport> divergences() {
+    return List.copyOf(divergences);
+  }
+
+  @Override
+  public CompletableFuture<Revision> promote(PromotionOptions options) {
+    requireNonNull(options, "options");
+    return onLoop(
+        () -> {
+          if (role == Role.PRIMARY) {
+            throw new IllegalStateException(
+                "node " + settings.id() + " is already the primary (epoch " + epoch + ")");
+          }
+          if (promoting) {
+            throw new IllegalStateException(
+                "a promotion of " + settings.id() + " is already under way");
+          }
+          if (closing) {
+            throw new ClusterException(
+                ErrorCode.UNAVAILABLE, "node " + settings.id() + " is shutting down");
+          }
+          promoting = true;
+          List<Member> others =
+              members(committed).stream().filter(m -> !m.id().equals(settings.id())).toList();
+          List<CompletableFuture<Reply>> asks = new ArrayList<>();
+          for (Member m : others) {
+            asks.add(ask(m, STATUS_SERVICE, ""));
+          }
+          CompletableFuture<Revision> result =
+              allOf(asks)
+                  .thenCompose(
+                      replies -> onLoop(() -> promoteWith(options, others.size() + 1, replies)));
+          return result.whenComplete((r, f) -> scheduler.execute(() -> promoting = false));
+        });
+  }
+
+  /** One peer's answer to a promotion round: its payload, or why there is none. */
+  private record Reply(NodeId node, Optional<String> payload, Optional<ClusterException> failure) {}
+
+  private CompletableFuture<Reply> ask(Member m, String service, String payload) {
+    return serviceChannels
+        .computeIfAbsent(m.address(), transport::connect)
+        .call(new Request.Forward(service, payload, epoch), settings.callDeadline())
+        .handle(
+            (response, failure) ->
+                failure == null && response instanceof Response.Forwarded f
+                    ? new Reply(m.id(), Optional.of(f.payload()), Optional.empty())
+                    : new Reply(
+                        m.id(),
+                        Optional.empty(),
+                        Optional.of(
+                            asClusterException(
+                                failure != null
+                                    ? failure
+                                    : new IllegalStateException("unexpected " + response)))));
+  }
+
+  private static CompletableFuture<List<Reply>> allOf(List<CompletableFuture<Reply>> asks) {
+    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
+        .thenApply(v -> asks.stream().map(CompletableFuture::join).toList());
+  }
+
+  private CompletableFuture<Revision> promoteWith(
+      PromotionOptions options, int voters, List<Reply> replies) {
+    boolean force = options.force();
+    int majority = voters / 2 + 1;
+    List<PeerStatus> statuses = new ArrayList<>();
+    for (Reply r : replies) {
+      r.payload().ifPresent(p -> statuses.add(PeerStatus.parse(r.node(), p)));
+    }
+    if (!force) {
+      for (PeerStatus st : statuses) {
+        if (st.role() == Role.PRIMARY) {
+          throw refusePromotion(
+              st.node()
+                  + " still answers as the primary (epoch "
+                  + st.epoch()
+                  + "): promote only when the primary is gone for good (stop it first), or use"
+                  + " PromotionOptions.forced()");
+        }
+        if (st.hearsPrimary()) {
+          throw refusePromotion(
+              st.node()
+                  + " still receives from its primary: promote only when the primary is gone for"
+                  + " good, or use PromotionOptions.forced()");
+        }
+      }
+      Optional<PeerStatus> best =
+          statuses.stream().max(java.util.Comparator.comparing(PeerStatus::revision));
+      if (best.isPresent() && best.get().revision().compareTo(committed.revision()) > 0) {
+        throw refusePromotion(
+            best.get().node()
+                + " has revision "
+                + best.get().revision()
+                + " but "
+                + settings.id()
+                + " only "
+                + committed.revision()
+                + ": promote "
+                + best.get().node()
+                + " instead, or use PromotionOptions.forced() and lose what it has");
+      }
+      if (statuses.size() + 1 < majority) {
+        throw refusePromotion(
+            "only "
+                + (statuses.size() + 1)
+                + " of "
+                + voters
+                + " registered servers answered; a promotion needs "
+                + majority
+                + " so that no two nodes are ever promoted into the same epoch: bring more"
+                + " servers back, or use PromotionOptions.forced()");
+      }
+    }
+    long highest = Math.max(epoch, promisedEpoch);
+    for (PeerStatus st : statuses) {
+      highest = Math.max(highest, Math.max(st.epoch(), st.promised()));
+    }
+    long newEpoch = highest + 1;
+    promisedEpoch = newEpoch;
+    store.writeMetadata(PROMISED_METADATA, newEpoch + " " + settings.id());
+    List<Member> reachable = new ArrayList<>();
+    for (PeerStatus st : statuses) {
+      member(st.node()).ifPresent(r -> reachable.add(r.toMember(st.node())));
+    }
+    List<CompletableFuture<Reply>> grants = new ArrayList<>();
+    for (Member m : reachable) {
+      grants.add(ask(m, PROMISE_SERVICE, newEpoch + " " + settings.id() + " " + force));
+    }
+    return allOf(grants)
+        .thenCompose(
+            answers ->
+                onLoop(
+                    () -> {
+                      long granted =
+                          1 + answers.stream().filter(a -> a.payload().isPresent()).count();
+                      if (!force && granted < majority) {
+                        String why =
+                            answers.stream()
+                                .filter(a -> a.failure().isPresent())
+                                .map(a -> a.node() + ": " + a.failure().get().getMessage())
+                                .findFirst()
+                                .orElse("");
+                        throw refusePromotion(
+                            "only "
+                                + granted
+                                + " of "
+                                + voters
+                                + " servers granted epoch "
+                                + newEpoch
+                                + " ("
+                                + why
+                                + "); try again, or use PromotionOptions.forced()");
+                      }
+                      if (role != Role.SECONDARY || closing) {
+                        throw new IllegalStateException(
+                            settings.id() + " changed role during its promotion");
+                      }
+                      return becomePrimary(newEpoch);
+                    }));
+  }
+
+  private ClusterException refusePromotion(String message) {
+    warn("promotion refused: " + message);
+    return new ClusterException(ErrorCode.PROMOTION_REFUSED, message);
+  }
+
+  private String status() {
+    return new PeerStatus(
+            settings.id(), role, epoch, promisedEpoch, committed.revision(), hearsPrimary())
+        .format();
+  }
+
+  private boolean hearsPrimary() {
+    return role == Role.SECONDARY
+        && subscription != null
+        && !scheduler.now().isAfter(lastHeard.plus(settings.heartbeatInterval().multipliedBy(4)));
+  }
+
+  /** Grants a candidate an epoch nobody else will get from this node (the promotion's vote). */
+  private CompletableFuture<String> grantEpoch(PeerIdentity from, String payload) {
+    String[] parts = payload.split(" ");
+    long wanted = Long.parseLong(parts[0]);
+    NodeId candidate = NodeId.of(parts[1]);
+    boolean force = Boolean.parseBoolean(parts[2]);
+    long highest = Math.max(epoch, promisedEpoch);
+    if (wanted <= highest) {
+      throw new ClusterException(
+          ErrorCode.STALE_EPOCH,
+          settings.id() + " has already seen or granted epoch " + highest + ": promote again");
+    }
+    if (!force && role == Role.PRIMARY) {
+      throw new ClusterException(
+          ErrorCode.PROMOTION_REFUSED, settings.id() + " is the primary and still running");
+    }
+    if (!force && hearsPrimary()) {
+      throw new ClusterException(
+          ErrorCode.PROMOTION_REFUSED,
+          settings.id() + " still receives from its primary " + primaryId.orElse(null));
+    }
+    promisedEpoch = wanted;
+    store.writeMetadata(PROMISED_METADATA, wanted + " " + candidate);
+    clusterLog.info("granted epoch {} to {}", wanted, candidate);
+    if (role == Role.SECONDARY && subscription == null) {
+      // Without a primary now: the candidate is the likeliest next one, try it first.
+      member(candidate)
+          .ifPresent(
+              m -> {
+                preferredPrimary = NodeAddress.parse(m.address());
+                joinRotation = 0;
+              });
+    }
+    return CompletableFuture.completedFuture("granted " + committed.revision());
+  }
+
+  private CompletableFuture<Revision> becomePrimary(long newEpoch) {
+    Revision base = committed.revision();
+    Optional<NodeId> former = primaryId;
+    streamGeneration++;
+    if (subscription != null) {
+      subscription.cancel();
+      subscription = null;
+    }
+    incomingSnapshot = null;
+    role = Role.PRIMARY;
+    transport.advertise(role);
+    epoch = newEpoch;
+    store.writeMetadata(EPOCH_METADATA, Long.toString(newEpoch));
+    store.writeMetadata(ROLE_METADATA, Role.PRIMARY.name());
+    primaryId = Optional.of(settings.id());
+    tip = committed;
+    recentBase = recent.isEmpty() ? committed.revision() : recentBase;
+    commitsSinceSnapshot = 0;
+    subscribers.clear();
+    acknowledged.clear();
+    if (!synced.isDone()) {
+      synced.complete(null);
+    }
+    Map<String, Optional<String>> changes = new LinkedHashMap<>();
+    changes.put(
+        EpochLineage.stateKey(newEpoch), Optional.of(EpochLineage.value(settings.id(), base)));
+    changes.put(
+        MemberRecord.stateKey(settings.id()),
+        Optional.of(
+            new MemberRecord(
+                    settings.address().toString(),
+                    Role.PRIMARY,
+                    settings.productVersion(),
+                    settings.licenceFingerprint())
+                .toJson()));
+    for (Member m : members(committed)) {
+      MemberRecord r = member(m.id()).orElseThrow();
+      if (!m.id().equals(settings.id()) && r.role() == Role.PRIMARY) {
+        changes.put(
+            MemberRecord.stateKey(m.id()),
+            Optional.of(
+                new MemberRecord(
+                        r.address(), Role.SECONDARY, r.productVersion(), r.licenceFingerprint())
+                    .toJson()));
+      }
+    }
+    warn(
+        "promoted to primary at epoch "
+            + newEpoch
+            + " from revision "
+            + base
+            + former.map(f -> " (the former primary was " + f + ")").orElse(""));
+    listeners.forEach(l -> safely(() -> l.roleChanged(Role.PRIMARY, newEpoch)));
+    CompletableFuture<Revision> first = commit("promotion", changes);
+    refreshDiagnostics();
+    return first;
+  }
+
+  /** This primary met a higher epoch: another node was promoted. It becomes a secondary. */
+  private void fenced(long newer, String by) {
+    if (role != Role.PRIMARY) {
+      adoptEpoch(newer);
+      return;
+    }
+    if (!group.isEmpty()) {
+      flush(); // what was committed here is acknowledged, and saved if the new primary lacks it
+    }
+    long former = epoch;
+    pendingDivergence = new PendingDivergence(former, committed.revision());
+    store.writeMetadata(DIVERGENCE_METADATA, pendingDivergence.format());
+    store.writeMetadata(ROLE_METADATA, Role.SECONDARY.name());
+    role = Role.SECONDARY;
+    transport.advertise(role);
+    adoptEpoch(newer);
+    ClusterException gone =
+        new ClusterException(
+            ErrorCode.STALE_EPOCH,
+            settings.id()
+                + " is no longer the primary (epoch "
+                + newer
+                + " has another one): join that one");
+    subscribers.values().forEach(sub -> sub.stream.fail(gone));
+    subscribers.clear();
+    acknowledged.clear();
+    resyncRequested.clear();
+    resyncWaiters.values().forEach(waiting -> waiting.forEach(f -> f.completeExceptionally(gone)));
+    resyncWaiters.clear();
+    primaryId = Optional.empty();
+    preferredPrimary = null;
+    joinRotation = 0;
+    failedAttempts = 0;
+    error(
+        "this node was primary at epoch "
+            + former
+            + " but "
+            + by
+            + " has seen epoch "
+            + newer
+            + ": another node was promoted, so this node is a secondary now; revisions the new"
+            + " primary lacks will be saved to a file, never merged");
+    listeners.forEach(l -> safely(() -> l.roleChanged(Role.SECONDARY, newer)));
+    scheduler.execute(() -> withMdc(this::join));
+    refreshDiagnostics();
+  }
+
+  /**
+   * A primary asks every registered server for its epoch now and then, so that a primary that was
+   * cut off while another was promoted learns it when the network heals (SPEC B3).
+   */
+  private void scheduleEpochProbe() {
+    every(
+        settings.heartbeatInterval().multipliedBy(2),
+        () -> {
+          if (role != Role.PRIMARY) {
+            return;
+          }
+          for (Member m : members(committed)) {
+            if (m.id().equals(settings.id())) {
+              continue;
+            }
+            NodeId peer = m.id();
+            serviceChannels
+                .computeIfAbsent(m.address(), transport::connect)
+                .call(new Request.Ping(scheduler.now(), epoch), settings.callDeadline())
+                .whenComplete(
+                    (response, failure) -> {
+                      if (response != null) {
+                        scheduler.execute(
+                            () ->
+                                withMdc(
+                                    () -> {
+                                      if (response.epoch() > epoch && !closing) {
+                                        fenced(response.epoch(), peer.toString());
+                                      }
+                                    }));
+                      }
+                    });
+          }
+        });
+  }
+
+  /**
+   * Writes the revisions this former primary committed that the new primary's state does not
+   * descend from, before that state replaces this node's own. Throws (and the snapshot is not
+   * installed, to be retried) if the file cannot be written: they are never lost.
+   */
+  private void saveDivergence(ConfigSnapshot received) {
+    PendingDivergence p = pendingDivergence;
+    List<LogEntry> diverged = new ArrayList<>();
+    for (LogEntry e : history.entries()) {
+      if (e.revision().compareTo(p.head()) <= 0 && !EpochLineage.contains(received, e.revision())) {
+        diverged.add(e);
+      }
+    }
+    if (diverged.isEmpty() && EpochLineage.contains(received, p.head())) {
+      clusterLog.info(
+          "every revision this node committed as primary of epoch {} reached the new primary",
+          p.epoch());
+      clearPendingDivergence();
+      return;
+    }
+    ConfigSnapshot state =
+        committed.revision().equals(p.head()) || !history.retains(p.head())
+            ? committed
+            : history.contentAt(p.head());
+    Path file;
+    try {
+      file =
+          DivergenceFile.write(
+              settings.divergenceDirectory(),
+              settings.id(),
+              p.epoch(),
+              epoch,
+              primaryId.map(NodeId::value).orElse("unknown"),
+              scheduler.now(),
+              diverged,
+              state);
+    } catch (IOException | RuntimeException e) {
+      throw new ClusterException(
+          ErrorCode.STORAGE_FAILURE,
+          "could not save the revisions the new primary lacks to "
+              + settings.divergenceDirectory()
+              + " ("
+              + e
+              + "): this node keeps its old state until they are saved; check that directory",
+          e);
+    }
+    DivergenceReport report =
+        new DivergenceReport(
+            settings.id().value(),
+            p.epoch(),
+            epoch,
+            diverged.stream().map(LogEntry::revision).toList(),
+            file.toAbsolutePath().toString(),
+            scheduler.now());
+    divergences.add(report);
+    error(
+        "saved "
+            + diverged.size()
+            + " revision"
+            + (diverged.size() == 1 ? "" : "s")
+            + (diverged.isEmpty()
+                ? ""
+                : " ("
+                    + diverged.get(0).revision()
+                    + " to "
+                    + diverged.get(diverged.size() - 1).revision()
+                    + ")")
+            + " committed here as primary of epoch "
+            + p.epoch()
+            + " that the primary of epoch "
+            + epoch
+            + " never received, with this node's state at "
+            + state.revision()
+            + ", to "
+            + file.toAbsolutePath()
+            + ": they were not merged; re-apply on the primary what is still wanted");
+    listeners.forEach(l -> safely(() -> l.divergentRevisionsSaved(report)));
+    clearPendingDivergence();
+  }
+
+  private void clearPendingDivergence() {
+    pendingDivergence = null;
+    store.writeMetadata(DIVERGENCE_METADATA, "none");
+  }
+
+  /** What a fenced-off primary had, until it knows which of it the new primary lacks. */
+  private record PendingDivergence(long epoch, Revision head) {
+    String format() {
+      return epoch + " " + head;
+    }
+
+    static PendingDivergence parse(String text) {
+      String[] parts = text.split(" ");
+      return new PendingDivergence(Long.parseLong(parts[0]), Revision.parse(parts[1]));
+    }
   }
 
   // ---- shared helpers ------------------------------------------------------------------
@@ -1345,29 +2113,41 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     }
   }
 
+  /**
+   * Epoch fencing (DESIGN §4.5): a primary that meets a higher epoch was replaced by a promotion
+   * and becomes a secondary at once, refusing what it was asked; a secondary just remembers the
+   * higher epoch, and drops a stream from an older primary at its next message.
+   */
   private void checkEpoch(long theirs, PeerIdentity from) {
-    if (theirs > epoch && settings.role() == Role.PRIMARY) {
-      error(
-          from
-              + " is at epoch "
+    if (theirs <= epoch) {
+      return;
+    }
+    if (role == Role.PRIMARY) {
+      long mine = epoch;
+      fenced(theirs, from.node().map(NodeId::toString).orElse(from.remoteAddress()));
+      throw new ClusterException(
+          ErrorCode.STALE_EPOCH,
+          settings.id()
+              + " was primary at epoch "
+              + mine
+              + ", older than epoch "
               + theirs
-              + " but this primary is at epoch "
-              + epoch
-              + ": another node was promoted; this node must rejoin as a secondary");
-      throw refuse(
-          ErrorCode.STALE_EPOCH, "primary " + settings.id() + " is at an older epoch " + epoch);
+              + ": it is a secondary now; join the primary of epoch "
+              + theirs);
     }
-    if (theirs < epoch && settings.role() == Role.PRIMARY && theirs > 0) {
-      // Secondaries with an older epoch are brought up to date by the stream; nothing to refuse.
-      replicationLog.debug("{} is at epoch {}, this primary at {}", from, theirs, epoch);
-    }
+    adoptEpoch(theirs);
   }
 
   private void checkPrimary() {
-    if (settings.role() != Role.PRIMARY) {
+    if (role != Role.PRIMARY) {
+      Optional<NodeAddress> at =
+          primaryId
+              .flatMap(this::member)
+              .map(m -> NodeAddress.parse(m.address()))
+              .or(() -> Optional.ofNullable(preferredPrimary));
       String primary =
           primaryId.map(NodeId::toString).orElse("the primary")
-              + settings.primaryAddress().map(a -> " (" + a + ")").orElse("");
+              + at.map(a -> " (" + a + ")").orElse("");
       throw new ClusterException(
           ErrorCode.NOT_PRIMARY,
           "configuration is read-only on "
@@ -1447,7 +2227,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
       long lag = 0;
       if (m.id().equals(settings.id())) {
         connection = "self";
-      } else if (settings.role() == Role.PRIMARY) {
+      } else if (role == Role.PRIMARY) {
         connection = subscribers.containsKey(m.id()) ? "streaming" : "disconnected";
         acked = Optional.ofNullable(acknowledged.get(m.id()));
         lag = acked.map(a -> lag(a, state.revision())).orElse(0L);
@@ -1473,17 +2253,18 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     diagnostics =
         new Diagnostics(
             settings.id().value(),
-            settings.role(),
+            role,
             epoch,
             state.revision(),
-            settings.role() == Role.PRIMARY
+            role == Role.PRIMARY
                 ? Optional.of(settings.id().value())
                 : primaryId.map(NodeId::value),
             synced.isDone() && !synced.isCompletedExceptionally(),
             members,
             List.copyOf(events),
             builtIn == null ? List.of() : builtIn.certificates.checks(),
-            builtIn == null ? Optional.empty() : Optional.of(builtIn.screening.status()));
+            builtIn == null ? Optional.empty() : Optional.of(builtIn.screening.status()),
+            List.copyOf(divergences));
   }
 
   private static long lag(Revision acked, Revision latest) {
@@ -1519,7 +2300,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
 
   private void withMdc(Runnable work) {
     MDC.put("node", settings.id().value());
-    MDC.put("role", settings.role().name());
+    MDC.put("role", role.name());
     MDC.put("revision", committed.revision().toString());
     try {
       work.run();

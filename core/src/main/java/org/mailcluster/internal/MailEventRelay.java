@@ -127,7 +127,7 @@ final class MailEventRelay implements MailEvents {
   private void onPublished(MailEvent event) {
     published++;
     seen.add(event.id());
-    if (settings.role() == Role.PRIMARY) {
+    if (node.role() == Role.PRIMARY) {
       relay(event);
     } else {
       enqueue(toPrimary, event);
@@ -300,7 +300,7 @@ final class MailEventRelay implements MailEvents {
         log.error("a mail event listener threw; the relay goes on", e);
       }
     }
-    if (settings.role() == Role.PRIMARY) {
+    if (node.role() == Role.PRIMARY) {
       relay(event);
     }
   }

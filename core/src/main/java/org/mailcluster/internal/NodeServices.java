@@ -30,7 +30,7 @@ import tools.jackson.databind.json.JsonMapper;
  * over any transport.
  */
 final class NodeServices {
-  static final String STATUS_SERVICE = "mailcluster.status";
+  static final String STATUS_SERVICE = "mailcluster.report";
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
   /** What a node reports to the primary about itself. */
@@ -85,7 +85,7 @@ final class NodeServices {
     screening.start();
     certificates.start();
     every(certificates.recheckInterval(), certificates::recheck);
-    if (settings.role() == Role.SECONDARY) {
+    if (node.role() == Role.SECONDARY) {
       every(settings.heartbeatInterval().multipliedBy(5), this::report);
     } else {
       every(ScreeningService.PRUNE_INTERVAL, screening::prune);
@@ -99,14 +99,14 @@ final class NodeServices {
   }
 
   RoutingPlan routing() {
-    return RoutingPlan.simplest(settings.id().value(), settings.role(), node.members());
+    return RoutingPlan.simplest(settings.id().value(), node.role(), node.members());
   }
 
   ClusterOptions options() {
     return new ClusterOptions(
         true,
         settings.id().value(),
-        settings.role(),
+        node.role(),
         settings.address().toString(),
         settings.address().port(),
         settings.primaryAddress().map(Object::toString),

@@ -1,5 +1,6 @@
 package org.mailcluster.internal;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
@@ -25,4 +26,7 @@ public record NodeSettings(
     Duration callDeadline,
     int snapshotInterval,
     HostResolver resolver,
-    ServiceOptions services) {}
+    ServiceOptions services,
+    int historyEntries,
+    Duration historyAge,
+    Path divergenceDirectory) {}

@@ -46,12 +46,12 @@ final class NodeWriteGate implements WriteGate {
                 + "' while clustering is on",
             primaryAddress);
       }
-      if (e == Editability.EDITABLE && settings.role() != Role.PRIMARY) {
+      if (e == Editability.EDITABLE && node.role() != Role.PRIMARY) {
         return new GateDecision(
             true, Optional.empty(), key.displayName() + " belongs to this node", primaryAddress);
       }
     }
-    if (settings.role() == Role.PRIMARY) {
+    if (node.role() == Role.PRIMARY) {
       return new GateDecision(true, Optional.empty(), "this node is the primary", primaryAddress);
     }
     String primary =
@@ -71,11 +71,11 @@ final class NodeWriteGate implements WriteGate {
 
   @Override
   public Editability editability(SettingKey setting) {
-    return settings.registry().editability(setting, settings.role());
+    return settings.registry().editability(setting, node.role());
   }
 
   private Optional<String> primaryAddress() {
-    if (settings.role() == Role.PRIMARY) {
+    if (node.role() == Role.PRIMARY) {
       return Optional.of(settings.address().toString());
     }
     Optional<String> fromMembers =

@@ -89,6 +89,46 @@ public sealed interface ClusterAction {
     }
   }
 
+  /**
+   * Roll the primary back to an earlier revision of its history (SPEC B1).
+   *
+   * @param back how many entries back from the newest, 0 or more (clamped to the oldest)
+   */
+  record Rollback(int back) implements ClusterAction {
+    /** Checks the distance. */
+    public Rollback {
+      if (back < 0) {
+        throw new IllegalArgumentException("back must be zero or more but was " + back);
+      }
+    }
+  }
+
+  /**
+   * Force a full resync of a node (SPEC B2), asked of the primary or of the node itself.
+   *
+   * @param node the node's index
+   * @param fromNode whether the node asks for itself rather than the primary being asked
+   */
+  record ForceResync(int node, boolean fromNode) implements ClusterAction {}
+
+  /**
+   * Ask a node to promote itself to primary, with the default checks (SPEC B3); refused while the
+   * primary answers or when the node is behind.
+   *
+   * @param node the node's index
+   */
+  record Promote(int node) implements ClusterAction {}
+
+  /**
+   * The primary fails and a secondary is promoted (SPEC B3): the primary is cut off from the others
+   * (or crashes), the secondaries notice its silence, and {@code node} is promoted. The old primary
+   * returns through later {@link HealNetwork} or {@link Restart} steps.
+   *
+   * @param node the index of the node to promote
+   * @param crash whether the primary crashes rather than being partitioned away
+   */
+  record FailOver(int node, boolean crash) implements ClusterAction {}
+
   /** Returns a short description for statistics and shrunk samples. */
   default String kind() {
     return requireNonNull(getClass().getSimpleName());

@@ -2,10 +2,15 @@ package org.mailcluster.testkit;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +23,7 @@ import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.mailcluster.ClusterService;
 import org.mailcluster.ClusterServiceBuilder;
+import org.mailcluster.Role;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.membership.NodeAddress;
@@ -58,6 +64,7 @@ public final class SimulatedCluster implements AutoCloseable {
   private final Map<String, ConfigSource> sources = new LinkedHashMap<>();
   private final Set<String> started = new HashSet<>();
   private final SplittableRandom random;
+  private Path divergenceRoot;
 
   private SimulatedCluster(Builder b) {
     this.config = b;
@@ -66,7 +73,7 @@ public final class SimulatedCluster implements AutoCloseable {
     this.network = SimulatedNetwork.builder(time, seed).latency(b.latency, b.jitter).build();
     this.random = new SplittableRandom(seed ^ 0x5DEECE66DL);
     for (int i = 1; i <= b.nodes; i++) {
-      disks.put(id(i), SimulatedDisk.create());
+      disks.put(id(i), SimulatedDisk.create().retainEntries(b.diskRetention));
     }
   }
 
@@ -117,9 +124,44 @@ public final class SimulatedCluster implements AutoCloseable {
     return this;
   }
 
-  /** Returns the primary ({@code mx1}) as currently running. */
+  /**
+   * Returns the running primary: {@code mx1} until another node is promoted (SPEC B3); while a
+   * fenced-off primary has not yet learned of a newer one, the primary of the highest epoch.
+   *
+   * @throws IllegalStateException if no running node is primary
+   */
   public ClusterService primary() {
-    return node(id(1));
+    return node(
+        currentPrimary()
+            .orElseThrow(() -> new IllegalStateException("no running node is the primary")));
+  }
+
+  /** Returns the id of the running primary of the highest epoch, if any node is primary. */
+  public Optional<String> currentPrimary() {
+    return nodes.entrySet().stream()
+        .filter(e -> e.getValue().role() == Role.PRIMARY)
+        .max(Comparator.comparingLong(e -> e.getValue().diagnostics().epoch()))
+        .map(Map.Entry::getKey);
+  }
+
+  /**
+   * Returns the directory where a node saves divergence files (a temporary directory deleted when
+   * the cluster closes).
+   */
+  public Path divergenceDirectory(String id) {
+    requireNonNull(disks.get(id), () -> "no node '" + id + "'");
+    return divergenceRoot().resolve(id);
+  }
+
+  private Path divergenceRoot() {
+    if (divergenceRoot == null) {
+      try {
+        divergenceRoot = Files.createTempDirectory("mailcluster-sim-");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return divergenceRoot;
   }
 
   /** Returns a running node. */
@@ -187,12 +229,15 @@ public final class SimulatedCluster implements AutoCloseable {
     return future.join();
   }
 
-  /** Returns whether every running node has the primary's revision and content. */
+  /**
+   * Returns whether exactly one running node is primary and every running node has its revision and
+   * content.
+   */
   public boolean isConverged() {
-    ClusterService p = nodes.get(id(1));
-    if (p == null) {
+    if (nodes.values().stream().filter(n -> n.role() == Role.PRIMARY).count() != 1) {
       return false;
     }
+    ClusterService p = primary();
     ConfigSnapshot reference = p.configuration();
     for (ClusterService n : nodes.values()) {
       ConfigSnapshot s = n.configuration();
@@ -268,6 +313,16 @@ public final class SimulatedCluster implements AutoCloseable {
     time.runUntil(
         () -> closing.stream().allMatch(CompletableFuture::isDone), Duration.ofMinutes(1));
     nodes.clear();
+    if (divergenceRoot != null) {
+      try (var files = Files.walk(divergenceRoot)) {
+        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("could not delete " + divergenceRoot, e);
+      }
+      divergenceRoot = null;
+    }
   }
 
   private ClusterService boot(String id) {
@@ -287,6 +342,8 @@ public final class SimulatedCluster implements AutoCloseable {
             .random(random.split())
             .heartbeatInterval(config.heartbeatInterval)
             .snapshotInterval(config.snapshotInterval)
+            .divergenceDirectory(divergenceDirectory(id))
+            .historyRetention(config.historyEntries, config.historyAge)
             // Simulated hosts have no DNS: every name resolves to a loopback address.
             .resolver(a -> List.of(InetAddress.getLoopbackAddress()));
     b = id.equals(id(1)) ? b.primary() : b.secondaryOf(address(id(1)));
@@ -322,6 +379,9 @@ public final class SimulatedCluster implements AutoCloseable {
     private SettingsRegistry registry = SettingsRegistry.create();
     private Duration heartbeatInterval = Duration.ofSeconds(1);
     private int snapshotInterval = 1000;
+    private int diskRetention = 1000;
+    private int historyEntries = 1000;
+    private Duration historyAge = Duration.ofDays(90);
     private Function<String, ConfigSource> configSources;
     private BiFunction<String, ClusterServiceBuilder, ClusterServiceBuilder> nodeOptions;
     private final Map<String, Duration> skews = new LinkedHashMap<>();
@@ -373,6 +433,25 @@ public final class SimulatedCluster implements AutoCloseable {
     /** Sets after how many commits the primary stores a snapshot (small values trim the log). */
     public Builder snapshotInterval(int commits) {
       this.snapshotInterval = commits;
+      return this;
+    }
+
+    /**
+     * Sets how many log entries behind a snapshot each node's disk keeps (1000 by default; 0 trims
+     * every entry a snapshot covers, so that catching up needs a snapshot more often).
+     */
+    public Builder diskRetention(int entries) {
+      if (entries < 0) {
+        throw new IllegalArgumentException("disk retention must be 0 or more but was " + entries);
+      }
+      this.diskRetention = entries;
+      return this;
+    }
+
+    /** Sets how much configuration history each node keeps (1000 revisions, 90 days by default). */
+    public Builder historyRetention(int entries, Duration age) {
+      this.historyEntries = entries;
+      this.historyAge = requireNonNull(age, "age");
       return this;
     }
 

@@ -34,9 +34,12 @@ import org.mailcluster.spi.StateStore;
 public final class SimulatedDisk {
   private ConfigSnapshot durableSnapshot = ConfigSnapshot.empty();
   private final List<LogEntry> durableLog = new ArrayList<>();
+  // The revision just before the first entry of the durable log.
+  private Revision logBase = Revision.INITIAL;
   private final Map<String, String> durableMetadata = new HashMap<>();
   private final List<LogEntry> unsynced = new ArrayList<>();
   private boolean acknowledgeBeforeSync;
+  private int retainEntries;
   private Store open;
   private long appends;
 
@@ -51,6 +54,34 @@ public final class SimulatedDisk {
   public SimulatedDisk acknowledgeBeforeSync(boolean value) {
     this.acknowledgeBeforeSync = value;
     return this;
+  }
+
+  /**
+   * Keeps up to {@code entries} log entries that a snapshot already covers, as {@code
+   * FileStateStore.Builder.retainEntries} does (0, the default, trims every covered entry): the
+   * history a node rebuilds after a restart reaches back as far as the log does.
+   */
+  public SimulatedDisk retainEntries(int entries) {
+    if (entries < 0) {
+      throw new IllegalArgumentException("retained entries must be 0 or more but was " + entries);
+    }
+    this.retainEntries = entries;
+    return this;
+  }
+
+  /**
+   * Changes the durable state behind the store's back, as a failing disk or a person editing the
+   * files would: the key gets {@code value} (or is removed when empty) in the state a restarted
+   * node recovers, at the same revision. The log is folded into that state. For divergence tests
+   * (SPEC B2).
+   */
+  public void tamper(String key, Optional<String> value) {
+    requireNonNull(key, "key");
+    requireNonNull(value, "value");
+    ConfigSnapshot now = durableState();
+    durableSnapshot = value.isPresent() ? now.with(key, value.get()) : now.without(key);
+    durableLog.clear();
+    logBase = durableSnapshot.revision();
   }
 
   /**
@@ -83,7 +114,12 @@ public final class SimulatedDisk {
 
   /** Returns the state that would be recovered after a crash now. */
   public ConfigSnapshot durableState() {
-    return new StateStore.Recovered(durableSnapshot, durableLog, List.of()).replay();
+    return new StateStore.Recovered(durableSnapshot, afterSnapshot(), List.of()).replay();
+  }
+
+  private List<LogEntry> afterSnapshot() {
+    Revision at = durableSnapshot.revision();
+    return durableLog.stream().filter(e -> e.revision().compareTo(at) > 0).toList();
   }
 
   /** Returns how many append calls the disk has served. */
@@ -102,7 +138,7 @@ public final class SimulatedDisk {
         throw new IllegalStateException("recover() may be called once");
       }
       recovered = true;
-      return new Recovered(durableSnapshot, durableLog, List.of());
+      return new Recovered(durableSnapshot, afterSnapshot(), List.of());
     }
 
     @Override
@@ -146,13 +182,13 @@ public final class SimulatedDisk {
       alive();
       List<LogEntry> all = new ArrayList<>(durableLog);
       all.addAll(unsynced);
-      if (from.equals(durableSnapshot.revision())) {
-        return Optional.of(List.copyOf(all));
-      }
       for (int i = 0; i < all.size(); i++) {
         if (all.get(i).revision().equals(from)) {
           return Optional.of(List.copyOf(all.subList(i + 1, all.size())));
         }
+      }
+      if (from.equals(durableSnapshot.revision()) || from.equals(logBase)) {
+        return Optional.of(all.stream().filter(e -> e.revision().compareTo(from) > 0).toList());
       }
       return Optional.empty();
     }
@@ -162,7 +198,11 @@ public final class SimulatedDisk {
       alive();
       sync();
       durableSnapshot = requireNonNull(snapshot, "snapshot");
-      durableLog.removeIf(e -> e.revision().compareTo(snapshot.revision()) <= 0);
+      long covered =
+          durableLog.stream().filter(e -> e.revision().compareTo(snapshot.revision()) <= 0).count();
+      for (long i = covered; i > retainEntries; i--) {
+        logBase = durableLog.remove(0).revision();
+      }
     }
 
     @Override
@@ -171,6 +211,7 @@ public final class SimulatedDisk {
       unsynced.clear();
       durableSnapshot = requireNonNull(snapshot, "snapshot");
       durableLog.clear();
+      logBase = snapshot.revision();
     }
 
     @Override

@@ -38,6 +38,7 @@ class FileBackedClusterTest {
             .stateStore(FileStateStore.builder(dir).fsyncPolicy(FsyncPolicy.GROUP).build())
             .scheduler(scheduler)
             .random(new SplittableRandom(7))
+            .snapshotInterval(3)
             .resolver(a -> java.util.List.of(java.net.InetAddress.getLoopbackAddress()));
     ClusterService n = (primary ? b.primary() : b.secondaryOf(NodeAddress.of("mx1", 7400))).build();
     n.start();
@@ -69,6 +70,29 @@ class FileBackedClusterTest {
     time.runFor(Duration.ofSeconds(3));
     assertEquals(Optional.of("8"), again.configuration().get(key.stateKey()));
     assertTrue(primary.configuration().sameContentAs(again.configuration()));
+    assertEquals(java.util.List.of(), time.failures());
+  }
+
+  @Test
+  void historySurvivesARestartOnTheFileStoreAcrossSnapshotsAndCompaction(@TempDir Path tmp) {
+    SettingKey key = SettingKey.plugin("antispam", "threshold");
+    ClusterService primary = node("mx1", tmp.resolve("mx1"), true);
+    Revision first = null;
+    for (int i = 0; i < 10; i++) {
+      Revision r =
+          await(primary.update(ConfigUpdate.builder("api:t" + i).setRaw(key, "" + i).build()));
+      first = first == null ? r : first;
+    }
+    java.util.List<org.mailcluster.spi.LogEntry> before = primary.history();
+    await(primary.closeAsync());
+
+    ClusterService again = node("mx1", tmp.resolve("mx1"), true);
+    time.runNext();
+    assertEquals(before, again.history().subList(0, before.size()));
+    assertEquals(Optional.of("0"), again.configurationAt(first).get(key.stateKey()));
+    assertEquals(
+        Optional.of("9"),
+        again.diff(first, before.get(before.size() - 1).revision()).changes().get(0).newValue());
     assertEquals(java.util.List.of(), time.failures());
   }
 }

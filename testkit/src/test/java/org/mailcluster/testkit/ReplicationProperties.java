@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -20,29 +22,44 @@ import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterListener;
 import org.mailcluster.ClusterService;
 import org.mailcluster.ConfigUpdate;
+import org.mailcluster.DivergenceReport;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.PromotionOptions;
+import org.mailcluster.Role;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Fingerprint;
 import org.mailcluster.config.Revision;
 import org.mailcluster.config.SettingKey;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.spi.LogEntry;
 import org.mailcluster.testkit.jqwik.ClusterArbitraries;
 
 /**
  * The replication engine against a reference model, over generated sequences of commits, writes on
- * secondaries, local file edits, crashes, restarts, partitions, message loss and the passing of
- * time on a three-node {@link SimulatedCluster}. After every step:
+ * secondaries, local file edits, crashes, restarts, partitions, message loss, the passing of time,
+ * rollbacks, forced resyncs, promotions and fail-overs (the primary cut off or crashed, a secondary
+ * promoted, the old primary returning later) on a three-node {@link SimulatedCluster}. After every
+ * step:
  *
  * <ol>
  *   <li>a secondary never accepts a configuration write;
  *   <li>a node's applied revision never goes backwards, across its own crashes too;
- *   <li>every revision acknowledged to a caller survives any crash and restart of the primary;
+ *   <li>every revision acknowledged to a caller survives any crash and restart of the primary of
+ *       its epoch;
  *   <li>once faults heal, all nodes converge on the primary's snapshot within bounded virtual time
  *       (checked at the end of every sequence);
  *   <li>no node ever exposes a partial state: whatever revision a node shows, its content is the
- *       content the primary committed at that revision;
- *   <li>a local edit on a synchronized secondary is overwritten and reported.
+ *       content a primary committed at that revision;
+ *   <li>a local edit on a synchronized secondary is overwritten and reported;
+ *   <li>no two nodes ever act as primary in the same epoch (checked after every task);
+ *   <li>every revision acknowledged in an epoch is, at the end, either part of the final primary's
+ *       history (its epoch records say it descends from it) or listed in a returned former
+ *       primary's divergence report and file;
+ *   <li>history diff: for revisions {@code a} and {@code b} the primary retains, {@code diff(a, b)}
+ *       applied to {@code a}'s content gives {@code b}'s, and both contents are what was committed
+ *       at them;
+ *   <li>a rollback's revision has the target revision's configuration.
  * </ol>
  *
  * <p>Runs {@code jqwik.tries.default} sequences (set by the build); the long mode is documented in
@@ -58,13 +75,130 @@ class ReplicationProperties {
     new Run_(clusterSeed).execute(steps);
   }
 
+  /**
+   * Epoch 2 is promoted from 1:5 and fences the old primary, which saves 1:6..1:12 as diverged;
+   * then epoch 3 is promoted from 1:12 on a node that never saw epoch 2, so those revisions are in
+   * the final history after all, and all of epoch 2 is saved instead. Every acknowledged revision
+   * must still be accounted for.
+   */
+  @Example
+  void aPromotionFromAnOlderEpochStillAccountsForEveryAcknowledgedRevision() {
+    new Run_(0)
+        .execute(
+            List.of(
+                new ClusterAction.FailOver(1, true),
+                new ClusterAction.Commit(0, 0, 1),
+                new ClusterAction.Commit(0, 2, 2),
+                new ClusterAction.Commit(5, 0, 3),
+                new ClusterAction.Crash(1),
+                new ClusterAction.Commit(4, 0, 1),
+                new ClusterAction.Run(3000),
+                new ClusterAction.Commit(1, 9, 1),
+                new ClusterAction.Run(2),
+                new ClusterAction.Restart(0),
+                new ClusterAction.Run(93),
+                new ClusterAction.LocalEdit(0, 1, 8),
+                new ClusterAction.ForceResync(0, false),
+                new ClusterAction.Commit(0, 5, 1),
+                new ClusterAction.Commit(5, 1, 3),
+                new ClusterAction.Rollback(1),
+                new ClusterAction.Run(800),
+                new ClusterAction.Run(16),
+                new ClusterAction.Commit(5, 0, 1),
+                new ClusterAction.Commit(0, 2, 1),
+                new ClusterAction.Run(61),
+                new ClusterAction.Crash(2),
+                new ClusterAction.Commit(3, 2, 1),
+                new ClusterAction.Rollback(8),
+                new ClusterAction.Rollback(7),
+                new ClusterAction.Commit(4, 5, 2),
+                new ClusterAction.Run(46),
+                new ClusterAction.Run(527),
+                new ClusterAction.ForceResync(0, false),
+                new ClusterAction.Restart(1),
+                new ClusterAction.Run(2),
+                new ClusterAction.Crash(0),
+                new ClusterAction.Commit(3, 6, 1),
+                new ClusterAction.LocalEdit(0, 2, 9),
+                new ClusterAction.DropMessages(35),
+                new ClusterAction.LocalEdit(0, 2, 0),
+                new ClusterAction.Run(227),
+                new ClusterAction.Run(2968),
+                new ClusterAction.Run(18),
+                new ClusterAction.Restart(0),
+                new ClusterAction.Isolate(1),
+                new ClusterAction.Commit(0, 8, 3),
+                new ClusterAction.Run(567),
+                new ClusterAction.Commit(3, 0, 2),
+                new ClusterAction.Commit(2, 4, 2),
+                new ClusterAction.HealNetwork(),
+                new ClusterAction.HealNetwork(),
+                new ClusterAction.LocalEdit(1, 0, 2),
+                new ClusterAction.Restart(2),
+                new ClusterAction.WriteOnSecondary(0, 0),
+                new ClusterAction.Commit(2, 3, 2),
+                new ClusterAction.Commit(2, 6, 3),
+                new ClusterAction.Commit(3, 0, 1),
+                new ClusterAction.Run(97),
+                new ClusterAction.Run(59),
+                new ClusterAction.ForceResync(2, true),
+                new ClusterAction.DropMessages(33),
+                new ClusterAction.Run(2999),
+                new ClusterAction.Commit(5, 2, 2),
+                new ClusterAction.Commit(5, 7, 2),
+                new ClusterAction.WriteOnSecondary(1, 0),
+                new ClusterAction.Run(30),
+                new ClusterAction.Commit(5, 2, 1),
+                new ClusterAction.Run(148),
+                new ClusterAction.Commit(1, 8, 2),
+                new ClusterAction.ForceResync(2, true),
+                new ClusterAction.HealNetwork(),
+                new ClusterAction.Commit(3, 4, 1),
+                new ClusterAction.Isolate(1),
+                new ClusterAction.Commit(4, 2, 3),
+                new ClusterAction.WriteOnSecondary(0, 5),
+                new ClusterAction.WriteOnSecondary(1, 3),
+                new ClusterAction.Run(1548),
+                new ClusterAction.HealNetwork(),
+                new ClusterAction.Restart(0),
+                new ClusterAction.Rollback(3),
+                new ClusterAction.Restart(1),
+                new ClusterAction.Commit(0, 6, 3),
+                new ClusterAction.Rollback(1),
+                new ClusterAction.FailOver(2, false),
+                new ClusterAction.HealNetwork(),
+                new ClusterAction.FailOver(2, true),
+                new ClusterAction.Promote(1),
+                new ClusterAction.Commit(4, 8, 2),
+                new ClusterAction.Run(85),
+                new ClusterAction.Commit(5, 0, 3),
+                new ClusterAction.Commit(2, 1, 3),
+                new ClusterAction.Isolate(1),
+                new ClusterAction.Commit(5, 8, 2),
+                new ClusterAction.Run(230),
+                new ClusterAction.Crash(2),
+                new ClusterAction.Run(22),
+                new ClusterAction.FailOver(1, true),
+                new ClusterAction.Commit(0, 2, 2),
+                new ClusterAction.Run(2275),
+                new ClusterAction.LocalEdit(2, 2, 9),
+                new ClusterAction.Commit(3, 0, 3),
+                new ClusterAction.DropMessages(12),
+                new ClusterAction.Commit(0, 3, 1),
+                new ClusterAction.Run(474)));
+  }
+
   /** One run: the cluster, the reference model and the checks. */
   private static final class Run_ {
     final SimulatedCluster cluster;
     final Map<Revision, Fingerprint> committedStates = new HashMap<>();
     final Map<String, Revision> lastSeen = new HashMap<>();
-    Revision lastAcknowledged = Revision.INITIAL;
-    final List<CompletableFuture<Revision>> pending = new ArrayList<>();
+    final Map<Long, Revision> lastAcknowledged = new HashMap<>();
+    final Set<Revision> acknowledged = new HashSet<>();
+    final List<Pending> pending = new ArrayList<>();
+    final Map<Long, String> primaries = new HashMap<>();
+    final Set<Revision> savedAsDiverged = new HashSet<>();
+    int checks;
     final Map<String, Integer> overwrites = new HashMap<>();
 
     Run_(long seed) {
@@ -73,6 +207,7 @@ class ReplicationProperties {
               .nodes(NODES.size())
               .seed(seed)
               .snapshotInterval(7)
+              .diskRetention(1000)
               .configSources(id -> new MemoryConfigSource(ConfigSnapshot.empty()))
               .build();
       committedStates.put(Revision.INITIAL, Fingerprint.EMPTY);
@@ -82,7 +217,7 @@ class ReplicationProperties {
       try (cluster) {
         cluster.start();
         NODES.forEach(this::listen);
-        // Invariants 2 and 5 at every instant a state could be observed, not only between steps.
+        // Invariants 2, 5 and 7 at every instant a state could be observed, not only between steps.
         cluster.time().afterEachTask(() -> checkStates("a task"));
         for (ClusterAction step : steps) {
           apply(step);
@@ -96,11 +231,15 @@ class ReplicationProperties {
           }
         }
         cluster.awaitConverged(Duration.ofMinutes(3));
+        collectAcknowledgements();
         check(new ClusterAction.HealNetwork());
         for (String id : NODES) {
           assertFilesMatch(id);
         }
         cluster.assertConverged();
+        checkHistoryDiffs(cluster.primary(), "the end", -1);
+        checkNothingAcknowledgedWasLost();
+        Statistics.label("epochs").collect(primaries.size());
         Statistics.label("final revision")
             .collect(cluster.primary().configuration().revision().sequence() / 20 * 20);
       }
@@ -108,8 +247,9 @@ class ReplicationProperties {
 
     private void apply(ClusterAction step) {
       Statistics.label("steps").collect(step.kind());
+      Optional<String> primary = cluster.currentPrimary();
       if (step instanceof ClusterAction.Commit c) {
-        if (cluster.isRunning("mx1")) {
+        if (primary.isPresent()) {
           ConfigUpdate.Builder u = ConfigUpdate.builder("property");
           for (int i = 0; i < c.width(); i++) {
             int k = (c.key() + i) % KEYS;
@@ -119,11 +259,11 @@ class ReplicationProperties {
               u.setRaw(key(k), "v" + c.value() + "." + i);
             }
           }
-          pending.add(cluster.primary().update(u.build()));
+          pending.add(new Pending(primary.get(), cluster.primary().update(u.build()), null));
         }
       } else if (step instanceof ClusterAction.WriteOnSecondary w) {
-        String id = NODES.get(1 + w.node() % 2);
-        if (cluster.isRunning(id)) {
+        String id = NODES.get(w.node());
+        if (cluster.isRunning(id) && cluster.node(id).role() == Role.SECONDARY) {
           CompletableFuture<Revision> f =
               cluster
                   .node(id)
@@ -137,8 +277,9 @@ class ReplicationProperties {
           }
         }
       } else if (step instanceof ClusterAction.LocalEdit l) {
-        String id = NODES.get(1 + l.node() % 2);
+        String id = NODES.get(l.node());
         if (cluster.isRunning(id)
+            && cluster.node(id).role() == Role.SECONDARY
             && !cluster.node(id).configuration().revision().equals(Revision.INITIAL)) {
           MemoryConfigSource files = (MemoryConfigSource) cluster.configSource(id).orElseThrow();
           int before = overwrites.getOrDefault(id, 0);
@@ -173,10 +314,7 @@ class ReplicationProperties {
       } else if (step instanceof ClusterAction.Crash c) {
         String id = NODES.get(c.node());
         if (cluster.isRunning(id)) {
-          cluster.crash(id);
-          if (id.equals("mx1")) {
-            pending.clear(); // in-flight commits die with the primary: never acknowledged
-          }
+          crash(id);
         }
       } else if (step instanceof ClusterAction.Restart r) {
         String id = NODES.get(r.node());
@@ -195,30 +333,183 @@ class ReplicationProperties {
         cluster.healAll();
       } else if (step instanceof ClusterAction.Run r) {
         cluster.runFor(Duration.ofMillis(r.millis()));
+      } else if (step instanceof ClusterAction.Rollback r) {
+        if (primary.isPresent()) {
+          ClusterService p = cluster.primary();
+          List<LogEntry> history = p.history();
+          if (!history.isEmpty()) {
+            Revision target = history.get(Math.max(0, history.size() - 1 - r.back())).revision();
+            ConfigSnapshot expected = configOnly(p.configurationAt(target));
+            pending.add(new Pending(primary.get(), p.rollback(target, "property"), expected));
+          }
+        }
+      } else if (step instanceof ClusterAction.ForceResync f) {
+        String id = NODES.get(f.node());
+        if (primary.isPresent() && !primary.get().equals(id) && cluster.isRunning(id)) {
+          ClusterService asker = f.fromNode() ? cluster.node(id) : cluster.primary();
+          asker.resync(NodeId.of(id)); // may fail under faults; the invariants must hold anyway
+        }
+      } else if (step instanceof ClusterAction.Promote p) {
+        promote(NODES.get(p.node()));
+      } else if (step instanceof ClusterAction.FailOver f) {
+        if (primary.isPresent()) {
+          String old = primary.get();
+          if (f.crash()) {
+            crash(old);
+          } else {
+            Set<NodeId> others =
+                Set.copyOf(NODES.stream().filter(n -> !n.equals(old)).map(NodeId::of).toList());
+            cluster.inject(new Fault.Partition(Set.of(NodeId.of(old)), others));
+          }
+          cluster.runFor(Duration.ofSeconds(6)); // the secondaries notice the silence
+          promote(NODES.get(f.node()));
+        }
       }
       collectAcknowledgements();
     }
 
     private void check(ClusterAction after) {
       checkStates(after);
-      // Invariant 3.
-      if (cluster.isRunning("mx1")
-          && cluster.primary().configuration().revision().compareTo(lastAcknowledged) < 0) {
-        throw cluster.failure(
-            "the primary is at "
-                + cluster.primary().configuration().revision()
-                + " but "
-                + lastAcknowledged
-                + " was acknowledged (after "
-                + after
-                + ")");
+      // Invariant 3: within its epoch, a primary never loses what it acknowledged.
+      for (String id : NODES) {
+        if (!cluster.isRunning(id) || cluster.node(id).role() != Role.PRIMARY) {
+          continue;
+        }
+        Revision at = cluster.node(id).configuration().revision();
+        Revision acked = lastAcknowledged.get(at.epoch());
+        if (acked != null && at.compareTo(acked) < 0) {
+          throw cluster.failure(
+              id
+                  + " is primary at "
+                  + at
+                  + " but "
+                  + acked
+                  + " was acknowledged (after "
+                  + after
+                  + ")");
+        }
       }
+      // Invariant 9, on one pair of revisions per step (all pairs' laws are the same code).
+      if (cluster.currentPrimary().isPresent()) {
+        checkHistoryDiffs(cluster.primary(), after, ++checks);
+      }
+    }
+
+    private void checkHistoryDiffs(ClusterService p, Object after, int which) {
+      List<LogEntry> history = p.history();
+      if (history.isEmpty()) {
+        return;
+      }
+      List<Revision> retained = new ArrayList<>();
+      retained.add(p.configurationAt(history.get(0).revision()).revision());
+      history.forEach(e -> retained.add(e.revision()));
+      Revision a = retained.get(0);
+      Revision b = retained.get(retained.size() - 1);
+      Revision m = retained.get(Math.floorMod(which * 7919, retained.size()));
+      Revision[][] pairs = {{a, b}, {b, m}, {m, b}, {a, m}};
+      for (Revision[] pair : which < 0 ? pairs : new Revision[][] {pairs[which % pairs.length]}) {
+        ConfigSnapshot from = p.configurationAt(pair[0]);
+        ConfigSnapshot to = p.configurationAt(pair[1]);
+        ConfigSnapshot applied = p.diff(pair[0], pair[1]).apply(from);
+        if (!applied.sameContentAs(to)) {
+          throw cluster.failure(
+              "diff(" + pair[0] + ", " + pair[1] + ") does not turn one into the other");
+        }
+        for (ConfigSnapshot s : List.of(from, to)) {
+          Fingerprint committed = committedStates.get(s.revision());
+          if (committed != null && !committed.equals(s.fingerprint())) {
+            throw cluster.failure(
+                "history rebuilt "
+                    + s.revision()
+                    + " with content that was never committed at it (after "
+                    + after
+                    + ")");
+          }
+        }
+      }
+    }
+
+    private void crash(String id) {
+      cluster.crash(id);
+      // In-flight commits die with the node: never acknowledged.
+      pending.removeIf(p -> p.node().equals(id));
+    }
+
+    private void promote(String id) {
+      if (!cluster.isRunning(id) || cluster.node(id).role() != Role.SECONDARY) {
+        return;
+      }
+      CompletableFuture<Revision> f = cluster.node(id).promote(PromotionOptions.defaults());
+      cluster.time().runUntil(f::isDone, Duration.ofSeconds(30));
+      if (!f.isDone()) {
+        throw cluster.failure("the promotion of " + id + " did not finish");
+      }
+      try {
+        Revision first = f.join();
+        if (first.sequence() != 1 || cluster.node(id).role() != Role.PRIMARY) {
+          throw cluster.failure(id + " was promoted to " + first + " but is not a new primary");
+        }
+        Statistics.label("promotion").collect("promoted");
+      } catch (CompletionException e) {
+        Throwable cause = e.getCause();
+        boolean expected =
+            cause instanceof ClusterException ce
+                    && (ce.code() == ErrorCode.PROMOTION_REFUSED
+                        || ce.code() == ErrorCode.STALE_EPOCH)
+                || cause instanceof IllegalStateException;
+        if (!expected) {
+          AssertionError a = cluster.failure("the promotion of " + id + " failed: " + cause);
+          a.initCause(cause);
+          throw a;
+        }
+        Statistics.label("promotion").collect("refused");
+      }
+    }
+
+    /** Invariant 8, once everything has converged. */
+    private void checkNothingAcknowledgedWasLost() {
+      ConfigSnapshot finalState = cluster.primary().configuration();
+      for (Revision r : acknowledged) {
+        if (!descends(finalState, r) && !savedAsDiverged.contains(r)) {
+          throw cluster.failure(
+              "revision "
+                  + r
+                  + " was acknowledged but is neither in the final primary's history (at "
+                  + finalState.revision()
+                  + ") nor in a divergence file");
+        }
+      }
+      Statistics.label("saved as diverged").collect(!savedAsDiverged.isEmpty());
+    }
+
+    /** The reference model of epoch records: {@code epoch/<n>} = "<primary> <base revision>". */
+    private static boolean descends(ConfigSnapshot state, Revision r) {
+      if (r.compareTo(state.revision()) > 0) {
+        return false;
+      }
+      for (long e = r.epoch() + 1; e <= state.revision().epoch(); e++) {
+        Optional<String> record = state.get("epoch/" + e);
+        if (record.isPresent()) {
+          String base = record.get().substring(record.get().indexOf(' ') + 1);
+          return r.compareTo(Revision.parse(base)) <= 0;
+        }
+      }
+      return true;
     }
 
     private void checkStates(Object after) {
       for (String id : NODES) {
         if (!cluster.isRunning(id)) {
           continue;
+        }
+        // Invariant 7.
+        var d = cluster.node(id).diagnostics();
+        if (d.role() == Role.PRIMARY) {
+          String earlier = primaries.putIfAbsent(d.epoch(), id);
+          if (earlier != null && !earlier.equals(id)) {
+            throw cluster.failure(
+                earlier + " and " + id + " both acted as primary in epoch " + d.epoch());
+          }
         }
         ConfigSnapshot s = cluster.node(id).configuration();
         // Invariant 2.
@@ -252,15 +543,27 @@ class ReplicationProperties {
     }
 
     private void collectAcknowledgements() {
-      for (CompletableFuture<Revision> f : pending) {
-        if (f.isDone() && !f.isCompletedExceptionally()) {
-          Revision r = f.join();
-          if (r.compareTo(lastAcknowledged) > 0) {
-            lastAcknowledged = r;
+      for (Pending p : pending) {
+        if (p.future().isDone() && !p.future().isCompletedExceptionally()) {
+          Revision r = p.future().join();
+          acknowledged.add(r);
+          lastAcknowledged.merge(r.epoch(), r, (x, y) -> x.compareTo(y) >= 0 ? x : y);
+          if (p.rollbackTo() != null && cluster.isRunning(p.node())) {
+            // Invariant 10.
+            ConfigSnapshot now;
+            try {
+              now = cluster.node(p.node()).configurationAt(r);
+            } catch (ClusterException notRetained) {
+              continue; // a snapshot replaced its history since; nothing left to compare
+            }
+            if (!configOnly(now).sameContentAs(p.rollbackTo())) {
+              throw cluster.failure(
+                  "the rollback revision " + r + " does not have the target's configuration");
+            }
           }
         }
       }
-      pending.removeIf(CompletableFuture::isDone);
+      pending.removeIf(p -> p.future().isDone());
     }
 
     private void listen(String id) {
@@ -272,13 +575,30 @@ class ReplicationProperties {
           new ClusterListener() {
             @Override
             public void configurationChanged(ConfigSnapshot now, ConfigDiff diff) {
-              if (id.equals("mx1")) {
+              if (node.role() == Role.PRIMARY) {
                 Fingerprint earlier =
                     committedStates.putIfAbsent(now.revision(), now.fingerprint());
                 if (earlier != null && !earlier.equals(now.fingerprint())) {
                   throw cluster.failure("the primary committed two contents at " + now.revision());
                 }
               }
+            }
+
+            @Override
+            public void divergentRevisionsSaved(DivergenceReport report) {
+              // Invariant 8: reported, and in the file.
+              String json;
+              try {
+                json = java.nio.file.Files.readString(java.nio.file.Path.of(report.file()));
+              } catch (java.io.IOException e) {
+                throw cluster.failure(id + " reported a divergence file it did not write: " + e);
+              }
+              for (Revision r : report.revisions()) {
+                if (!json.contains("\"" + r + "\"")) {
+                  throw cluster.failure(id + " reported " + r + " but its file lacks it");
+                }
+              }
+              savedAsDiverged.addAll(report.revisions());
             }
 
             @Override
@@ -290,9 +610,11 @@ class ReplicationProperties {
       cluster
           .time()
           .runUntil(
-              () -> !node.configuration().revision().equals(Revision.INITIAL) || !id.equals("mx1"),
+              () ->
+                  !node.configuration().revision().equals(Revision.INITIAL)
+                      || node.role() != Role.PRIMARY,
               Duration.ofMillis(1));
-      if (id.equals("mx1")) {
+      if (node.role() == Role.PRIMARY) {
         ConfigSnapshot s = node.configuration();
         committedStates.putIfAbsent(s.revision(), s.fingerprint());
       }
@@ -321,6 +643,21 @@ class ReplicationProperties {
       }
       throw new AssertionError("a write on a secondary was accepted");
     }
+  }
+
+  /** A commit or rollback in flight, with the node that took it. */
+  private record Pending(
+      String node, CompletableFuture<Revision> future, ConfigSnapshot rollbackTo) {}
+
+  private static ConfigSnapshot configOnly(ConfigSnapshot s) {
+    java.util.TreeMap<String, String> out = new java.util.TreeMap<>();
+    s.forEach(
+        (k, v) -> {
+          if (k.startsWith(SettingKey.CONFIG_NAMESPACE + "/")) {
+            out.put(k, v);
+          }
+        });
+    return ConfigSnapshot.of(out);
   }
 
   private static SettingKey key(int k) {

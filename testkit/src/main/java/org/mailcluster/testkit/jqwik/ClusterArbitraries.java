@@ -58,8 +58,9 @@ public final class ClusterArbitraries {
 
   /**
    * Returns single actions for a cluster of {@code nodes} nodes and {@code keys} keys, weighted
-   * towards commits and the passing of time; use {@code .list()} for a sequence, or {@link
-   * #actions} for a sized one.
+   * towards commits and the passing of time, with rollbacks, forced resyncs, promotions and
+   * fail-overs (a primary cut off or crashed, then a secondary promoted) among the faults; use
+   * {@code .list()} for a sequence, or {@link #actions} for a sized one.
    */
   public static Arbitrary<ClusterAction> action(int nodes, int keys) {
     if (nodes < 1 || keys < 1) {
@@ -81,7 +82,17 @@ public final class ClusterArbitraries {
         Tuple.of(3, node.map(ClusterAction.Isolate::new)),
         Tuple.of(2, Arbitraries.integers().between(5, 40).map(ClusterAction.DropMessages::new)),
         Tuple.of(5, Arbitraries.just(new ClusterAction.HealNetwork())),
-        Tuple.of(25, Arbitraries.integers().between(1, 3000).map(ClusterAction.Run::new)));
+        Tuple.of(25, Arbitraries.integers().between(1, 3000).map(ClusterAction.Run::new)),
+        Tuple.of(3, Arbitraries.integers().between(0, 8).map(ClusterAction.Rollback::new)),
+        Tuple.of(
+            2,
+            Combinators.combine(node, Arbitraries.of(true, false))
+                .as(ClusterAction.ForceResync::new)),
+        Tuple.of(2, node.map(ClusterAction.Promote::new)),
+        Tuple.of(
+            3,
+            Combinators.combine(node, Arbitraries.of(true, false))
+                .as(ClusterAction.FailOver::new)));
   }
 
   /** Returns sequences of {@link #action} of 100 to 120 steps. */

@@ -1,0 +1,83 @@
+package org.mailcluster.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.mailcluster.ClusterListener;
+import org.mailcluster.ConfigUpdate;
+import org.mailcluster.config.Revision;
+import org.mailcluster.config.SettingKey;
+import org.mailcluster.membership.NodeId;
+
+/** Divergence detection and repair (SPEC B2): a secondary whose state changed behind its back. */
+class DivergenceRepairTest {
+  private static final SettingKey LOCK = SettingKey.ini("MDaemon.ini", "Directories", "LockFiles");
+
+  @Test
+  void aSecondaryCorruptedBehindTheEnginesBackIsDetectedAndRepairedByAFullResync() {
+    try (SimulatedCluster c = SimulatedCluster.builder().nodes(3).seed(21).build()) {
+      c.start();
+      List<String> detected = new ArrayList<>();
+      c.primary()
+          .addListener(
+              new ClusterListener() {
+                @Override
+                public void divergenceDetected(NodeId node, Revision at) {
+                  detected.add(node + "@" + at);
+                }
+              });
+      Revision r =
+          c.await(
+              c.primary().update(ConfigUpdate.builder("api:a").setRaw(LOCK, "good").build()),
+              Duration.ofSeconds(10));
+      c.awaitConverged(Duration.ofSeconds(10));
+
+      // Behind the engine's back: mx2's durable state changes, its revision does not.
+      c.crash("mx2");
+      c.disk("mx2").tamper(LOCK.stateKey(), Optional.of("rotten"));
+      c.disk("mx2").tamper("config/mdaemon.ini/extra/key", Optional.of("1"));
+      c.restart("mx2");
+      assertEquals(r, c.node("mx2").configuration().revision());
+      assertEquals(Optional.of("rotten"), c.node("mx2").configuration().get(LOCK.stateKey()));
+      assertFalse(c.isConverged(), "same revision, other content");
+
+      // No new commit is needed: the periodic fingerprint exchange finds it.
+      c.awaitConverged(Duration.ofSeconds(30));
+      assertEquals(Optional.of("good"), c.node("mx2").configuration().get(LOCK.stateKey()));
+      assertEquals(List.of("mx2@" + r), detected);
+      assertTrue(
+          c.primary().diagnostics().recentEvents().stream()
+              .anyMatch(e -> e.level().equals("ERROR") && e.message().contains("mx2 diverged")),
+          c.primary().diagnostics().recentEvents().toString());
+      // Repaired durably: a restart recovers the primary's content.
+      c.crash("mx2");
+      assertTrue(c.disk("mx2").durableState().sameContentAs(c.primary().configuration()));
+    }
+  }
+
+  @Test
+  void anOperatorCanForceAFullResyncOfAnyNodeFromThePrimaryOrFromTheNodeItself() {
+    try (SimulatedCluster c = SimulatedCluster.builder().nodes(3).seed(22).build()) {
+      c.start();
+      c.await(
+          c.primary().update(ConfigUpdate.builder("api:a").setRaw(LOCK, "v").build()),
+          Duration.ofSeconds(10));
+      c.awaitConverged(Duration.ofSeconds(10));
+      // A node's history starts again at a snapshot it installs: that shows the full resync.
+      assertFalse(c.node("mx3").history().isEmpty());
+      c.await(c.primary().resync(NodeId.of("mx3")), Duration.ofSeconds(30));
+      assertEquals(List.of(), c.node("mx3").history(), "mx3 installed a whole snapshot");
+      assertFalse(c.node("mx2").history().isEmpty());
+      c.await(c.node("mx2").resync(NodeId.of("mx2")), Duration.ofSeconds(30));
+      c.awaitConverged(Duration.ofSeconds(30));
+      assertEquals(List.of(), c.node("mx2").history(), "mx2 installed a whole snapshot");
+      c.assertConverged();
+    }
+  }
+}
