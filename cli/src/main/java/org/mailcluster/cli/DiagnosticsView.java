@@ -148,7 +148,7 @@ final class DiagnosticsView {
     return String.format(Locale.ROOT, "%.2f ms", seconds * 1000);
   }
 
-  private static String time(JsonNode n) {
+  static String time(JsonNode n) {
     if (n.isMissingNode() || n.isNull()) {
       return "-";
     }

@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
       NodeCommand.class,
       StatusCommand.class,
       CertsCommand.class,
+      HistoryCommand.class,
       DiffCommand.class,
       TourCommand.class,
       CommandLine.HelpCommand.class

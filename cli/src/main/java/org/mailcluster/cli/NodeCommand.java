@@ -128,8 +128,8 @@ final class NodeCommand implements Callable<Integer> {
         }
       }
       if (config.statusListen().isPresent()) {
-        status[0] = StatusEndpoint.start(config.statusListen().get(), node::diagnostics);
-        LOG.info("status on http://{}{}", status[0].address(), StatusEndpoint.PATH);
+        status[0] = StatusEndpoint.start(config.statusListen().get(), node);
+        LOG.info("status on http://{}{}", status[0].address(), StatusEndpoint.DIAGNOSTICS);
       }
     } catch (RuntimeException e) {
       Runtime.getRuntime().removeShutdownHook(hook);

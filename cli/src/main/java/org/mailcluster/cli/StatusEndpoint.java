@@ -6,31 +6,50 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.function.Supplier;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.mailcluster.ClusterException;
+import org.mailcluster.ClusterService;
 import org.mailcluster.Diagnostics;
+import org.mailcluster.config.Revision;
 import org.mailcluster.membership.NodeAddress;
+import org.mailcluster.spi.LogEntry;
 
 /**
- * The node agent's status endpoint: {@code GET /diagnostics} answers the node's {@link Diagnostics}
- * as JSON, on a loopback address only.
+ * The node agent's status endpoint, on a loopback address only, read-only:
+ *
+ * <ul>
+ *   <li>{@code GET /diagnostics}: the node's {@link Diagnostics} as JSON;
+ *   <li>{@code GET /history}: the retained revisions, oldest first: revision, time, origin and
+ *       number of changes;
+ *   <li>{@code GET /diff?from=1:40&to=1:42}: the {@code ConfigDiff} between two retained revisions
+ *       as JSON; {@code 400} with {@code {"error": …}} if one is not retained.
+ * </ul>
  *
  * <p>Why plain HTTP on loopback rather than a cluster service over gRPC: {@code
  * ClusterService.call} serves registered servers holding a certificate from the cluster CA, and
  * {@code mailcluster status} is neither; it must also answer when the node cannot reach its peers,
- * which is exactly when an operator asks. The endpoint is read-only and carries no secret (the same
- * facts go to the log file), and binding to loopback keeps it to people logged on to the machine.
+ * which is exactly when an operator asks. The endpoint changes nothing and carries no secret (the
+ * same facts go to the log file), and binding to loopback keeps it to people logged on to the
+ * machine.
  */
 final class StatusEndpoint implements AutoCloseable {
-  static final String PATH = "/diagnostics";
+  static final String DIAGNOSTICS = "/diagnostics";
+  static final String HISTORY = "/history";
+  static final String DIFF = "/diff";
   private final HttpServer server;
 
   private StatusEndpoint(HttpServer server) {
     this.server = server;
   }
 
-  /** Starts serving on {@code address} (port 0 picks a free one). */
-  static StatusEndpoint start(NodeAddress address, Supplier<Diagnostics> diagnostics) {
+  /** Starts serving {@code node}'s status on {@code address} (port 0 picks a free one). */
+  static StatusEndpoint start(NodeAddress address, ClusterService node) {
     HttpServer server;
     try {
       server = HttpServer.create(new InetSocketAddress(address.host(), address.port()), 8);
@@ -44,20 +63,80 @@ final class StatusEndpoint implements AutoCloseable {
         "/",
         exchange -> {
           try {
-            if (!exchange.getRequestMethod().equals("GET")
-                || !exchange.getRequestURI().getPath().equals(PATH)) {
-              send(exchange, 404, "{\"error\":\"GET " + PATH + " is the only resource\"}");
+            String path = exchange.getRequestURI().getPath();
+            if (!exchange.getRequestMethod().equals("GET")) {
+              send(exchange, 405, error("only GET is served"));
+            } else if (path.equals(DIAGNOSTICS)) {
+              send(exchange, 200, DiagnosticsView.toJsonText(node.diagnostics()));
+            } else if (path.equals(HISTORY)) {
+              send(exchange, 200, history(node));
+            } else if (path.equals(DIFF)) {
+              diff(exchange, node);
             } else {
-              send(exchange, 200, DiagnosticsView.toJsonText(diagnostics.get()));
+              send(
+                  exchange,
+                  404,
+                  error("the resources are " + DIAGNOSTICS + ", " + HISTORY + ", " + DIFF));
             }
           } catch (RuntimeException e) {
-            send(exchange, 500, "{\"error\":\"" + e.getClass().getSimpleName() + "\"}");
+            send(exchange, 500, error(e.getClass().getSimpleName()));
           } finally {
             exchange.close();
           }
         });
     server.start();
     return new StatusEndpoint(server);
+  }
+
+  private static String history(ClusterService node) {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (LogEntry e : node.history()) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("revision", e.revision().toString());
+      row.put("committedAt", e.committedAt().toString());
+      row.put("origin", e.origin());
+      row.put("changes", e.diff().size());
+      rows.add(row);
+    }
+    return DiagnosticsView.JSON.writeValueAsString(rows);
+  }
+
+  private static void diff(HttpExchange exchange, ClusterService node) {
+    Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+    Revision from;
+    Revision to;
+    try {
+      from = Revision.parse(query.getOrDefault("from", ""));
+      to = Revision.parse(query.getOrDefault("to", ""));
+    } catch (IllegalArgumentException e) {
+      send(exchange, 400, error(e.getMessage()));
+      return;
+    }
+    try {
+      send(exchange, 200, node.diff(from, to).toJson());
+    } catch (ClusterException e) {
+      send(exchange, 400, error(e.getMessage()));
+    }
+  }
+
+  private static Map<String, String> query(String raw) {
+    Map<String, String> result = new HashMap<>();
+    if (raw == null) {
+      return result;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      if (eq > 0) {
+        result.put(
+            pair.substring(0, eq),
+            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+      }
+    }
+    return result;
+  }
+
+  private static String error(String message) {
+    return DiagnosticsView.JSON.writeValueAsString(Map.of("error", message));
   }
 
   /** Returns where it listens. */

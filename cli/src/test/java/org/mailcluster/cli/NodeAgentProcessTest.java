@@ -111,6 +111,30 @@ class NodeAgentProcessTest {
     assertEquals("SECONDARY", d.path("role").asString());
     assertTrue(d.path("initialSyncComplete").asBoolean(), json.out);
 
+    // history names the file edit; diff of two revisions shows what it changed, on either node.
+    Result history = cli("history", "--config", config2.toString(), "--json");
+    assertEquals(0, history.code, history.err);
+    tools.jackson.databind.JsonNode last = null;
+    for (tools.jackson.databind.JsonNode r : DiagnosticsView.JSON.readTree(history.out)) {
+      last = r;
+    }
+    assertTrue(last != null && last.path("origin").asString().equals("file edit"), history.out);
+    String editRevision = last.path("revision").asString();
+    org.mailcluster.config.Revision edit = org.mailcluster.config.Revision.parse(editRevision);
+    String before =
+        org.mailcluster.config.Revision.of(edit.epoch(), edit.sequence() - 1).toString();
+    Result diff = cli("diff", "--config", config2.toString(), before, editRevision);
+    assertEquals(1, diff.code, diff.out + diff.err);
+    assertTrue(
+        diff.out.startsWith(
+            "[Directories] LockFiles: C:\\MDaemon\\LockFiles\\ → \\\\nas01\\mail\\LockFiles\\\n"),
+        diff.out);
+    assertTrue(cli("history", "--config", config1.toString()).out.contains("file edit"));
+    Result missing = cli("diff", "--address", "127.0.0.1:" + s1, "1:1", "1:999");
+    assertEquals(3, missing.code, missing.out + missing.err);
+    assertTrue(missing.err.contains("1:999"), missing.err);
+    assertTrue(missing.err.contains("hint: `mailcluster history`"), missing.err);
+
     // SIGTERM: each agent shuts down gracefully and says so in its log file.
     for (Process p : List.of(mx2, mx1)) {
       p.destroy();
