@@ -28,4 +28,6 @@ module org.mailcluster.core {
   exports org.mailcluster.routing;
   exports org.mailcluster.discovery;
   exports org.mailcluster.admin;
+  exports org.mailcluster.paths;
+  exports org.mailcluster.clock;
 }

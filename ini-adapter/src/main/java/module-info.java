@@ -7,4 +7,5 @@ module org.mailcluster.ini {
   requires org.slf4j;
 
   exports org.mailcluster.ini;
+  exports org.mailcluster.ini.relocate;
 }

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import org.mailcluster.access.WriteGate;
 import org.mailcluster.admin.ClusterOptions;
 import org.mailcluster.certificates.Certificates;
+import org.mailcluster.clock.ClockState;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
@@ -17,6 +18,7 @@ import org.mailcluster.events.MailEvents;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.paths.PreflightReport;
 import org.mailcluster.routing.RoutingPlan;
 import org.mailcluster.screening.DynamicScreening;
 import org.mailcluster.spi.LogEntry;
@@ -248,6 +250,37 @@ public interface ClusterService extends AutoCloseable {
    * started, oldest first (the files stay in its divergence directory across restarts).
    */
   List<DivergenceReport> divergences();
+
+  /**
+   * Runs the shared-storage preflight (SPEC R5, R12, R27) now: this node writes a probe file with a
+   * random token under each shared path, checks create, write, rename, lock, delete and free space,
+   * and asks every other registered server to read the probe through its own path mapping. It also
+   * runs by itself once the node is synchronized; the last report is in {@link #diagnostics()}.
+   *
+   * <pre>{@code
+   * PreflightReport report = cluster.preflight().join();
+   * report.failures().forEach(System.out::println);
+   * }</pre>
+   *
+   * @return the report; a failed check is a row of the report, not a failed future
+   */
+  CompletableFuture<PreflightReport> preflight();
+
+  /**
+   * Checks every other registered server's clock and time zone now (SPEC R26, B7), as the node does
+   * by itself at join and periodically: a few pings each over the transport, NTP-style offsets with
+   * an error bound, and a warning in the cluster log only when the drift is real or the zones
+   * differ.
+   *
+   * <pre>{@code
+   * for (ClockState c : cluster.checkClocks().join()) {
+   *   System.out.println(c.node() + " " + c.offset().orElseThrow() + " ± " + c.errorBound().orElseThrow());
+   * }
+   * }</pre>
+   *
+   * @return what this node knows of every peer's clock once every answer is in or has failed
+   */
+  CompletableFuture<List<ClockState>> checkClocks();
 
   /**
    * Starts a graceful shutdown and returns at once; the future completes when it is done. The

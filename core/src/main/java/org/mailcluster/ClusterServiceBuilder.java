@@ -7,8 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.ZoneId;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
+import org.mailcluster.clock.ClockOptions;
 import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.internal.ClusterNode;
 import org.mailcluster.internal.NodeSettings;
@@ -16,6 +18,7 @@ import org.mailcluster.internal.ServiceOptions;
 import org.mailcluster.membership.HostResolver;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.paths.SharedStorage;
 import org.mailcluster.screening.ScreeningPolicy;
 import org.mailcluster.spi.ConfigSource;
 import org.mailcluster.spi.Scheduler;
@@ -65,6 +68,9 @@ public final class ClusterServiceBuilder {
   private Integer historyEntries;
   private Duration historyAge;
   private Path divergenceDirectory;
+  private ClockOptions clock;
+  private ZoneId zone;
+  private SharedStorage sharedStorage;
 
   ClusterServiceBuilder() {}
 
@@ -285,6 +291,40 @@ public final class ClusterServiceBuilder {
   }
 
   /**
+   * Sets how this node checks its peers' clocks (SPEC R26); {@link ClockOptions#defaults()} if
+   * never set: warn beyond 1 s of drift, sample every minute and at join.
+   */
+  public ClusterServiceBuilder clockCheck(ClockOptions value) {
+    requireNonNull(value, "clockCheck");
+    checkUnset(clock, "clock check");
+    this.clock = value;
+    return this;
+  }
+
+  /**
+   * Sets this node's time zone, compared with every peer's (SPEC R26); the JVM's default zone if
+   * never set.
+   */
+  public ClusterServiceBuilder timeZone(ZoneId value) {
+    requireNonNull(value, "timeZone");
+    checkUnset(zone, "time zone");
+    this.zone = value;
+    return this;
+  }
+
+  /**
+   * Sets the shared storage this node must reach (SPEC R5, R12, R27): the shared-storage preflight
+   * then runs once this node is synchronized and on {@link ClusterService#preflight()}. Without it,
+   * the preflight reports that no shared storage is configured.
+   */
+  public ClusterServiceBuilder sharedStorage(SharedStorage value) {
+    requireNonNull(value, "sharedStorage");
+    checkUnset(sharedStorage, "shared storage");
+    this.sharedStorage = value;
+    return this;
+  }
+
+  /**
    * Builds the service (not yet started).
    *
    * @throws IllegalStateException naming the first required property that is missing
@@ -324,7 +364,10 @@ public final class ClusterServiceBuilder {
                 ? divergenceDirectory
                 : store instanceof FileStateStore f
                     ? f.directory()
-                    : Path.of("mailcluster-divergence"));
+                    : Path.of("mailcluster-divergence"),
+            clock == null ? ClockOptions.defaults() : clock,
+            zone == null ? ZoneId.systemDefault() : zone,
+            Optional.ofNullable(sharedStorage));
     return new ClusterNode(settings, transport, store, scheduler);
   }
 

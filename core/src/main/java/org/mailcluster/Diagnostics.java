@@ -7,7 +7,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.mailcluster.certificates.CertificateCheck;
+import org.mailcluster.clock.ClockState;
 import org.mailcluster.config.Revision;
+import org.mailcluster.paths.PreflightReport;
 import org.mailcluster.screening.ScreeningStatus;
 
 /**
@@ -34,6 +36,8 @@ import org.mailcluster.screening.ScreeningStatus;
  * @param screening this node's dynamic-screening state
  * @param divergences the revisions this node saved as a returning former primary (SPEC B3), oldest
  *     first
+ * @param clocks what this node knows of every peer's clock and time zone (SPEC R26)
+ * @param preflight the last shared-storage preflight this node ran (SPEC R27), if any
  */
 public record Diagnostics(
     String node,
@@ -46,7 +50,9 @@ public record Diagnostics(
     List<Event> recentEvents,
     List<CertificateCheck> certificates,
     Optional<ScreeningStatus> screening,
-    List<DivergenceReport> divergences) {
+    List<DivergenceReport> divergences,
+    List<ClockState> clocks,
+    Optional<PreflightReport> preflight) {
   /** Copies the lists. */
   public Diagnostics {
     requireNonNull(node, "node");
@@ -58,6 +64,36 @@ public record Diagnostics(
     certificates = List.copyOf(certificates);
     requireNonNull(screening, "screening");
     divergences = List.copyOf(divergences);
+    clocks = List.copyOf(clocks);
+    requireNonNull(preflight, "preflight");
+  }
+
+  /** Creates diagnostics without divergence, clock or preflight figures. */
+  public Diagnostics(
+      String node,
+      Role role,
+      long epoch,
+      Revision revision,
+      Optional<String> primary,
+      boolean initialSyncComplete,
+      List<MemberState> members,
+      List<Event> recentEvents,
+      List<CertificateCheck> certificates,
+      Optional<ScreeningStatus> screening) {
+    this(
+        node,
+        role,
+        epoch,
+        revision,
+        primary,
+        initialSyncComplete,
+        members,
+        recentEvents,
+        certificates,
+        screening,
+        List.of(),
+        List.of(),
+        Optional.empty());
   }
 
   /**
@@ -113,7 +149,9 @@ public record Diagnostics(
         recentEvents,
         certificates,
         screening,
-        divergences);
+        divergences,
+        clocks,
+        preflight);
   }
 
   /**

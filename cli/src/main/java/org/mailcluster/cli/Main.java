@@ -28,9 +28,10 @@ import picocli.CommandLine.Option;
       DemoCommand.class,
       NodeCommand.class,
       StatusCommand.class,
-      CertsCommand.class,
       HistoryCommand.class,
+      CertsCommand.class,
       DiffCommand.class,
+      RelocateCommand.class,
       TourCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -1,5 +1,6 @@
 package org.mailcluster.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,5 +81,25 @@ class MainTest {
   void wrongUsageExitsTwo() {
     assertEquals(2, run("diff", "only-one.ini"));
     assertTrue(err.toString().contains("Missing required parameter"), err.toString());
+  }
+
+  @Test
+  void relocateShowsTheDryRunOfTheSample(@TempDir Path dir) throws IOException {
+    Path ini = dir.resolve("MDaemon.ini");
+    try (var in = Main.class.getResourceAsStream("MDaemon.ini")) {
+      Files.write(ini, in.readAllBytes());
+    }
+    byte[] before = Files.readAllBytes(ini);
+    assertEquals(0, run("relocate", "--root", "\\\\nas01\\mail", ini.toString()), err.toString());
+    String text = out.toString();
+    assertTrue(
+        text.contains(
+            "[Directories] LockFiles:       C:\\MDaemon\\LockFiles\\ → \\\\nas01\\mail\\Users\\LockFiles\\"),
+        text);
+    assertTrue(text.contains("The mail server must be restarted"), text);
+    assertArrayEquals(before, Files.readAllBytes(ini), "a dry run changes nothing");
+
+    assertEquals(3, run("relocate", "--root", "mail", ini.toString()));
+    assertTrue(err.toString().contains("path 'mail' is relative"), err.toString());
   }
 }

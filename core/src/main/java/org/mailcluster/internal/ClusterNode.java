@@ -37,6 +37,7 @@ import org.mailcluster.Role;
 import org.mailcluster.access.WriteGate;
 import org.mailcluster.admin.ClusterOptions;
 import org.mailcluster.certificates.Certificates;
+import org.mailcluster.clock.ClockState;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Fingerprint;
@@ -52,6 +53,7 @@ import org.mailcluster.events.MailEvents;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.paths.PreflightReport;
 import org.mailcluster.routing.RoutingPlan;
 import org.mailcluster.screening.DynamicScreening;
 import org.mailcluster.spi.LogEntry;
@@ -170,6 +172,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   private List<Member> membersParsed = List.of();
   // The cluster services built on this node (mail events, screening, certificates, ...).
   private final NodeServices builtIn;
+  // Clock and shared-storage checks (their own class; the node only drives them).
+  private final NodeChecks checks;
 
   /** Creates a node; see {@link org.mailcluster.ClusterServiceBuilder}. */
   public ClusterNode(
@@ -178,13 +182,15 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     this.transport = requireNonNull(transport, "transport");
     this.store = requireNonNull(store, "store");
     this.scheduler = requireNonNull(scheduler, "scheduler");
-    this.builtIn = new NodeServices(this, settings, scheduler);
     this.role = settings.role();
+    this.builtIn = new NodeServices(this, settings, scheduler);
     this.history = new History(settings.historyEntries(), settings.historyAge());
     this.preferredPrimary = settings.primaryAddress().orElse(null);
     services.put(STATUS_SERVICE, (from, payload) -> CompletableFuture.completedFuture(status()));
     services.put(PROMISE_SERVICE, this::grantEpoch);
     services.put(RESYNC_SERVICE, this::serveResync);
+    this.checks = new NodeChecks(this, settings, scheduler);
+    checks.registerServices();
     refreshDiagnostics();
   }
 
@@ -217,9 +223,39 @@ public final class ClusterNode implements ClusterService, InboundHandler {
           scheduleHeartbeat();
           scheduleLivenessCheck();
           scheduleEpochProbe();
+          startChecks();
           refreshDiagnostics();
           return CompletableFuture.completedFuture(null);
         });
+  }
+
+  private void startChecks() {
+    if (!settings.clock().interval().isZero()) {
+      every(settings.clock().interval(), checks::clockRound);
+    }
+    // Clocks and storage are checked once the node has the cluster's state (and so its list of
+    // servers): for a secondary, that is its join.
+    synced.thenRun(
+        () ->
+            scheduler.execute(
+                () -> {
+                  if (!closing) {
+                    withMdc(checks::clockRound);
+                    if (settings.sharedStorage().isPresent()) {
+                      withMdc(checks::preflight);
+                    }
+                  }
+                }));
+  }
+
+  @Override
+  public CompletableFuture<PreflightReport> preflight() {
+    return onLoop(checks::preflight);
+  }
+
+  @Override
+  public CompletableFuture<List<ClockState>> checkClocks() {
+    return onLoop(checks::clockRound);
   }
 
   @Override
@@ -753,19 +789,58 @@ public final class ClusterNode implements ClusterService, InboundHandler {
           if (target.equals(settings.id())) {
             return serve(PeerIdentity.of(target, "local"), service, payload);
           }
-          NodeAddress address =
-              member(target)
-                  .map(m -> NodeAddress.parse(m.address()))
-                  .orElseThrow(
-                      () ->
-                          new ClusterException(
-                              ErrorCode.INVALID_VALUE,
-                              target + " is not a registered server: add it with addServer first"));
-          PeerChannel channel = serviceChannels.computeIfAbsent(address, transport::connect);
-          return channel
-              .call(new Request.Forward(service, payload, epoch), deadline)
+          return callMember(target, new Request.Forward(service, payload, epoch), deadline)
               .thenApply(response -> ((Response.Forwarded) response).payload());
         });
+  }
+
+  /** Sends a request to a registered server; on the loop. */
+  CompletableFuture<Response> callMember(NodeId target, Request request, Duration deadline) {
+    NodeAddress address =
+        member(target)
+            .map(m -> NodeAddress.parse(m.address()))
+            .orElseThrow(
+                () ->
+                    new ClusterException(
+                        ErrorCode.INVALID_VALUE,
+                        target + " is not a registered server: add it with addServer first"));
+    PeerChannel channel = serviceChannels.computeIfAbsent(address, transport::connect);
+    return channel.call(request, deadline);
+  }
+
+  /** Like {@link #callMember}, but never throws: the future fails instead. */
+  CompletableFuture<Response> callMemberSafely(NodeId target, Request request, Duration deadline) {
+    try {
+      return callMember(target, request, deadline);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Calls a named service on a registered server; never throws, the future fails instead. */
+  CompletableFuture<String> callService(
+      NodeId target, String service, String payload, Duration deadline) {
+    try {
+      return call(target, service, payload, deadline);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  long epoch() {
+    return epoch;
+  }
+
+  boolean isClosing() {
+    return closing;
+  }
+
+  void warnEvent(String message) {
+    warn(message);
+  }
+
+  void refreshDiagnosticsNow() {
+    refreshDiagnostics();
   }
 
   private Response onJoin(PeerIdentity from, Request.Join join) {
@@ -830,6 +905,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     }
     clusterLog.info(
         "node {} joined from {} (version {})", node, from.remoteAddress(), join.productVersion());
+    scheduler.execute(() -> withMdc(() -> checks.sampleClock(node)));
     return new Response.Joined(settings.id(), epoch, committed.revision());
   }
 
@@ -2218,6 +2294,9 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     if (state != membersParsedFrom
         && touchesMembers(ConfigDiff.between(membersParsedFrom, state))) {
       membersParsed = members(state);
+      if (checks != null) {
+        checks.retainClocks(membersParsed);
+      }
     }
     membersParsedFrom = state;
     List<Diagnostics.MemberState> members = new ArrayList<>();
@@ -2264,7 +2343,9 @@ public final class ClusterNode implements ClusterService, InboundHandler {
             List.copyOf(events),
             builtIn == null ? List.of() : builtIn.certificates.checks(),
             builtIn == null ? Optional.empty() : Optional.of(builtIn.screening.status()),
-            List.copyOf(divergences));
+            List.copyOf(divergences),
+            checks == null ? List.of() : checks.clockStates(),
+            checks == null ? Optional.empty() : checks.lastPreflight());
   }
 
   private static long lag(Revision acked, Revision latest) {

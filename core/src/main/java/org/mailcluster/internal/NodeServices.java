@@ -79,17 +79,32 @@ final class NodeServices {
             screening.onApplied(diff);
             certificates.onApplied(diff);
           }
+
+          @Override
+          public void roleChanged(Role role, long epoch) {
+            screening.roleChanged(role);
+          }
         });
     node.registerService(STATUS_SERVICE, this::receiveReport);
     mailEvents.start();
     screening.start();
     certificates.start();
     every(certificates.recheckInterval(), certificates::recheck);
-    if (node.role() == Role.SECONDARY) {
-      every(settings.heartbeatInterval().multipliedBy(5), this::report);
-    } else {
-      every(ScreeningService.PRUNE_INTERVAL, screening::prune);
-    }
+    // The role may change (promotion, fencing): each task checks it when it runs.
+    every(
+        settings.heartbeatInterval().multipliedBy(5),
+        () -> {
+          if (node.role() == Role.SECONDARY) {
+            report();
+          }
+        });
+    every(
+        ScreeningService.PRUNE_INTERVAL,
+        () -> {
+          if (node.role() == Role.PRIMARY) {
+            screening.prune();
+          }
+        });
   }
 
   void close() {

@@ -2,13 +2,16 @@ package org.mailcluster.internal;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.ZoneId;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
 import org.mailcluster.Role;
+import org.mailcluster.clock.ClockOptions;
 import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.membership.HostResolver;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.paths.SharedStorage;
 import org.mailcluster.spi.ConfigSource;
 
 /** What a node is told at build time; validated by the public builder. */
@@ -29,4 +32,7 @@ public record NodeSettings(
     ServiceOptions services,
     int historyEntries,
     Duration historyAge,
-    Path divergenceDirectory) {}
+    Path divergenceDirectory,
+    ClockOptions clock,
+    ZoneId zone,
+    Optional<SharedStorage> sharedStorage) {}

@@ -116,6 +116,8 @@ final class ScreeningService implements DynamicScreening {
   }
 
   void start() {
+    // The role is known only now: a node restarted after a promotion or a fencing keeps its last.
+    mode = node.role() == Role.PRIMARY ? Mode.PRIMARY : Mode.FORWARDING;
     node.registerService(SERVICE, this::serve);
     node.configuration()
         .forEach(
@@ -124,6 +126,12 @@ final class ScreeningService implements DynamicScreening {
                 track(k, Optional.of(v));
               }
             });
+    refreshStatus();
+  }
+
+  /** Follows a promotion (this node now decides) or a fencing (it now forwards). */
+  void roleChanged(Role role) {
+    mode = role == Role.PRIMARY ? Mode.PRIMARY : Mode.FORWARDING;
     refreshStatus();
   }
 
@@ -395,7 +403,7 @@ final class ScreeningService implements DynamicScreening {
   // ---- primary -------------------------------------------------------------------------
 
   private CompletableFuture<String> serve(PeerIdentity from, String payload) {
-    if (settings.role() != Role.PRIMARY) {
+    if (node.role() != Role.PRIMARY) {
       throw new ClusterException(
           ErrorCode.NOT_PRIMARY, "screening is decided by the primary, not " + settings.id());
     }
@@ -468,7 +476,7 @@ final class ScreeningService implements DynamicScreening {
    * so the replicated screening data does not grow without bound.
    */
   void prune() {
-    if (settings.role() != Role.PRIMARY || closed) {
+    if (node.role() != Role.PRIMARY || closed) {
       return;
     }
     // Queued behind the operations in flight, and decided when its turn comes, so a block made

@@ -55,8 +55,14 @@ final class ChildNode implements AutoCloseable {
 
   /** Starts {@code java -cp <this JVM's class path> NodeProcess <arguments>}. */
   static ChildNode start(String name, List<String> arguments) {
+    return start(name, List.of(), arguments);
+  }
+
+  /** Starts {@code java <jvmOptions> -cp <this JVM's class path> NodeProcess <arguments>}. */
+  static ChildNode start(String name, List<String> jvmOptions, List<String> arguments) {
     List<String> command = new ArrayList<>();
     command.add(System.getProperty("java.home") + "/bin/java");
+    command.addAll(jvmOptions);
     // Small, quick-starting JVMs: the machine has two cores for three nodes and the test.
     command.add("-Xmx256m");
     command.add("-XX:+UseSerialGC");

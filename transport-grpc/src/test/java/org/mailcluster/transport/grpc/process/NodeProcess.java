@@ -24,6 +24,7 @@ import org.mailcluster.ClusterService;
 import org.mailcluster.ClusterServiceBuilder;
 import org.mailcluster.ConfigUpdate;
 import org.mailcluster.Diagnostics;
+import org.mailcluster.clock.ClockState;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.SettingKey;
 import org.mailcluster.ini.IniConfigSource;
@@ -64,6 +65,8 @@ import org.mailcluster.transport.grpc.TransportSecurity;
  *       = v1}, {@code <prefix>2 = v2}, … with up to {@code window} commits in flight, and prints
  *       {@code stream acked <key> <value> <revision>} as each one is acknowledged, {@code stream
  *       done <count>} at the end or {@code stream failed <message>} at the first failure;
+ *   <li>{@code clocks} → checks every peer's clock now and prints one {@code clock <node> <offset>
+ *       <errorBound> <zone> <drifting> <zoneDiffers>} per peer, then {@code end <count>};
  *   <li>{@code publish <mailbox>} → publishes a mail event, prints {@code published <id>};
  *   <li>{@code received} → one {@code mail <origin> <mailbox> <id>} per mail event received, in
  *       arrival order, then {@code end <count>};
@@ -276,6 +279,27 @@ public final class NodeProcess {
       case "cert-file":
         arity(w, 2);
         say(certificateFile(w[1]));
+        return true;
+      case "clocks":
+        StringBuilder clocks = new StringBuilder();
+        List<ClockState> states = await(node.checkClocks());
+        for (ClockState c : states) {
+          clocks
+              .append("clock ")
+              .append(c.node())
+              .append(' ')
+              .append(c.offset().map(Duration::toString).orElse("-"))
+              .append(' ')
+              .append(c.errorBound().map(Duration::toString).orElse("-"))
+              .append(' ')
+              .append(c.zone().orElse("-"))
+              .append(' ')
+              .append(c.drifting())
+              .append(' ')
+              .append(c.zoneDiffers())
+              .append('\n');
+        }
+        say(clocks + "end " + states.size());
         return true;
       case "quit":
         node.close(WAIT);

@@ -1,0 +1,298 @@
+package org.mailcluster.internal;
+
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.mailcluster.ClusterException;
+import org.mailcluster.ErrorCode;
+import org.mailcluster.clock.ClockDriftValidator;
+import org.mailcluster.clock.ClockSample;
+import org.mailcluster.clock.ClockState;
+import org.mailcluster.membership.Member;
+import org.mailcluster.membership.NodeId;
+import org.mailcluster.paths.PreflightCheck;
+import org.mailcluster.paths.PreflightReport;
+import org.mailcluster.paths.SharedStorage;
+import org.mailcluster.paths.StoragePath;
+import org.mailcluster.spi.Scheduler;
+import org.mailcluster.transport.Request;
+import org.mailcluster.transport.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's checks of its surroundings: peers' clocks and time zones (SPEC R26, B7) and the shared
+ * storage (R5, R12, R27). Runs on the node's logical thread; talks to peers only through the node
+ * (the transport's ping for clock samples, named services for zones and probes).
+ */
+final class NodeChecks {
+  /** The service that answers this node's time zone and current UTC offset. */
+  static final String CLOCK_SERVICE = "mailcluster.clock";
+
+  /** The service that reads another node's probe file through this node's mapping. */
+  static final String PREFLIGHT_SERVICE = "mailcluster.preflight";
+
+  private static final Logger clusterLog = LoggerFactory.getLogger("mailcluster.cluster");
+
+  private final ClusterNode node;
+  private final NodeSettings settings;
+  private final Scheduler scheduler;
+  private final ClockDriftValidator clocks;
+  private Optional<PreflightReport> lastPreflight = Optional.empty();
+
+  NodeChecks(ClusterNode node, NodeSettings settings, Scheduler scheduler) {
+    this.node = node;
+    this.settings = settings;
+    this.scheduler = scheduler;
+    this.clocks =
+        ClockDriftValidator.create(settings.clock(), settings.id().value(), settings.zone());
+  }
+
+  /** Registers the services peers call; called once, before the node serves. */
+  void registerServices() {
+    node.registerService(
+        CLOCK_SERVICE,
+        (from, payload) -> CompletableFuture.completedFuture(zoneAnswer(settings.zone())));
+    node.registerService(
+        PREFLIGHT_SERVICE,
+        (from, payload) -> CompletableFuture.completedFuture(readProbe(payload)));
+  }
+
+  /** The answer of the clock service: {@code <zone id> <current UTC offset>}. */
+  private String zoneAnswer(ZoneId zone) {
+    return zone.getId() + " " + zone.getRules().getOffset(scheduler.now()).getId();
+  }
+
+  List<ClockState> clockStates() {
+    return clocks.states();
+  }
+
+  Optional<PreflightReport> lastPreflight() {
+    return lastPreflight;
+  }
+
+  // ---- clocks --------------------------------------------------------------------------
+
+  /**
+   * Samples every other registered server's clock and asks its zone; completes when every answer is
+   * in or has failed.
+   */
+  CompletableFuture<List<ClockState>> clockRound() {
+    List<CompletableFuture<Void>> rounds = new ArrayList<>();
+    for (Member m : node.members()) {
+      if (!m.id().equals(settings.id())) {
+        rounds.add(sampleClock(m.id()));
+      }
+    }
+    CompletableFuture<List<ClockState>> done = new CompletableFuture<>();
+    CompletableFuture.allOf(rounds.toArray(CompletableFuture[]::new))
+        .whenComplete(
+            (ignored, failure) -> scheduler.execute(() -> done.complete(clocks.states())));
+    return done;
+  }
+
+  /** Sends one round of pings to {@code peer}, one after the other, and asks its zone. */
+  CompletableFuture<Void> sampleClock(NodeId peer) {
+    CompletableFuture<Void> pings = new CompletableFuture<>();
+    ping(peer, settings.clock().samplesPerRound(), pings);
+    CompletableFuture<Void> zone = new CompletableFuture<>();
+    node.callService(peer, CLOCK_SERVICE, "", settings.callDeadline())
+        .whenComplete(
+            (answer, failure) ->
+                scheduler.execute(
+                    () -> {
+                      if (failure == null && !node.isClosing()) {
+                        onZone(peer, answer);
+                      }
+                      zone.complete(null);
+                    }));
+    return CompletableFuture.allOf(pings, zone);
+  }
+
+  private void ping(NodeId peer, int left, CompletableFuture<Void> done) {
+    if (left == 0 || node.isClosing()) {
+      done.complete(null);
+      return;
+    }
+    Instant t1 = scheduler.now();
+    node.callMemberSafely(peer, new Request.Ping(t1, node.epoch()), settings.callDeadline())
+        .whenComplete(
+            (response, failure) -> {
+              Instant t4 = scheduler.now();
+              scheduler.execute(
+                  () -> {
+                    if (failure != null) {
+                      clusterLog.debug("clock sample of {} failed: {}", peer, failure.toString());
+                      done.complete(null);
+                      return;
+                    }
+                    if (node.isClosing()) {
+                      done.complete(null);
+                      return;
+                    }
+                    Response.Pong pong = (Response.Pong) response;
+                    try {
+                      ClockSample sample =
+                          new ClockSample(t1, pong.receivedAt(), pong.sentAt(), t4);
+                      clocks.sample(peer.value(), sample).ifPresent(node::warnEvent);
+                      node.refreshDiagnosticsNow();
+                    } catch (IllegalArgumentException e) {
+                      // This node's wall clock stepped back during the ping: not a sample.
+                      clusterLog.debug("clock sample of {} discarded: {}", peer, e.getMessage());
+                    }
+                    ping(peer, left - 1, done);
+                  });
+            });
+  }
+
+  private void onZone(NodeId peer, String answer) {
+    String[] parts = answer.trim().split(" ");
+    try {
+      ZoneId zone = ZoneId.of(parts[0]);
+      ZoneOffset offset = ZoneOffset.of(parts.length > 1 ? parts[1] : "Z");
+      clocks.zone(peer.value(), zone, offset, scheduler.now()).ifPresent(node::warnEvent);
+      node.refreshDiagnosticsNow();
+    } catch (RuntimeException e) {
+      clusterLog.debug("{} answered an unreadable time zone '{}'", peer, answer);
+    }
+  }
+
+  /** Forgets the clocks of servers that are no longer registered. */
+  void retainClocks(List<Member> members) {
+    List<String> registered = members.stream().map(m -> m.id().value()).toList();
+    for (ClockState c : clocks.states()) {
+      if (!registered.contains(c.node())) {
+        clocks.forget(c.node());
+      }
+    }
+  }
+
+  // ---- shared storage --------------------------------------------------------------------
+
+  /** Runs the preflight: local checks, then every other registered server reads the probes. */
+  CompletableFuture<PreflightReport> preflight() {
+    String self = settings.id().value();
+    Optional<SharedStorage> configured = settings.sharedStorage();
+    if (configured.isEmpty()) {
+      PreflightReport report =
+          new PreflightReport(
+              self,
+              scheduler.now(),
+              List.of(
+                  new PreflightCheck(
+                      self,
+                      "(none)",
+                      "configured",
+                      false,
+                      "no shared storage is configured: set it with"
+                          + " ClusterServiceBuilder.sharedStorage(...)")));
+      return CompletableFuture.completedFuture(finish(report));
+    }
+    SharedStorage storage = configured.get();
+    byte[] bytes = new byte[16];
+    settings.random().nextBytes(bytes);
+    String token = HexFormat.of().formatHex(bytes);
+    String file = StorageProbe.probeName(self);
+    List<PreflightCheck> checks = new ArrayList<>();
+    List<StoragePath> written = new ArrayList<>();
+    for (StoragePath path : storage.paths()) {
+      if (StorageProbe.writeAndCheck(self, storage, path, file, token, checks)) {
+        written.add(path);
+      }
+    }
+    List<CompletableFuture<PreflightCheck>> reads = new ArrayList<>();
+    for (Member m : node.members()) {
+      if (m.id().equals(settings.id())) {
+        continue;
+      }
+      String peer = m.id().value();
+      for (StoragePath path : written) {
+        String check = "read-probe-of-" + self;
+        reads.add(
+            node.callService(m.id(), PREFLIGHT_SERVICE, path + "\n" + file, settings.callDeadline())
+                .handle(
+                    (answer, failure) -> {
+                      if (failure != null) {
+                        return new PreflightCheck(
+                            peer, path.toString(), check, false, rootMessage(failure));
+                      }
+                      boolean same = answer.equals(token);
+                      return new PreflightCheck(
+                          peer,
+                          path.toString(),
+                          check,
+                          same,
+                          same
+                              ? "read the same token through its own mapping"
+                              : "read another token ("
+                                  + answer
+                                  + "): it does not see the same storage as "
+                                  + self);
+                    }));
+      }
+    }
+    CompletableFuture<PreflightReport> done = new CompletableFuture<>();
+    CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+        .whenComplete(
+            (ignored, failure) ->
+                scheduler.execute(
+                    () -> {
+                      for (CompletableFuture<PreflightCheck> r : reads) {
+                        checks.add(r.join());
+                      }
+                      for (StoragePath path : written) {
+                        StorageProbe.delete(self, storage, path, file, checks);
+                      }
+                      done.complete(finish(new PreflightReport(self, scheduler.now(), checks)));
+                    }));
+    return done;
+  }
+
+  private PreflightReport finish(PreflightReport report) {
+    lastPreflight = Optional.of(report);
+    if (report.passed()) {
+      clusterLog.info(
+          "shared-storage preflight passed: {} checks on {}",
+          report.checks().size(),
+          report.node());
+    } else {
+      for (PreflightCheck c : report.failures()) {
+        node.warnEvent("shared-storage preflight: " + c);
+      }
+    }
+    node.refreshDiagnosticsNow();
+    return report;
+  }
+
+  private String readProbe(String payload) {
+    int nl = payload.indexOf('\n');
+    if (nl < 0) {
+      throw new ClusterException(ErrorCode.INVALID_VALUE, "malformed probe request: " + payload);
+    }
+    StoragePath path = StoragePath.parse(payload.substring(0, nl));
+    String file = payload.substring(nl + 1);
+    Optional<SharedStorage> storage = settings.sharedStorage();
+    if (storage.isEmpty()) {
+      throw new ClusterException(
+          ErrorCode.UNAVAILABLE,
+          settings.id() + " has no shared storage configured, so it cannot read " + path);
+    }
+    return StorageProbe.read(settings.id().value(), storage.get(), path, file);
+  }
+
+  private static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null
+        && (c instanceof CompletionException || c instanceof ExecutionException)) {
+      c = c.getCause();
+    }
+    return c.getMessage() == null ? c.toString() : c.getMessage();
+  }
+}
