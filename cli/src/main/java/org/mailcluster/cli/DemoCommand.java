@@ -28,14 +28,18 @@ import org.mailcluster.ClusterListener;
 import org.mailcluster.ClusterService;
 import org.mailcluster.ConfigUpdate;
 import org.mailcluster.Diagnostics;
+import org.mailcluster.clock.ClockState;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
 import org.mailcluster.config.SettingKey;
 import org.mailcluster.events.MailEvent;
 import org.mailcluster.ini.IniDocument;
+import org.mailcluster.ini.relocate.PathRelocator;
+import org.mailcluster.ini.relocate.RelocationPlan;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.paths.StoragePath;
 import org.mailcluster.transport.grpc.ClusterCertificateAuthority;
 import org.mailcluster.transport.grpc.TransportSecurity;
 import picocli.CommandLine.Command;
@@ -55,7 +59,8 @@ import picocli.CommandLine.Spec;
       "cluster CA, one copy of the sample MDaemon.ini per node in a temporary directory) and",
       "show, step by step: the initial sync, a change on the primary reaching both secondaries,",
       "a local edit on a secondary being overwritten, a write refused on a secondary, a mail",
-      "event relayed, and the diagnostics. Removes the temporary directory at the end.",
+      "event relayed, the clock check, a relocation dry run, and the diagnostics. Removes the",
+      "temporary directory at the end.",
       "Exits 0 when every step did what it shows, 5 when the cluster did not do it in time."
     })
 final class DemoCommand implements Callable<Integer> {
@@ -64,7 +69,7 @@ final class DemoCommand implements Callable<Integer> {
   private static final Duration PATIENCE = Duration.ofSeconds(20);
   private static final SettingKey LOCK_FILES = SettingKey.ini(FILE, "Directories", "LockFiles");
   private static final String SHARED_LOCK_FILES = "\\\\nas01\\mail\\LockFiles\\";
-  private static final int STEPS = 6;
+  private static final int STEPS = 8;
 
   @Option(
       names = "--keep",
@@ -121,6 +126,8 @@ final class DemoCommand implements Callable<Integer> {
       localEditOverwritten();
       writeRefusedOnASecondary();
       mailEventRelayed();
+      clockCheck();
+      relocationDryRun();
       diagnostics();
     } finally {
       closeNodes();
@@ -330,8 +337,30 @@ final class DemoCommand implements Callable<Integer> {
         mx3.nextMailEvent.isDone() ? "YES (a bug)" : "no, never to its origin");
   }
 
+  private void clockCheck() throws Exception {
+    step(6, "Clock check: every peer's offset, with an error bound, and its time zone");
+    List<ClockState> clocks = await(primaryNode().service.checkClocks(), "mx1's clock check");
+    out.println(
+        "   mx1 pinged each peer a few times (NTP-style; the bound is half the round trip):");
+    ClockView.print(clocks, out, "   ");
+  }
+
+  private void relocationDryRun() {
+    step(7, "Relocation dry run: the shared folders moved under \\\\nas01\\mail, nothing changed");
+    ConfigSnapshot before = primaryNode().service.configuration();
+    RelocationPlan plan =
+        PathRelocator.builder(StoragePath.parse("\\\\nas01\\mail")).build().plan(before);
+    plan.render().lines().forEach(line -> out.println("   " + line));
+    ConfigSnapshot after = primaryNode().service.configuration();
+    out.printf(
+        "   the cluster's configuration is untouched: still revision %s, fingerprint %s (%s)%n",
+        after.revision(),
+        after.fingerprint(),
+        after.fingerprint().equals(before.fingerprint()) ? "unchanged" : "CHANGED (a bug)");
+  }
+
   private void diagnostics() {
-    step(6, "Diagnostics (what `mailcluster status` shows for a running node)");
+    step(8, "Diagnostics (what `mailcluster status` shows for a running node)");
     ClusterService primary = primaryNode().service;
     Revision tip = primary.configuration().revision();
     // Acknowledgements and round trips arrive with the next heartbeats and probes.

@@ -11,9 +11,10 @@ import picocli.CommandLine.Option;
  * The {@code mailcluster} command.
  *
  * <p>Exit codes: {@code 0} success (for {@code diff}: no differences); {@code 1} {@code diff} found
- * differences; {@code 2} the command line is wrong; {@code 3} an input is unreadable or invalid;
- * {@code 4} an unexpected internal error; {@code 5} a node could not be reached, or the cluster did
- * not answer in time. Errors are one line plus a hint; {@code --verbose} adds the stack trace.
+ * differences, or {@code clock-check} found a drifting clock or another time zone; {@code 2} the
+ * command line is wrong; {@code 3} an input is unreadable or invalid; {@code 4} an unexpected
+ * internal error; {@code 5} a node could not be reached, or the cluster did not answer in time.
+ * Errors are one line plus a hint; {@code --verbose} adds the stack trace.
  *
  * <pre>{@code
  * java -jar mailcluster.jar diff old/MDaemon.ini new/MDaemon.ini
@@ -32,13 +33,14 @@ import picocli.CommandLine.Option;
       CertsCommand.class,
       DiffCommand.class,
       RelocateCommand.class,
+      ClockCheckCommand.class,
       TourCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
-      "0:success (diff: no differences)",
-      "1:diff found differences",
+      "0:success (diff: no differences; clock-check: every clock in step)",
+      "1:diff found differences; clock-check found a drifting clock or another time zone",
       "2:the command line is wrong",
       "3:an input is unreadable or invalid",
       "4:unexpected internal error",

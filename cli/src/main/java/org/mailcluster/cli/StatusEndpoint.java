@@ -8,14 +8,20 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterService;
 import org.mailcluster.Diagnostics;
+import org.mailcluster.clock.ClockState;
 import org.mailcluster.config.Revision;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.spi.LogEntry;
@@ -28,7 +34,9 @@ import org.mailcluster.spi.LogEntry;
  *   <li>{@code GET /history}: the retained revisions, oldest first: revision, time, origin and
  *       number of changes;
  *   <li>{@code GET /diff?from=1:40&to=1:42}: the {@code ConfigDiff} between two retained revisions
- *       as JSON; {@code 400} with {@code {"error": …}} if one is not retained.
+ *       as JSON; {@code 400} with {@code {"error": …}} if one is not retained;
+ *   <li>{@code GET /clocks}: checks every peer's clock now and answers the {@code ClockState}s (the
+ *       last periodic figures if the check takes longer than ten seconds).
  * </ul>
  *
  * <p>Why plain HTTP on loopback rather than a cluster service over gRPC: {@code
@@ -42,6 +50,8 @@ final class StatusEndpoint implements AutoCloseable {
   static final String DIAGNOSTICS = "/diagnostics";
   static final String HISTORY = "/history";
   static final String DIFF = "/diff";
+  static final String CLOCKS = "/clocks";
+  private static final Duration CLOCK_CHECK_LIMIT = Duration.ofSeconds(10);
   private final HttpServer server;
 
   private StatusEndpoint(HttpServer server) {
@@ -72,11 +82,15 @@ final class StatusEndpoint implements AutoCloseable {
               send(exchange, 200, history(node));
             } else if (path.equals(DIFF)) {
               diff(exchange, node);
+            } else if (path.equals(CLOCKS)) {
+              clocks(exchange, node);
             } else {
               send(
                   exchange,
                   404,
-                  error("the resources are " + DIAGNOSTICS + ", " + HISTORY + ", " + DIFF));
+                  error(
+                      "the resources are "
+                          + String.join(", ", DIAGNOSTICS, HISTORY, DIFF, CLOCKS)));
             }
           } catch (RuntimeException e) {
             send(exchange, 500, error(e.getClass().getSimpleName()));
@@ -84,6 +98,15 @@ final class StatusEndpoint implements AutoCloseable {
             exchange.close();
           }
         });
+    // Two threads: a clock check that waits for slow peers must not hold up a status request.
+    server.setExecutor(
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "mailcluster-status");
+              t.setDaemon(true);
+              return t;
+            }));
     server.start();
     return new StatusEndpoint(server);
   }
@@ -117,6 +140,21 @@ final class StatusEndpoint implements AutoCloseable {
     } catch (ClusterException e) {
       send(exchange, 400, error(e.getMessage()));
     }
+  }
+
+  /** Checks the peers' clocks now; the answer is the node's view once every peer answered. */
+  private static void clocks(HttpExchange exchange, ClusterService node) {
+    List<ClockState> clocks;
+    try {
+      clocks = node.checkClocks().get(CLOCK_CHECK_LIMIT.toSeconds(), TimeUnit.SECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      // What the node knew before: the periodic checks' figures.
+      clocks = node.diagnostics().clocks();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      clocks = node.diagnostics().clocks();
+    }
+    send(exchange, 200, DiagnosticsView.JSON.writeValueAsString(clocks));
   }
 
   private static Map<String, String> query(String raw) {

@@ -69,6 +69,29 @@ class DemoCommandTest {
             .find(),
         text);
     assertTrue(text.contains("mx3 got its own event back: no, never to its origin"), text);
+    // The clock check: both peers answered, in step, with an offset and its bound.
+    for (String s : List.of("mx2", "mx3")) {
+      assertTrue(
+          Pattern.compile(
+                  s
+                      + "\\s+[+-]\\d+\\.\\d\\d ms\\s+\\d+\\.\\d\\d ms\\s+\\d+\\.\\d\\d ms\\s+\\S+.*in step")
+              .matcher(text)
+              .find(),
+          text);
+    }
+    // The relocation dry run: every shared folder planned under the share, nothing changed.
+    assertTrue(text.contains("Relocation to \\\\nas01\\mail (dry run: nothing was changed)"), text);
+    assertTrue(
+        text.contains(
+            "[Directories] Users:           C:\\MDaemon\\Users\\ → \\\\nas01\\mail\\Users\\"),
+        text);
+    assertTrue(text.contains("The mail server must be restarted after the keys change."), text);
+    assertTrue(
+        Pattern.compile(
+                "the cluster's configuration is untouched: still revision \\d+:\\d+, .*\\(unchanged\\)")
+            .matcher(text)
+            .find(),
+        text);
     // Diagnostics: one row per member, the secondaries streaming and caught up.
     assertTrue(text.contains("node mx1 (PRIMARY)"), text);
     Matcher tip = Pattern.compile("committed as revision (\\d+:\\d+)").matcher(text);
@@ -89,8 +112,8 @@ class DemoCommandTest {
     assertTrue(text.contains("working directory removed"), text);
     assertFalse(text.contains("DIFFERENT"), text);
     assertFalse(text.contains("a bug"), text);
-    for (int step = 1; step <= 6; step++) {
-      assertTrue(text.contains("[" + step + "/6] "), text);
+    for (int step = 1; step <= 8; step++) {
+      assertTrue(text.contains("[" + step + "/8] "), text);
     }
   }
 

@@ -135,6 +135,11 @@ class NodeAgentProcessTest {
     assertTrue(missing.err.contains("1:999"), missing.err);
     assertTrue(missing.err.contains("hint: `mailcluster history`"), missing.err);
 
+    // clock-check: mx1 checks mx2's clock now; the same machine's clock is in step.
+    Result clocks = cli("clock-check", "--config", config1.toString());
+    assertEquals(0, clocks.code, clocks.out + clocks.err);
+    assertTrue(clocks.out.matches("(?s).*\\nmx2\\s+[+-]\\d+\\.\\d\\d ms.*in step.*"), clocks.out);
+
     // SIGTERM: each agent shuts down gracefully and says so in its log file.
     for (Process p : List.of(mx2, mx1)) {
       p.destroy();

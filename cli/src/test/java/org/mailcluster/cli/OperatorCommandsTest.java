@@ -144,7 +144,17 @@ class OperatorCommandsTest {
 
   @Test
   void everyCommandHasHelp() {
-    for (String command : List.of("demo", "node", "status", "history", "certs", "diff", "tour")) {
+    for (String command :
+        List.of(
+            "demo",
+            "node",
+            "status",
+            "history",
+            "clock-check",
+            "certs",
+            "diff",
+            "relocate",
+            "tour")) {
       out.getBuffer().setLength(0);
       assertEquals(0, run(command, "--help"), command);
       assertTrue(out.toString().startsWith("Usage: mailcluster " + command), out.toString());
