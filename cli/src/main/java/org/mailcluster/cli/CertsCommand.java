@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "certs",
     mixinStandardHelpOptions = true,
+    header = "Create a cluster certificate authority and node certificates.",
     description = {
       "Create the cluster's certificate authority and one certificate per node.",
       "Writes DIR/ca/ca.pem and DIR/ca/ca-key.pem (keep the key safe: it can issue nodes),",

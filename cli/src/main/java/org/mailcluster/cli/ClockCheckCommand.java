@@ -14,6 +14,7 @@ import tools.jackson.databind.JsonNode;
 @Command(
     name = "clock-check",
     mixinStandardHelpOptions = true,
+    header = "Check every peer's clock offset and time zone from a running node.",
     description = {
       "Have a running node check every other registered server's clock and time zone now",
       "(a few pings each, NTP-style offsets with an error bound of half the round trip), and",

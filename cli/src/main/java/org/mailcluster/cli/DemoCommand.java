@@ -54,6 +54,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
+    header = "Run a live three-node cluster in this process and show what it does, step by step.",
     description = {
       "Start a three-node cluster in this process (gRPC with mutual TLS on 127.0.0.1, a fresh",
       "cluster CA, one copy of the sample MDaemon.ini per node in a temporary directory) and",

@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "diff",
     mixinStandardHelpOptions = true,
+    header = "Compare two INI files, or two revisions of a running cluster.",
     description = {
       "Compare two INI files by what a Windows program reads from them: section and key names",
       "ignoring case, first occurrence winning, values trimmed. Comments, spacing and order",

@@ -14,6 +14,7 @@ import tools.jackson.databind.JsonNode;
 @Command(
     name = "history",
     mixinStandardHelpOptions = true,
+    header = "List the configuration revisions a running node keeps.",
     description = {
       "List the configuration revisions a running node keeps, oldest first: each with when it",
       "was committed, its origin (api:<caller>, file edit, membership:…, rollback:…,",

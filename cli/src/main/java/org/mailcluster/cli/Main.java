@@ -77,6 +77,8 @@ public final class Main implements Runnable {
     // Until a command says otherwise: warnings and errors on standard error, nothing else.
     Logging.console(Level.WARN);
     CommandLine cl = new CommandLine(new Main());
+    // Descriptions are written in lines of up to 90 characters; do not wrap them again.
+    cl.setUsageHelpWidth(100);
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler(

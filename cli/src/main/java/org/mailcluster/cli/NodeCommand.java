@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "node",
     mixinStandardHelpOptions = true,
+    header = "Run one node that replicates a directory of INI files (the node agent).",
     description = {
       "Run one cluster node that replicates a directory of INI files, for a mail server that",
       "does not run on the JVM. On the primary, edits of those files become revisions that",

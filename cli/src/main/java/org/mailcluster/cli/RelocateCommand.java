@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "relocate",
     mixinStandardHelpOptions = true,
+    header = "Plan or apply the move of the shared folders under a shared root.",
     description = {
       "Move the shared folders (mailbox root, public folders, lock files, PEM, gateways,",
       "digests, archives, new-account mailbox path) under a shared root.",

@@ -15,6 +15,7 @@ import tools.jackson.databind.JsonNode;
 @Command(
     name = "status",
     mixinStandardHelpOptions = true,
+    header = "Show a running node's diagnostics, as a table or JSON.",
     description = {
       "Show a running node's diagnostics: its role, revision and initial sync, every member",
       "with its connection, acknowledged revision, lag and round trip, and the recent",

@@ -157,11 +157,21 @@ class OperatorCommandsTest {
             "tour")) {
       out.getBuffer().setLength(0);
       assertEquals(0, run(command, "--help"), command);
-      assertTrue(out.toString().startsWith("Usage: mailcluster " + command), out.toString());
+      assertTrue(out.toString().contains("Usage: mailcluster " + command), out.toString());
     }
     out.getBuffer().setLength(0);
     assertEquals(0, run("--help"));
-    assertTrue(out.toString().contains("5   a node could not be reached"), out.toString());
+    String help = out.toString();
+    assertTrue(help.contains("5   a node could not be reached"), help);
+    // The list of commands shows each one's summary whole, on one line, not a cut sentence.
+    for (String line : help.lines().toList()) {
+      if (line.startsWith("  ") && !line.trim().startsWith("-") && line.contains("  ")) {
+        String summary = line.trim().replaceFirst("^\\S+\\s+", "");
+        if (!summary.isEmpty() && Character.isUpperCase(summary.charAt(0))) {
+          assertTrue(summary.endsWith("."), "cut summary in the command list: " + line);
+        }
+      }
+    }
   }
 
   private static String read(Path file) {
