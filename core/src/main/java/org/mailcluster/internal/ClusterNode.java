@@ -156,6 +156,8 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   private final Map<NodeAddress, PeerChannel> serviceChannels = new ConcurrentHashMap<>();
   private Revision primaryLatest;
   private int failedAttempts;
+  // Whether this outage of the primary was already reported in the cluster log (once per outage).
+  private boolean unreachableReported;
   private Instant lastHeard = Instant.EPOCH;
   private Instant lastAckAt = Instant.EPOCH;
   // Which server to join: the last that accepted, else the configured primary, then the others.
@@ -1231,13 +1233,15 @@ public final class ClusterNode implements ClusterService, InboundHandler {
                                         || e.code() == ErrorCode.STALE_EPOCH;
                                 if (!elsewhere) {
                                   error("join refused by " + address + ": " + e.getMessage());
-                                } else if (failedAttempts == 0) {
+                                } else if (!unreachableReported) {
+                                  unreachableReported = true;
                                   warn(
                                       "no primary reachable at "
                                           + address
                                           + " ("
                                           + e.getMessage()
-                                          + "); trying the registered servers in turn");
+                                          + "); trying the registered servers in turn, and"
+                                          + " serving the last replicated configuration");
                                 }
                                 joinRotation++;
                                 retryLater();
@@ -1254,6 +1258,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     primaryId = Optional.of(joined.primary());
     primaryLatest = joined.latest();
     failedAttempts = 0;
+    unreachableReported = false;
     lastHeard = scheduler.now();
     clusterLog.info(
         "joined primary {} (epoch {}, at {}); this node is at {}",
@@ -1518,6 +1523,10 @@ public final class ClusterNode implements ClusterService, InboundHandler {
           if (role == Role.SECONDARY
               && subscription != null
               && scheduler.now().isAfter(lastHeard.plus(silence))) {
+            warn(
+                "nothing heard from the primary for "
+                    + silence
+                    + "; reconnecting (is the primary down, or the network between us?)");
             restartStream("nothing heard from the primary for " + silence);
           }
         });

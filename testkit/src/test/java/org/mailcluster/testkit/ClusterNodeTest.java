@@ -387,6 +387,29 @@ class ClusterNodeTest {
   }
 
   @Test
+  void aSecondaryReportsAnUnreachablePrimaryOncePerOutage() {
+    clusterOfThree();
+    ClusterService mx2 = nodes.get("mx2");
+    for (int outage = 1; outage <= 2; outage++) {
+      disks.get("mx1").crash();
+      schedulers.get("mx1").close();
+      network.crash(NodeId.of("mx1"));
+      // Long enough for many join attempts with backoff.
+      time.runFor(Duration.ofMinutes(3));
+      assertEquals(outage, unreachableWarnings(mx2), mx2.diagnostics().recentEvents().toString());
+      node("mx1", true);
+      time.runFor(Duration.ofMinutes(1));
+      assertConverged();
+    }
+  }
+
+  private static long unreachableWarnings(ClusterService node) {
+    return node.diagnostics().recentEvents().stream()
+        .filter(e -> e.message().startsWith("no primary reachable at mx1:7400"))
+        .count();
+  }
+
+  @Test
   void afterThePrimaryIsUpgradedAnOldSecondaryCannotStreamEvenWithoutJoining() {
     clusterOfThree();
     schedulers.get("mx1").close();
