@@ -4,12 +4,14 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.jul.LevelChangePropagator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * Where the command's logs go. The commands configure Logback in code, so the jar needs no
@@ -56,9 +58,21 @@ final class Logging {
   private static LoggerContext reset(Level level) {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     context.reset();
+    // gRPC and Netty log through java.util.logging: route it here, so that their warnings reach
+    // the same console and log file as the cluster's, and let Logback's levels set JUL's, so that
+    // a disabled JUL message costs nothing.
+    if (!SLF4JBridgeHandler.isInstalled()) {
+      SLF4JBridgeHandler.removeHandlersForRootLogger();
+      SLF4JBridgeHandler.install();
+    }
+    LevelChangePropagator propagator = new LevelChangePropagator();
+    propagator.setContext(context);
+    propagator.setResetJUL(true);
+    propagator.start();
+    context.addListener(propagator);
     root(context).setLevel(level);
-    // gRPC and Netty log through java.util.logging and are quiet by default; Netty's own
-    // SLF4J-aware logger is noisy at DEBUG, so keep it at WARN whatever the root level is.
+    // Netty's own SLF4J-aware logger is noisy at DEBUG, so keep both at WARN whatever the root
+    // level is.
     context.getLogger("io.grpc").setLevel(Level.WARN);
     context.getLogger("io.netty").setLevel(Level.WARN);
     return context;
