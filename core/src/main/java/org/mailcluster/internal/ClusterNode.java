@@ -105,6 +105,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   static final String STATUS_SERVICE = "mailcluster.status";
   static final String PROMISE_SERVICE = "mailcluster.promise";
   static final String RESYNC_SERVICE = "mailcluster.resync";
+  private static final String INSTALLED = "installed ";
   private static final int ENTRIES_PER_MESSAGE = 256;
   private static final int KEYS_PER_SNAPSHOT_CHUNK = 1024;
   private static final int RECENT_ENTRIES = 4096;
@@ -931,9 +932,37 @@ public final class ClusterNode implements ClusterService, InboundHandler {
       Revision at = ack.applied();
       listeners.forEach(l -> safely(() -> l.divergenceDetected(node, at)));
       requestResync(node);
-    } else if (s != null
+    }
+    refreshDiagnostics();
+    return new Response.Acknowledged(epoch);
+  }
+
+  /**
+   * Tells the primary that this secondary installed a whole snapshot. An acknowledgement cannot say
+   * it: one sent just before the snapshot arrived carries the same revision and fingerprint.
+   */
+  private void confirmInstalled(Revision revision) {
+    primaryId.ifPresent(
+        p ->
+            call(p, RESYNC_SERVICE, INSTALLED + revision, settings.callDeadline())
+                .whenComplete(
+                    (answer, failure) -> {
+                      if (failure != null) {
+                        replicationLog.debug(
+                            "could not confirm snapshot {} to {}: {}",
+                            revision,
+                            p,
+                            failure.toString());
+                      }
+                    }));
+  }
+
+  /** On the primary: a secondary installed the snapshot it was sent; a resync may be complete. */
+  private void snapshotInstalled(NodeId node, Revision revision) {
+    Subscriber s = subscribers.get(node);
+    if (s != null
         && s.snapshotSent != null
-        && ack.applied().compareTo(s.snapshotSent) >= 0
+        && revision.compareTo(s.snapshotSent) >= 0
         && resyncRequested.remove(node)) {
       clusterLog.info("node {} was resynchronized by a full snapshot at {}", node, s.snapshotSent);
       List<CompletableFuture<Void>> waiting = resyncWaiters.remove(node);
@@ -941,8 +970,6 @@ public final class ClusterNode implements ClusterService, InboundHandler {
         waiting.forEach(f -> f.complete(null));
       }
     }
-    refreshDiagnostics();
-    return new Response.Acknowledged(epoch);
   }
 
   /** Makes the next thing a secondary's stream carries a whole snapshot (SPEC B2). */
@@ -1404,6 +1431,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     history.reset(received, received.revision(), List.of());
     selfResyncWaiters.forEach(f -> f.complete(null));
     selfResyncWaiters.clear();
+    confirmInstalled(received.revision());
     replicationLog.info(
         "installed snapshot {} ({} keys, fingerprint {})",
         received.revision(),
@@ -1638,6 +1666,18 @@ public final class ClusterNode implements ClusterService, InboundHandler {
 
   private CompletableFuture<String> serveResync(PeerIdentity from, String payload) {
     checkPrimary();
+    if (payload.startsWith(INSTALLED)) {
+      NodeId node =
+          from.node()
+              .orElseThrow(
+                  () ->
+                      refuse(
+                          ErrorCode.UNAUTHENTICATED,
+                          "a snapshot confirmation from an unauthenticated peer at "
+                              + from.remoteAddress()));
+      snapshotInstalled(node, Revision.parse(payload.substring(INSTALLED.length())));
+      return CompletableFuture.completedFuture("noted");
+    }
     startResync(NodeId.of(payload));
     return CompletableFuture.completedFuture("accepted");
   }
