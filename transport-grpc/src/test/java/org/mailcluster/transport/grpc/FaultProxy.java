@@ -197,6 +197,10 @@ final class FaultProxy implements AutoCloseable {
           new Thread(
               () -> {
                 byte[] buffer = new byte[16 * 1024];
+                // When the last delayed chunk of this direction goes out: until then every chunk
+                // goes through the delay line too, so that leaving DELAY never reorders bytes.
+                long delayedUntil = System.nanoTime();
+                AtomicLong pending = new AtomicLong();
                 try (InputStream in = from.getInputStream()) {
                   OutputStream out = to.getOutputStream();
                   while (true) {
@@ -210,9 +214,20 @@ final class FaultProxy implements AutoCloseable {
                       break;
                     }
                     byte[] chunk = Arrays.copyOf(buffer, n);
-                    if (mode == Mode.DELAY && !delay.isZero()) {
+                    long now = System.nanoTime();
+                    long wait = mode == Mode.DELAY ? delay.toNanos() : 0;
+                    wait = Math.max(wait, delayedUntil - now);
+                    if (wait > 0 || pending.get() > 0) {
+                      wait = Math.max(0, wait);
+                      delayedUntil = now + wait;
+                      pending.incrementAndGet();
                       delayLine.schedule(
-                          () -> write(out, chunk), delay.toNanos(), TimeUnit.NANOSECONDS);
+                          () -> {
+                            write(out, chunk);
+                            pending.decrementAndGet();
+                          },
+                          wait,
+                          TimeUnit.NANOSECONDS);
                     } else {
                       write(out, chunk);
                     }
