@@ -203,6 +203,7 @@ class DiskFaultTest {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("r-xr-xr-x"));
         cleanup = () -> restore(dir, before);
         if (refusesNewFiles(dir)) {
+          System.out.println("disk faults: " + dir + " made read-only by chmod 555");
           return;
         }
         Files.setPosixFilePermissions(dir, before);
@@ -218,6 +219,8 @@ class DiskFaultTest {
                   + status
                   + "; run the tests as a normal user, or where chattr +i is allowed");
         }
+        System.out.println(
+            "disk faults: " + dir + " made read-only by chattr +i (permission bits not enforced)");
       }
 
       @Override
