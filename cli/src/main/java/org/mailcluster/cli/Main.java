@@ -1,5 +1,6 @@
 package org.mailcluster.cli;
 
+import ch.qos.logback.classic.Level;
 import java.io.PrintWriter;
 import org.mailcluster.ClusterException;
 import picocli.CommandLine;
@@ -10,9 +11,10 @@ import picocli.CommandLine.Option;
  * The {@code mailcluster} command.
  *
  * <p>Exit codes: {@code 0} success (for {@code diff}: no differences); {@code 1} {@code diff} found
- * differences; {@code 2} the command line is wrong; {@code 3} an input is unreadable or invalid;
- * {@code 4} an unexpected internal error. Errors are one line plus a hint; {@code --verbose} adds
- * the stack trace.
+ * differences, or {@code clock-check} found a drifting clock or another time zone; {@code 2} the
+ * command line is wrong; {@code 3} an input is unreadable or invalid; {@code 4} an unexpected
+ * internal error; {@code 5} a node could not be reached, or the cluster did not answer in time.
+ * Errors are one line plus a hint; {@code --verbose} adds the stack trace.
  *
  * <pre>{@code
  * java -jar mailcluster.jar diff old/MDaemon.ini new/MDaemon.ini
@@ -24,18 +26,25 @@ import picocli.CommandLine.Option;
     versionProvider = Main.Version.class,
     description = "Configuration clustering for Windows-style mail servers.",
     subcommands = {
-      TourCommand.class,
+      DemoCommand.class,
+      NodeCommand.class,
+      StatusCommand.class,
+      HistoryCommand.class,
+      CertsCommand.class,
       DiffCommand.class,
       RelocateCommand.class,
+      ClockCheckCommand.class,
+      TourCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
-      "0:success (diff: no differences)",
-      "1:diff found differences",
+      "0:success (diff: no differences; clock-check: every clock in step)",
+      "1:diff found differences; clock-check found a drifting clock or another time zone",
       "2:the command line is wrong",
       "3:an input is unreadable or invalid",
-      "4:unexpected internal error"
+      "4:unexpected internal error",
+      "5:a node could not be reached, or the cluster did not answer in time"
     })
 public final class Main implements Runnable {
   /** Exit code: {@code diff} found differences. */
@@ -46,6 +55,9 @@ public final class Main implements Runnable {
 
   /** Exit code: an unexpected internal error. */
   static final int INTERNAL_ERROR = 4;
+
+  /** Exit code: a node could not be reached, or the cluster did not answer in time. */
+  static final int UNAVAILABLE = 5;
 
   @Option(
       names = "--verbose",
@@ -62,7 +74,11 @@ public final class Main implements Runnable {
 
   /** Runs the command line with the given output streams and returns the exit code. */
   static int run(String[] args, PrintWriter out, PrintWriter err) {
+    // Until a command says otherwise: warnings and errors on standard error, nothing else.
+    Logging.console(Level.WARN);
     CommandLine cl = new CommandLine(new Main());
+    // Descriptions are written in lines of up to 90 characters; do not wrap them again.
+    cl.setUsageHelpWidth(100);
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler(
@@ -82,9 +98,12 @@ public final class Main implements Runnable {
   private static int report(Exception e, PrintWriter err, boolean verbose) {
     int code;
     String hint;
-    if (e instanceof InputException || e instanceof ClusterException) {
+    if (e instanceof InputException ie) {
+      code = ie.exitCode();
+      hint = ie.hint();
+    } else if (e instanceof ClusterException) {
       code = INPUT_ERROR;
-      hint = e instanceof InputException ie ? ie.hint() : "see the message above";
+      hint = "see the message above";
     } else {
       code = INTERNAL_ERROR;
       hint = "this is a bug in mailcluster; run again with --verbose and report the output";

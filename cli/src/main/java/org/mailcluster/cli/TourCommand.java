@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "tour",
     mixinStandardHelpOptions = true,
+    header = "Walk through the configuration model on the bundled sample MDaemon.ini.",
     description = {
       "Walk through the configuration model on the bundled sample MDaemon.ini:",
       "typed settings, editability per role, a shared-storage edit, its diff and its bytes."

@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterListener;
@@ -111,6 +112,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   private static final int RECENT_ENTRIES = 4096;
   private static final int RECENT_EVENTS = 50;
   private static final Duration RETRY_BASE = Duration.ofMillis(200);
+  private static final long ACK_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   private static final Duration RETRY_MAX = Duration.ofSeconds(30);
 
   private final NodeSettings settings;
@@ -156,8 +158,17 @@ public final class ClusterNode implements ClusterService, InboundHandler {
   private final Map<NodeAddress, PeerChannel> serviceChannels = new ConcurrentHashMap<>();
   private Revision primaryLatest;
   private int failedAttempts;
+  // Whether this outage of the primary was already reported in the cluster log (once per outage).
+  private boolean unreachableReported;
   private Instant lastHeard = Instant.EPOCH;
   private Instant lastAckAt = Instant.EPOCH;
+  // Acknowledgements of applied entries are coalesced: at most one per ACK_INTERVAL, each for the
+  // newest applied revision. A burst of commits then costs the primary one acknowledgement per
+  // interval per secondary rather than one per message, and the lag in diagnostics is at most
+  // one interval stale.
+  private long lastAckNanos;
+  private boolean ackSent;
+  private boolean ackScheduled;
   // Which server to join: the last that accepted, else the configured primary, then the others.
   private final Map<NodeAddress, PeerChannel> joinChannels = new HashMap<>();
   private NodeAddress preferredPrimary;
@@ -1231,13 +1242,15 @@ public final class ClusterNode implements ClusterService, InboundHandler {
                                         || e.code() == ErrorCode.STALE_EPOCH;
                                 if (!elsewhere) {
                                   error("join refused by " + address + ": " + e.getMessage());
-                                } else if (failedAttempts == 0) {
+                                } else if (!unreachableReported) {
+                                  unreachableReported = true;
                                   warn(
                                       "no primary reachable at "
                                           + address
                                           + " ("
                                           + e.getMessage()
-                                          + "); trying the registered servers in turn");
+                                          + "); trying the registered servers in turn, and"
+                                          + " serving the last replicated configuration");
                                 }
                                 joinRotation++;
                                 retryLater();
@@ -1254,6 +1267,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     primaryId = Optional.of(joined.primary());
     primaryLatest = joined.latest();
     failedAttempts = 0;
+    unreachableReported = false;
     lastHeard = scheduler.now();
     clusterLog.info(
         "joined primary {} (epoch {}, at {}); this node is at {}",
@@ -1388,7 +1402,7 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     if (touchesMembers(total)) {
       listeners.forEach(l -> safely(l::membershipChanged));
     }
-    acknowledge();
+    acknowledgeSoon();
   }
 
   private void applyChunk(ReplicationMessage.SnapshotChunk chunk) {
@@ -1448,8 +1462,32 @@ public final class ClusterNode implements ClusterService, InboundHandler {
     acknowledge();
   }
 
+  private void acknowledgeSoon() {
+    if (ackScheduled) {
+      return; // the scheduled acknowledgement will carry this revision too
+    }
+    long since = scheduler.nanoTime() - lastAckNanos;
+    if (!ackSent || since < 0 || since >= ACK_INTERVAL_NANOS) {
+      acknowledge();
+      return;
+    }
+    ackScheduled = true;
+    scheduler.schedule(
+        Duration.ofNanos(ACK_INTERVAL_NANOS - since),
+        () ->
+            withMdc(
+                () -> {
+                  ackScheduled = false;
+                  if (!closing && role == Role.SECONDARY && toPrimary != null) {
+                    acknowledge();
+                  }
+                }));
+  }
+
   private void acknowledge() {
     lastAckAt = scheduler.now();
+    lastAckNanos = scheduler.nanoTime();
+    ackSent = true;
     Request.Ack ack =
         new Request.Ack(settings.id(), epoch, committed.revision(), committed.fingerprint());
     toPrimary
@@ -1518,6 +1556,10 @@ public final class ClusterNode implements ClusterService, InboundHandler {
           if (role == Role.SECONDARY
               && subscription != null
               && scheduler.now().isAfter(lastHeard.plus(silence))) {
+            warn(
+                "nothing heard from the primary for "
+                    + silence
+                    + "; reconnecting (is the primary down, or the network between us?)");
             restartStream("nothing heard from the primary for " + silence);
           }
         });

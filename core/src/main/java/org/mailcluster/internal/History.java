@@ -166,7 +166,11 @@ final class History {
   }
 
   private Step find(Revision r) {
-    for (Step s : steps) {
+    // Newest first: the revisions asked for (acknowledgements, recent diffs) are nearly always the
+    // latest, and a history may hold thousands of steps.
+    Iterator<Step> newestFirst = steps.descendingIterator();
+    while (newestFirst.hasNext()) {
+      Step s = newestFirst.next();
       if (s.entry().revision().equals(r)) {
         return s;
       }

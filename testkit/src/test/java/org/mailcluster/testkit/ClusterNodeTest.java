@@ -39,7 +39,8 @@ class ClusterNodeTest {
   private static final SettingKey BIND = SettingKey.ini("MDaemon.ini", "Cluster", "BindAddress");
 
   private final VirtualTime time = VirtualTime.startingAt(Instant.parse("2026-01-01T00:00:00Z"));
-  private final SimulatedNetwork network = SimulatedNetwork.create(time, 20261124);
+  private final SimulatedNetwork network =
+      SimulatedNetwork.builder(time, 20261124).traceCapacity(100_000).build();
   private final Map<String, SimulatedDisk> disks = new HashMap<>();
   private final Map<String, ClusterService> nodes = new HashMap<>();
   private final Map<String, org.mailcluster.spi.Scheduler> schedulers = new HashMap<>();
@@ -384,6 +385,61 @@ class ClusterNodeTest {
     time.runFor(Duration.ofSeconds(5));
     assertEquals(r, nodes.get("mx2").configuration().revision());
     assertConverged();
+  }
+
+  @Test
+  void aBurstOfCommitsCostsOneAcknowledgementPerIntervalAndTheLastIsAcknowledged() {
+    ClusterService primary = clusterOfThree();
+    Duration interval = Duration.ofMillis(5); // ClusterNode's acknowledgement interval
+    int commits = 200;
+    Revision last = null;
+    long before = acknowledgementsFrom("mx2");
+    for (int i = 0; i < commits; i++) {
+      last = await(primary.update(ConfigUpdate.builder("api:test").setRaw(LOCK, "v" + i).build()));
+      time.runFor(Duration.ofMillis(1));
+    }
+    time.runFor(Duration.ofSeconds(1));
+    long acks = acknowledgementsFrom("mx2") - before;
+    // One per interval over the burst (200 ms), plus a few heartbeat acknowledgements; one per
+    // commit would be 200.
+    long bound = Duration.ofMillis(commits).dividedBy(interval) + 10;
+    assertTrue(acks <= bound, acks + " acknowledgements for " + commits + " commits");
+    var mx2 =
+        primary.diagnostics().members().stream()
+            .filter(m -> m.id().equals("mx2"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(Optional.of(last), mx2.acknowledged(), mx2.toString());
+    assertConverged();
+  }
+
+  private long acknowledgementsFrom(String node) {
+    return network.trace().stream()
+        .filter(l -> l.contains(node + "→mx1 Ack[") && l.endsWith(" delivered"))
+        .count();
+  }
+
+  @Test
+  void aSecondaryReportsAnUnreachablePrimaryOncePerOutage() {
+    clusterOfThree();
+    ClusterService mx2 = nodes.get("mx2");
+    for (int outage = 1; outage <= 2; outage++) {
+      disks.get("mx1").crash();
+      schedulers.get("mx1").close();
+      network.crash(NodeId.of("mx1"));
+      // Long enough for many join attempts with backoff.
+      time.runFor(Duration.ofMinutes(3));
+      assertEquals(outage, unreachableWarnings(mx2), mx2.diagnostics().recentEvents().toString());
+      node("mx1", true);
+      time.runFor(Duration.ofMinutes(1));
+      assertConverged();
+    }
+  }
+
+  private static long unreachableWarnings(ClusterService node) {
+    return node.diagnostics().recentEvents().stream()
+        .filter(e -> e.message().startsWith("no primary reachable at mx1:7400"))
+        .count();
   }
 
   @Test

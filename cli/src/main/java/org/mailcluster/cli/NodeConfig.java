@@ -1,0 +1,242 @@
+package org.mailcluster.cli;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import org.mailcluster.membership.NodeAddress;
+import org.mailcluster.membership.NodeId;
+
+/**
+ * The node agent's configuration, read from a properties file. Relative paths are resolved against
+ * the file's folder, so a node's folder can be moved as a whole.
+ *
+ * <pre>
+ * node.id = mx1
+ * listen = 10.0.0.11:7400
+ * role = primary
+ * servers = mx2=10.0.0.12:7400, mx3=10.0.0.13:7400
+ * ini.directory = C:/MDaemon/App
+ * state.directory = state
+ * tls.directory = certs
+ * product.version = 23.5.2
+ * licence.key = ABCD-1234
+ * status.listen = 127.0.0.1:7480
+ * log.file = mailcluster.log
+ * </pre>
+ *
+ * @param file the file it was read from
+ * @param id the node's id
+ * @param listen where the node listens for peers
+ * @param primary where the primary listens (on a secondary)
+ * @param servers the secondaries the primary registers (on the primary)
+ * @param iniDirectory the directory of INI files to replicate
+ * @param stateDirectory where the node keeps its log and snapshots
+ * @param tlsDirectory the folder holding {@code ca.pem}, {@code node.pem} and {@code node-key.pem}
+ * @param productVersion the mail server's version, the same on every node
+ * @param licenceKey the node's licence key, different on every node
+ * @param statusListen the loopback address of the status endpoint, if any
+ * @param logFile the log file
+ * @param logLevel the lowest level logged: ERROR, WARN, INFO or DEBUG
+ * @param debounce how long an INI file must be quiet after an edit before it is read
+ * @param rescan how often every INI file is re-read in case watching missed an edit
+ * @param roundTripWarning the round trip to a peer above which the cluster log warns
+ */
+record NodeConfig(
+    Path file,
+    NodeId id,
+    NodeAddress listen,
+    Optional<NodeAddress> primary,
+    Map<NodeId, NodeAddress> servers,
+    Path iniDirectory,
+    Path stateDirectory,
+    Path tlsDirectory,
+    String productVersion,
+    String licenceKey,
+    Optional<NodeAddress> statusListen,
+    Path logFile,
+    String logLevel,
+    Duration debounce,
+    Duration rescan,
+    Duration roundTripWarning) {
+
+  private static final Set<String> KNOWN =
+      new TreeSet<>(
+          List.of(
+              "node.id",
+              "listen",
+              "role",
+              "primary",
+              "servers",
+              "ini.directory",
+              "state.directory",
+              "tls.directory",
+              "product.version",
+              "licence.key",
+              "status.listen",
+              "log.file",
+              "log.level",
+              "ini.debounce.millis",
+              "ini.rescan.seconds",
+              "round.trip.warning.millis"));
+
+  private static final String HINT = "see `mailcluster node --help` for every setting";
+
+  /** Reads and checks a configuration file; every problem names the file and the setting. */
+  static NodeConfig load(Path file) {
+    Properties p = new Properties();
+    try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      p.load(in);
+    } catch (NoSuchFileException e) {
+      throw new InputException("no such file: " + file, "check the path", e);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new InputException(
+          "cannot read " + file + ": " + e.getMessage(),
+          "it must be a properties file (key = value per line)",
+          e);
+    }
+    for (String key : p.stringPropertyNames()) {
+      if (!KNOWN.contains(key)) {
+        throw InputException.of(
+            file + ": unknown setting '" + key + "'",
+            "the settings are " + String.join(", ", KNOWN));
+      }
+    }
+    Path base = file.toAbsolutePath().getParent();
+    NodeId id = required(p, file, "node.id", NodeId::of);
+    String role = required(p, file, "role", s -> s);
+    boolean primary;
+    if (role.equalsIgnoreCase("primary")) {
+      primary = true;
+    } else if (role.equalsIgnoreCase("secondary")) {
+      primary = false;
+    } else {
+      throw InputException.of(
+          file + ": role must be primary or secondary, not '" + role + "'", HINT);
+    }
+    Optional<NodeAddress> primaryAddress = optional(p, file, "primary", NodeAddress::parse);
+    if (!primary && primaryAddress.isEmpty()) {
+      throw InputException.of(
+          file + ": a secondary needs 'primary', the address where the primary listens",
+          "add e.g. primary = 10.0.0.11:7400");
+    }
+    if (primary && primaryAddress.isPresent()) {
+      throw InputException.of(
+          file + ": 'primary' is for secondaries, but role is primary",
+          "remove it, or set role = secondary");
+    }
+    Map<NodeId, NodeAddress> servers = new LinkedHashMap<>();
+    String serverList = p.getProperty("servers", "").strip();
+    if (!primary && !serverList.isEmpty()) {
+      throw InputException.of(
+          file + ": 'servers' is for the primary, but role is secondary",
+          "list the secondaries in the primary's file");
+    }
+    for (String s : serverList.split(",")) {
+      if (s.isBlank()) {
+        continue;
+      }
+      int eq = s.indexOf('=');
+      if (eq <= 0) {
+        throw InputException.of(
+            file + ": servers entry '" + s.strip() + "' is not NODE=HOST:PORT",
+            "write e.g. servers = mx2=10.0.0.12:7400, mx3=10.0.0.13:7400");
+      }
+      NodeId server = parse(file, "servers", s.substring(0, eq).strip(), NodeId::of);
+      servers.put(server, parse(file, "servers", s.substring(eq + 1).strip(), NodeAddress::parse));
+    }
+    Optional<NodeAddress> status = optional(p, file, "status.listen", NodeAddress::parse);
+    if (status.isPresent() && !isLoopback(status.get().host())) {
+      throw InputException.of(
+          file + ": status.listen must be a loopback address, not " + status.get(),
+          "the status endpoint has no authentication: use e.g. 127.0.0.1:7480 and run"
+              + " `mailcluster status` on the node's machine");
+    }
+    String level = p.getProperty("log.level", "INFO").strip().toUpperCase(java.util.Locale.ROOT);
+    if (!Set.of("ERROR", "WARN", "INFO", "DEBUG").contains(level)) {
+      throw InputException.of(
+          file + ": log.level must be ERROR, WARN, INFO or DEBUG, not '" + level + "'", HINT);
+    }
+    return new NodeConfig(
+        file,
+        id,
+        required(p, file, "listen", NodeAddress::parse),
+        primaryAddress,
+        Map.copyOf(servers),
+        base.resolve(NodeConfig.<String>required(p, file, "ini.directory", String::strip)),
+        base.resolve(NodeConfig.<String>required(p, file, "state.directory", String::strip)),
+        base.resolve(NodeConfig.<String>required(p, file, "tls.directory", String::strip)),
+        required(p, file, "product.version", s -> s),
+        p.getProperty("licence.key", "sidecar-" + id).strip(),
+        status,
+        base.resolve(p.getProperty("log.file", "mailcluster-" + id + ".log").strip()),
+        level,
+        Duration.ofMillis(
+            optional(p, file, "ini.debounce.millis", NodeConfig::positive).orElse(200L)),
+        Duration.ofSeconds(
+            optional(p, file, "ini.rescan.seconds", NodeConfig::positive).orElse(30L)),
+        Duration.ofMillis(
+            optional(p, file, "round.trip.warning.millis", NodeConfig::positive).orElse(10L)));
+  }
+
+  boolean isPrimary() {
+    return primary.isEmpty();
+  }
+
+  private interface Parser<T> {
+    T parse(String text);
+  }
+
+  private static <T> T required(Properties p, Path file, String key, Parser<T> parser) {
+    return optional(p, file, key, parser)
+        .orElseThrow(() -> InputException.of(file + ": '" + key + "' is missing", HINT));
+  }
+
+  private static <T> Optional<T> optional(Properties p, Path file, String key, Parser<T> parser) {
+    String value = p.getProperty(key);
+    if (value == null || value.isBlank()) {
+      return Optional.empty();
+    }
+    return Optional.of(parse(file, key, value.strip(), parser));
+  }
+
+  private static <T> T parse(Path file, String key, String value, Parser<T> parser) {
+    try {
+      return parser.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw new InputException(file + ": " + key + ": " + e.getMessage(), HINT, e);
+    }
+  }
+
+  private static long positive(String text) {
+    try {
+      long value = Long.parseLong(text);
+      if (value > 0) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("must be a whole number above 0, not '" + text + "'");
+  }
+
+  private static boolean isLoopback(String host) {
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+}

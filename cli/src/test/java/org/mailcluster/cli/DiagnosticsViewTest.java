@@ -1,0 +1,65 @@
+package org.mailcluster.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The status table, from the JSON a node's status endpoint serves. */
+class DiagnosticsViewTest {
+  private static final String JSON =
+      """
+      {
+        "node": "mx1", "role": "PRIMARY", "epoch": 2,
+        "revision": {"epoch": 2, "sequence": 17},
+        "primary": "mx1", "initialSyncComplete": true,
+        "members": [
+          {"id": "mx1", "role": "PRIMARY", "address": "10.0.0.11:7400", "connection": "self",
+           "acknowledged": null, "lag": 0, "roundTrip": null},
+          {"id": "mx2", "role": "SECONDARY", "address": "10.0.0.12:7400",
+           "connection": "disconnected", "acknowledged": {"epoch": 2, "sequence": 12}, "lag": 5,
+           "roundTrip": "PT0.000412S"}
+        ],
+        "recentEvents": [
+          {"at": "2026-11-24T03:00:00Z", "level": "WARN", "message": "mx2 stopped acknowledging"}
+        ],
+        "certificates": [
+          {"name": "mail", "level": "ERROR", "notAfter": "2026-12-01T00:00:00Z",
+           "problems": ["expires in 7 days: renew it on the primary"]}
+        ],
+        "screening": {"policy": "OVERWRITE", "mode": "forwarding", "blocked": 3, "allowed": 1,
+                      "localChanges": 0},
+        "somethingNewer": {"ignored": true}
+      }
+      """;
+
+  @Test
+  void aTableAnOperatorCanReadAtThreeInTheMorning() {
+    StringWriter text = new StringWriter();
+    DiagnosticsView.print(DiagnosticsView.JSON.readTree(JSON), new PrintWriter(text, true), "");
+    List<String> lines = text.toString().lines().toList();
+    assertEquals(
+        "node mx1 (PRIMARY), epoch 2, revision 2:17, primary mx1, initial sync complete",
+        lines.get(0));
+    assertEquals(
+        List.of("MEMBER", "ROLE", "ADDRESS", "CONNECTION", "ACKNOWLEDGED", "LAG", "ROUND", "TRIP"),
+        List.of(lines.get(1).split("\\s+")));
+    assertEquals(
+        List.of("mx2", "SECONDARY", "10.0.0.12:7400", "disconnected", "2:12", "5", "0.41", "ms"),
+        List.of(lines.get(3).split("\\s+")));
+    // Columns line up: every value starts where its heading does.
+    assertEquals(lines.get(1).indexOf("LAG"), lines.get(3).indexOf(" 5 ") + 1);
+    assertTrue(
+        text.toString().contains("screening: forwarding (policy OVERWRITE), 3 blocked, 1 allowed"),
+        text.toString());
+    assertTrue(
+        text.toString().contains("certificate mail: ERROR, valid until 2026-1"), text.toString());
+    assertTrue(
+        text.toString().contains("; expires in 7 days: renew it on the primary"), text.toString());
+    assertTrue(text.toString().contains("recent warnings and errors (newest last):"));
+    assertTrue(text.toString().contains("WARN  mx2 stopped acknowledging"), text.toString());
+  }
+}
