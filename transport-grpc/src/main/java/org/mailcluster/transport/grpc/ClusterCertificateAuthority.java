@@ -336,7 +336,15 @@ public final class ClusterCertificateAuthority {
         Files.createDirectories(file.toAbsolutePath().getParent());
         Path temp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(temp);
-        Files.createFile(temp);
+        if (secret && file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+          // Owner-only from its creation: never readable by others, not even for an instant.
+          Files.createFile(
+              temp,
+              java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                  java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        } else {
+          Files.createFile(temp);
+        }
         if (secret) {
           ownerOnly(temp);
         }
