@@ -8,10 +8,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.mailcluster.storage.StoreFixtures.open;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.ClusterException;
@@ -175,20 +177,46 @@ class StorageFaultTest {
       s.recover();
       s.append(h.entries.subList(0, 1));
       assertTrue(dir.toFile().setWritable(false));
+      // Permission bits do not bind root; the immutable attribute does, and it is a real error
+      // from the kernel all the same.
+      boolean immutable = Files.isWritable(dir) && chattr("+i", dir) == 0;
       try {
-        boolean enforced = !Files.isWritable(dir);
-        assumeTrue(enforced, "permission bits are not enforced for this user (root)");
+        assertFalse(
+            Files.isWritable(dir) && !immutable,
+            "cannot make " + dir + " read-only: run as a normal user, or where chattr +i works");
         ClusterException e =
             assertThrows(ClusterException.class, () -> s.append(h.entries.subList(1, 3)));
         assertEquals(ErrorCode.STORAGE_FAILURE, e.code());
         assertEquals(h.entries.get(0).revision(), s.lastRevision());
       } finally {
+        if (immutable) {
+          assertEquals(0, chattr("-i", dir));
+        }
         assertTrue(dir.toFile().setWritable(true));
       }
       s.append(h.entries.subList(1, 3));
     }
     try (FileStateStore s = open(dir)) {
       assertEquals(h.entries, s.recover().entries());
+    }
+  }
+
+  /** Runs {@code chattr flag dir}; returns its exit status, or -1 where it cannot run. */
+  private static int chattr(String flag, Path dir) {
+    try {
+      Process p =
+          new ProcessBuilder("chattr", flag, dir.toString()).redirectErrorStream(true).start();
+      p.getInputStream().transferTo(OutputStream.nullOutputStream());
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return -1;
+      }
+      return p.exitValue();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
     }
   }
 }
