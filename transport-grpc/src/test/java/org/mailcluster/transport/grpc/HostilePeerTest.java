@@ -44,11 +44,8 @@ import org.mailcluster.PromotionOptions;
 import org.mailcluster.Role;
 import org.mailcluster.config.Revision;
 import org.mailcluster.config.SettingKey;
-import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
-import org.mailcluster.runtime.SystemScheduler;
-import org.mailcluster.storage.FileStateStore;
 import org.mailcluster.transport.PeerChannel;
 import org.mailcluster.transport.Request;
 import org.mailcluster.transport.Subscribe;
@@ -90,27 +87,8 @@ class HostilePeerTest {
       Optional<NodeAddress> primary,
       UnaryOperator<GrpcTransport.Builder> tune,
       UnaryOperator<ClusterServiceBuilder> options) {
-    NodeId node = NodeId.of(id);
-    ClusterServiceBuilder b =
-        options.apply(
-            ClusterService.builder()
-                .node(node, address)
-                .productVersion("23.5.2")
-                .licenceKey("licence-" + id)
-                .registry(SettingsRegistry.create())
-                .stateStore(FileStateStore.builder(home.resolve(id)).build())
-                .transport(
-                    tune.apply(
-                            GrpcTransport.builder(node, address)
-                                .security(TestCluster.tls(node))
-                                .gracePeriod(Duration.ofSeconds(2)))
-                        .build())
-                .scheduler(SystemScheduler.create(id))
-                .heartbeatInterval(Duration.ofMillis(200)));
-    ClusterService cluster =
-        primary.isPresent() ? b.secondaryOf(primary.get()).build() : b.primary().build();
+    ClusterService cluster = TestCluster.node(home, id, address, primary, tune, options);
     nodes.add(cluster);
-    cluster.start().join();
     return cluster;
   }
 

@@ -53,22 +53,34 @@ final class TestCluster {
       NodeAddress address,
       Optional<NodeAddress> primary,
       UnaryOperator<GrpcTransport.Builder> tune) {
+    return node(home, id, address, primary, tune, b -> b);
+  }
+
+  /** As above, with {@code options} applied to the node's builder before it is built. */
+  static ClusterService node(
+      Path home,
+      String id,
+      NodeAddress address,
+      Optional<NodeAddress> primary,
+      UnaryOperator<GrpcTransport.Builder> tune,
+      UnaryOperator<ClusterServiceBuilder> options) {
     NodeId node = NodeId.of(id);
     ClusterServiceBuilder b =
-        ClusterService.builder()
-            .node(node, address)
-            .productVersion("23.5.2")
-            .licenceKey("licence-" + id)
-            .registry(SettingsRegistry.create())
-            .stateStore(FileStateStore.builder(home.resolve(id)).build())
-            .transport(
-                tune.apply(
-                        GrpcTransport.builder(node, address)
-                            .security(tls(node))
-                            .gracePeriod(Duration.ofSeconds(2)))
-                    .build())
-            .scheduler(SystemScheduler.create(id))
-            .heartbeatInterval(Duration.ofMillis(200));
+        options.apply(
+            ClusterService.builder()
+                .node(node, address)
+                .productVersion("23.5.2")
+                .licenceKey("licence-" + id)
+                .registry(SettingsRegistry.create())
+                .stateStore(FileStateStore.builder(home.resolve(id)).build())
+                .transport(
+                    tune.apply(
+                            GrpcTransport.builder(node, address)
+                                .security(tls(node))
+                                .gracePeriod(Duration.ofSeconds(2)))
+                        .build())
+                .scheduler(SystemScheduler.create(id))
+                .heartbeatInterval(Duration.ofMillis(200)));
     ClusterService cluster =
         primary.isPresent() ? b.secondaryOf(primary.get()).build() : b.primary().build();
     cluster.start().join();

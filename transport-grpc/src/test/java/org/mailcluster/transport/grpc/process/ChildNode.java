@@ -1,5 +1,9 @@
 package org.mailcluster.transport.grpc.process;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +19,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.mailcluster.config.Revision;
 
 /**
  * A {@link NodeProcess} running in a child JVM, seen from the test: commands go to its standard
@@ -166,6 +171,32 @@ final class ChildNode implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * Kills the child with SIGKILL, checks that the signal is what ended it (exit status 128 + 9, not
+   * a shutdown of its own; Windows has no signals, and there status 1 from TerminateProcess), and
+   * waits until everything it printed has been read.
+   */
+  void killMinusNine(Duration timeout) throws InterruptedException {
+    long pid = process.pid();
+    process.destroyForcibly();
+    assertTrue(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS), name + " did not die");
+    assertEquals(
+        System.getProperty("os.name").startsWith("Windows") ? 1 : 137,
+        process.exitValue(),
+        name + "'s exit status");
+    assertFalse(
+        ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+        "process " + pid + " still runs");
+    awaitOutputDrained(timeout);
+  }
+
+  /** Asks the child for the revision its node has committed or applied. */
+  Revision revision(Duration timeout) {
+    String answer = ask("revision", timeout);
+    assertTrue(answer.startsWith("revision "), name + " answered " + answer);
+    return Revision.parse(answer.substring("revision ".length()));
   }
 
   /** Kills the child if it still runs, and waits for it. */

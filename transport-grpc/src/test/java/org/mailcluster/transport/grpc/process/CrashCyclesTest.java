@@ -113,7 +113,7 @@ class CrashCyclesTest {
           "cycle " + cycle + ": " + killAfter + " acknowledgements before the kill",
           () -> streaming.streamLines().size() >= killAfter,
           CONVERGE);
-      kill(primary);
+      primary.killMinusNine(ANSWER);
       int ackedThisCycle = 0;
       for (String line : primary.streamLines()) {
         String[] w = line.split(" ");
@@ -130,7 +130,7 @@ class CrashCyclesTest {
       String ready = primary.next("restart", START);
       assertTrue(ready.startsWith("ready mx1 primary"), "cycle " + cycle + ": " + ready);
       restartMillis += TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
-      Revision recovered = revision(primary);
+      Revision recovered = primary.revision(ANSWER);
       assertTrue(
           recovered.compareTo(lastAcked) >= 0,
           "cycle " + cycle + ": back at " + recovered + " but acknowledged " + lastAcked);
@@ -209,27 +209,10 @@ class CrashCyclesTest {
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
-  /** Kills a child with SIGKILL and waits until everything it printed has been read. */
-  private static void kill(ChildNode node) throws InterruptedException {
-    node.process().destroyForcibly();
-    assertTrue(node.process().waitFor(10, TimeUnit.SECONDS), node + " did not die");
-    assertEquals(
-        System.getProperty("os.name").startsWith("Windows") ? 1 : 137,
-        node.process().exitValue(),
-        node + "'s exit status");
-    node.awaitOutputDrained(ANSWER);
-  }
-
   private ChildNode start(String name, List<String> arguments) {
     ChildNode child = ChildNode.start(name, arguments);
     children.add(child);
     return child;
-  }
-
-  private static Revision revision(ChildNode node) {
-    String answer = node.ask("revision", ANSWER);
-    assertTrue(answer.startsWith("revision "), node.name() + " answered " + answer);
-    return Revision.parse(answer.substring("revision ".length()));
   }
 
   private void report() {

@@ -131,7 +131,7 @@ class ThreeProcessCrashTest {
         () -> applied(mx2) > 0 && applied(mx3) > 0,
         CONVERGE);
     long killedAt = System.nanoTime();
-    kill(mx1);
+    mx1.killMinusNine(ANSWER);
     List<String> streamed = mx1.streamLines();
     Map<String, String> acked = new LinkedHashMap<>();
     Revision lastAcked = Revision.INITIAL;
@@ -148,7 +148,7 @@ class ThreeProcessCrashTest {
     // 4. While the primary is down, the secondaries keep serving what they applied.
     Map<ChildNode, Revision> atKill = new LinkedHashMap<>();
     for (ChildNode s : List.of(mx2, mx3)) {
-      atKill.put(s, revision(s));
+      atKill.put(s, s.revision(ANSWER));
       assertEquals("value " + SHARED_LOCK_FILES, s.ask("get " + LOCK_FILES, ANSWER));
     }
 
@@ -157,7 +157,7 @@ class ThreeProcessCrashTest {
     String ready = mx1again.next("restart", START);
     assertTrue(ready.startsWith("ready mx1 primary"), ready);
     long restartedAt = System.nanoTime();
-    Revision recovered = revision(mx1again);
+    Revision recovered = mx1again.revision(ANSWER);
     assertTrue(
         recovered.compareTo(lastAcked) >= 0,
         "the restarted primary is at " + recovered + " but acknowledged " + lastAcked);
@@ -210,7 +210,7 @@ class ThreeProcessCrashTest {
         () -> mx3.askLines("dump " + SECOND_PREFIX, ANSWER).size() >= 20,
         CONVERGE);
     List<String> streamedBeforeKill = mx1again.streamLines();
-    kill(mx3);
+    mx3.killMinusNine(ANSWER);
     assertFalse(
         streamedBeforeKill.contains("done " + SECOND_COUNT),
         "the kill came after the second stream had ended");
@@ -276,33 +276,10 @@ class ThreeProcessCrashTest {
         millis(System.nanoTime() - t0));
   }
 
-  /** Kills a child with SIGKILL and checks that the signal is what ended it. */
-  private static void kill(ChildNode node) throws InterruptedException {
-    long pid = node.pid();
-    node.process().destroyForcibly();
-    assertTrue(node.process().waitFor(10, TimeUnit.SECONDS), node + " did not die");
-    // 128 + 9: ended by SIGKILL, not by a shutdown of its own. (Windows has no signals: there
-    // destroyForcibly is TerminateProcess with status 1.)
-    assertEquals(
-        System.getProperty("os.name").startsWith("Windows") ? 1 : 137,
-        node.process().exitValue(),
-        node + "'s exit status");
-    assertFalse(
-        ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
-        "process " + pid + " still runs");
-    node.awaitOutputDrained(ANSWER);
-  }
-
   private ChildNode start(String name, List<String> arguments) {
     ChildNode child = ChildNode.start(name, arguments);
     children.add(child);
     return child;
-  }
-
-  private static Revision revision(ChildNode node) {
-    String answer = node.ask("revision", ANSWER);
-    assertTrue(answer.startsWith("revision "), node.name() + " answered " + answer);
-    return Revision.parse(answer.substring("revision ".length()));
   }
 
   /** How many streamed commits a node holds. */
