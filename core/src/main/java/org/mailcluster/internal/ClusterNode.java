@@ -1275,28 +1275,43 @@ public final class ClusterNode implements ClusterService, InboundHandler {
         joined.epoch(),
         joined.latest(),
         committed.revision());
+    // Each message is released once the loop has processed it, so the primary can get ahead of
+    // this node by the transport's window only. Set before any loop task reads it: they queue
+    // behind this one.
+    PeerChannel.Subscription[] stream = new PeerChannel.Subscription[1];
     subscription =
-        toPrimary.subscribe(
-            new Subscribe(settings.id(), epoch, committed.revision()),
-            new StreamObserver<>() {
-              @Override
-              public void onNext(ReplicationMessage message) {
-                scheduler.execute(() -> withMdc(() -> onReplication(message, generation)));
-              }
+        stream[0] =
+            toPrimary.subscribe(
+                new Subscribe(settings.id(), epoch, committed.revision()),
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(ReplicationMessage message) {
+                    scheduler.execute(
+                        () ->
+                            withMdc(
+                                () -> {
+                                  try {
+                                    onReplication(message, generation);
+                                  } finally {
+                                    stream[0].release(1);
+                                  }
+                                }));
+                  }
 
-              @Override
-              public void onError(ClusterException error) {
-                scheduler.execute(
-                    () -> withMdc(() -> onStreamEnded(generation, error.getMessage())));
-              }
+                  @Override
+                  public void onError(ClusterException error) {
+                    scheduler.execute(
+                        () -> withMdc(() -> onStreamEnded(generation, error.getMessage())));
+                  }
 
-              @Override
-              public void onCompleted() {
-                scheduler.execute(
-                    () ->
-                        withMdc(() -> onStreamEnded(generation, "the primary closed the stream")));
-              }
-            });
+                  @Override
+                  public void onCompleted() {
+                    scheduler.execute(
+                        () ->
+                            withMdc(
+                                () -> onStreamEnded(generation, "the primary closed the stream")));
+                  }
+                });
     checkSynchronized();
     refreshDiagnostics();
   }

@@ -33,9 +33,31 @@ public interface PeerChannel extends AutoCloseable {
   @Override
   void close();
 
-  /** An open stream that the receiving side can end. */
+  /**
+   * An open stream that the receiving side can end, and through which it says what it has
+   * processed.
+   */
   interface Subscription {
     /** Ends the stream; no callback follows. Idempotent. */
     void cancel();
+
+    /**
+     * Tells the transport that the receiver has finished with {@code messages} more of the messages
+     * delivered to its observer. A transport with receiver flow control delivers only a window of
+     * messages beyond those released, so a receiver that falls behind holds the sender back (its
+     * {@code ServerStream.isReady()} turns false) instead of queueing without bound. The default
+     * does nothing: such a transport delivers as fast as the network allows. Callable from any
+     * thread; ignored once the stream has ended.
+     *
+     * <pre>{@code
+     * subscription = channel.subscribe(request, new StreamObserver<>() {
+     *   public void onNext(ReplicationMessage m) {
+     *     loop.execute(() -> { apply(m); subscription.release(1); });
+     *   }
+     *   ...
+     * });
+     * }</pre>
+     */
+    default void release(int messages) {}
   }
 }

@@ -4,7 +4,9 @@ import org.mailcluster.ClusterException;
 
 /**
  * Receives the messages of a stream. Called one at a time, on a transport thread; must not block
- * and must not throw.
+ * and must not throw. A receiver that hands messages to another thread releases each one through
+ * {@link PeerChannel.Subscription#release} once processed, so that the sender cannot get ahead of
+ * it by more than the transport's window.
  *
  * @param <T> the message type
  */

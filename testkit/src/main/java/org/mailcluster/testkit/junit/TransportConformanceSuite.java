@@ -131,6 +131,15 @@ public abstract class TransportConformanceSuite {
     return 100_000;
   }
 
+  /**
+   * Whether the transport delivers only a window of messages beyond those the receiver released
+   * ({@link PeerChannel.Subscription#release}); transports that deliver as fast as the network
+   * allows answer false.
+   */
+  protected boolean limitsUnreleasedMessages() {
+    return false;
+  }
+
   /** Closes every transport the test started. */
   @AfterEach
   public void closeTransports() {
@@ -403,6 +412,46 @@ public abstract class TransportConformanceSuite {
     }
   }
 
+  /**
+   * A receiver that does not release what it was given holds the sender back, where the transport
+   * limits unreleased messages: it gets a window of them, the sender's stream reports not ready,
+   * and as the receiver releases, the rest arrive in order and the stream is ready again. Where it
+   * does not, everything arrives without a release.
+   */
+  @Test
+  public void aReceiverThatReleasesNothingHoldsTheSenderBackWhereTheTransportLimitsIt() {
+    RecordingHandler handler = RecordingHandler.echo(BETA);
+    RecordingObserver observer = subscribe(handler);
+    observer.autoRelease = false;
+    ServerStream<ReplicationMessage> stream = handler.onlyStream();
+    List<ReplicationMessage> sent = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      sent.add(chunk(i));
+    }
+    Pump pump = new Pump(stream, sent);
+    stream.setOnReady(pump::run);
+    pump.run();
+    quiesce();
+    int delivered = observer.messages().size();
+    if (limitsUnreleasedMessages()) {
+      assertTrue(delivered > 0, "nothing was delivered");
+      assertTrue(
+          delivered < sent.size(),
+          "all " + delivered + " messages were delivered although the receiver released none");
+      assertFalse(stream.isReady(), "the sender's stream is ready with a stalled receiver");
+      quiesce();
+      assertEquals(delivered, observer.messages().size(), "delivered without a release");
+    } else {
+      assertEquals(sent.size(), delivered, "delivered without receiver flow control");
+    }
+    observer.autoRelease = true;
+    observer.releasePending();
+    awaitOrFail(
+        () -> observer.messages().size() == sent.size(),
+        "all " + sent.size() + " messages after releasing");
+    assertEquals(sent, observer.messages(), "messages in order, each once");
+  }
+
   // ---- closing ------------------------------------------------------------------------------
 
   /** Closing a transport fails its pending calls and ends its streams; the sender hears of it. */
@@ -441,7 +490,7 @@ public abstract class TransportConformanceSuite {
   private void assertCloseEndsEverything(
       RecordingHandler handler, PeerChannel channel, Runnable close) {
     RecordingObserver observer = new RecordingObserver();
-    observer.subscription = channel.subscribe(new Subscribe(ALPHA, 1, Revision.INITIAL), observer);
+    observer.attach(channel.subscribe(new Subscribe(ALPHA, 1, Revision.INITIAL), observer));
     awaitOrFail(() -> handler.served().size() == 1, "the subscription to reach the handler");
     AtomicInteger cancels = new AtomicInteger();
     handler.onlyStream().setOnCancel(cancels::incrementAndGet);
@@ -490,7 +539,7 @@ public abstract class TransportConformanceSuite {
     PeerChannel channel =
         started(ALPHA, new RecordingHandler(ALPHA)).connect(address(started(BETA, handler)));
     RecordingObserver observer = new RecordingObserver();
-    observer.subscription = channel.subscribe(new Subscribe(ALPHA, 2, Revision.of(2, 9)), observer);
+    observer.attach(channel.subscribe(new Subscribe(ALPHA, 2, Revision.of(2, 9)), observer));
     awaitOrFail(() -> handler.served().size() == 1, "the subscription to reach the handler");
     return observer;
   }
@@ -639,11 +688,33 @@ public abstract class TransportConformanceSuite {
     private final List<ReplicationMessage> messages = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<ClusterException> errors = new ConcurrentLinkedQueue<>();
     private final AtomicInteger completions = new AtomicInteger();
+    private final AtomicInteger unreleased = new AtomicInteger();
     volatile PeerChannel.Subscription subscription;
+    volatile boolean autoRelease = true;
+
+    void attach(PeerChannel.Subscription s) {
+      subscription = s;
+      releasePending();
+    }
+
+    /** Releases every message received so far (a message may arrive before the handle does). */
+    void releasePending() {
+      PeerChannel.Subscription s = subscription;
+      if (s != null) {
+        int n = unreleased.getAndSet(0);
+        if (n > 0) {
+          s.release(n);
+        }
+      }
+    }
 
     @Override
     public void onNext(ReplicationMessage message) {
       messages.add(message);
+      unreleased.incrementAndGet();
+      if (autoRelease) {
+        releasePending();
+      }
     }
 
     @Override

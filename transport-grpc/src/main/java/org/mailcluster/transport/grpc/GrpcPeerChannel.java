@@ -40,6 +40,9 @@ final class GrpcPeerChannel implements PeerChannel {
   // only once the window holds a few samples.
   private static final int SAMPLES_BEFORE_WARNING = 3;
 
+  /** How many delivered replication messages a receiver may hold before it releases any. */
+  static final int RECEIVE_WINDOW = 16;
+
   private final NodeAddress peer;
   private final ManagedChannel channel;
   private final ClusterGrpc.ClusterStub stub;
@@ -138,7 +141,17 @@ final class GrpcPeerChannel implements PeerChannel {
     }
     wakeUp();
     stub.subscribe(Wire.encode(request), receiver);
-    return receiver::cancel;
+    return new Subscription() {
+      @Override
+      public void cancel() {
+        receiver.cancel();
+      }
+
+      @Override
+      public void release(int messages) {
+        receiver.release(messages);
+      }
+    };
   }
 
   /** Asks for an immediate reconnection if the channel is waiting out a backoff. */
@@ -255,6 +268,20 @@ final class GrpcPeerChannel implements PeerChannel {
     public void beforeStart(
         ClientCallStreamObserver<org.mailcluster.transport.grpc.v1.SubscribeRequest> call) {
       this.call = call;
+      // Receiver flow control: gRPC reads a message from the connection only when asked, so at
+      // most RECEIVE_WINDOW messages the observer has not released are ever delivered; past that
+      // the primary's stream reports not ready and it stops sending.
+      call.disableAutoRequestWithInitial(RECEIVE_WINDOW);
+    }
+
+    void release(int messages) {
+      if (messages < 0) {
+        throw new IllegalArgumentException("cannot release " + messages + " messages");
+      }
+      var c = call;
+      if (!ended && c != null && messages > 0) {
+        c.request(messages);
+      }
     }
 
     @Override
@@ -278,6 +305,7 @@ final class GrpcPeerChannel implements PeerChannel {
           }
           data.writeTo(assembling);
           if (!message.getFragment().getLast()) {
+            call.request(1); // a part of one message: the window counts whole messages
             return;
           }
           ByteString whole = assembling.toByteString();

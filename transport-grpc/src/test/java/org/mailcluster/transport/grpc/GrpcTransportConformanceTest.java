@@ -38,4 +38,9 @@ class GrpcTransportConformanceTest extends TransportConformanceSuite {
   protected long nanoTime() {
     return System.nanoTime();
   }
+
+  @Override
+  protected boolean limitsUnreleasedMessages() {
+    return true;
+  }
 }
