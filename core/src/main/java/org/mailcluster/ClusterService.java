@@ -255,7 +255,10 @@ public interface ClusterService extends AutoCloseable {
    * Runs the shared-storage preflight (SPEC R5, R12, R27) now: this node writes a probe file with a
    * random token under each shared path, checks create, write, rename, lock, delete and free space,
    * and asks every other registered server to read the probe through its own path mapping. It also
-   * runs by itself once the node is synchronized; the last report is in {@link #diagnostics()}.
+   * runs by itself once the node is synchronized; the last report is in {@link #diagnostics()}. The
+   * file operations run on the builder's {@code storageExecutor}, never on the node's thread, so a
+   * share that hangs delays the report but not replication; asked for while a preflight runs, it
+   * answers with that run's report.
    *
    * <pre>{@code
    * PreflightReport report = cluster.preflight().join();

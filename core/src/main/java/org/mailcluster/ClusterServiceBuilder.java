@@ -9,6 +9,10 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import org.mailcluster.clock.ClockOptions;
 import org.mailcluster.config.SettingsRegistry;
@@ -71,6 +75,7 @@ public final class ClusterServiceBuilder {
   private ClockOptions clock;
   private ZoneId zone;
   private SharedStorage sharedStorage;
+  private Executor storageExecutor;
 
   ClusterServiceBuilder() {}
 
@@ -325,6 +330,27 @@ public final class ClusterServiceBuilder {
   }
 
   /**
+   * Sets where the shared-storage preflight's file operations run: writing, locking, reading and
+   * deleting probe files on the shared paths. Network storage can hang (a hard-mounted NFS share
+   * whose server is gone blocks until it returns), so these operations never run on the node's own
+   * thread, which keeps replicating meanwhile. By default they run on a pool of daemon threads
+   * shared by the nodes of this JVM; a simulation passes {@code Runnable::run} to keep them on its
+   * virtual clock.
+   *
+   * <pre>{@code
+   * builder.sharedStorage(storage).storageExecutor(hostBlockingExecutor);
+   * }</pre>
+   *
+   * <p>Unlike most settings this one may be set again, the last call winning, so that a test
+   * harness can choose a default that a test then overrides.
+   */
+  public ClusterServiceBuilder storageExecutor(Executor value) {
+    requireNonNull(value, "storageExecutor");
+    this.storageExecutor = value;
+    return this;
+  }
+
+  /**
    * Builds the service (not yet started).
    *
    * @throws IllegalStateException naming the first required property that is missing
@@ -367,7 +393,8 @@ public final class ClusterServiceBuilder {
                     : Path.of("mailcluster-divergence"),
             clock == null ? ClockOptions.defaults() : clock,
             zone == null ? ZoneId.systemDefault() : zone,
-            Optional.ofNullable(sharedStorage));
+            Optional.ofNullable(sharedStorage),
+            storageExecutor == null ? StorageThreads.POOL : storageExecutor);
     return new ClusterNode(settings, transport, store, scheduler);
   }
 
@@ -381,5 +408,21 @@ public final class ClusterServiceBuilder {
     if (current != null) {
       throw new IllegalStateException(property + " was already set to '" + current + "'");
     }
+  }
+
+  /** The default storage executor, created on first use. */
+  private static final class StorageThreads {
+    static final Executor POOL =
+        Executors.newCachedThreadPool(
+            new ThreadFactory() {
+              private final AtomicInteger count = new AtomicInteger();
+
+              @Override
+              public Thread newThread(Runnable r) {
+                Thread t = new Thread(r, "mailcluster-storage-" + count.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              }
+            });
   }
 }

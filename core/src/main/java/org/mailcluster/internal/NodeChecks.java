@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.clock.ClockDriftValidator;
@@ -46,6 +47,8 @@ final class NodeChecks {
   private final Scheduler scheduler;
   private final ClockDriftValidator clocks;
   private Optional<PreflightReport> lastPreflight = Optional.empty();
+  // The preflight running now, if any; touched on the node's thread only.
+  private CompletableFuture<PreflightReport> preflightInFlight;
 
   NodeChecks(ClusterNode node, NodeSettings settings, Scheduler scheduler) {
     this.node = node;
@@ -62,7 +65,9 @@ final class NodeChecks {
         (from, payload) -> CompletableFuture.completedFuture(zoneAnswer(settings.zone())));
     node.registerService(
         PREFLIGHT_SERVICE,
-        (from, payload) -> CompletableFuture.completedFuture(readProbe(payload)));
+        // Reading the probe touches network storage, which may hang: off the node's thread.
+        (from, payload) ->
+            CompletableFuture.supplyAsync(() -> readProbe(payload), settings.storageExecutor()));
   }
 
   /** The answer of the clock service: {@code <zone id> <current UTC offset>}. */
@@ -195,18 +200,43 @@ final class NodeChecks {
                           + " ClusterServiceBuilder.sharedStorage(...)")));
       return CompletableFuture.completedFuture(finish(report));
     }
+    if (preflightInFlight != null && !preflightInFlight.isDone()) {
+      // One at a time: two runs would write, read and delete the same probe files.
+      return preflightInFlight.thenApply(r -> r);
+    }
     SharedStorage storage = configured.get();
     byte[] bytes = new byte[16];
     settings.random().nextBytes(bytes);
     String token = HexFormat.of().formatHex(bytes);
     String file = StorageProbe.probeName(self);
-    List<PreflightCheck> checks = new ArrayList<>();
-    List<StoragePath> written = new ArrayList<>();
-    for (StoragePath path : storage.paths()) {
-      if (StorageProbe.writeAndCheck(self, storage, path, file, token, checks)) {
-        written.add(path);
-      }
-    }
+    // File operations on the shared paths run on the storage executor, since network storage may
+    // hang; the node's thread asks the peers and finishes the report.
+    CompletableFuture<PreflightReport> done = new CompletableFuture<>();
+    preflightInFlight = done;
+    onStorage(
+        done,
+        () -> {
+          List<PreflightCheck> checks = new ArrayList<>();
+          List<StoragePath> written = new ArrayList<>();
+          for (StoragePath path : storage.paths()) {
+            if (StorageProbe.writeAndCheck(self, storage, path, file, token, checks)) {
+              written.add(path);
+            }
+          }
+          scheduler.execute(() -> askPeers(storage, file, token, checks, written, done));
+        });
+    return done;
+  }
+
+  /** Asks every other registered server to read this node's probes, then deletes them. */
+  private void askPeers(
+      SharedStorage storage,
+      String file,
+      String token,
+      List<PreflightCheck> checks,
+      List<StoragePath> written,
+      CompletableFuture<PreflightReport> done) {
+    String self = settings.id().value();
     List<CompletableFuture<PreflightCheck>> reads = new ArrayList<>();
     for (Member m : node.members()) {
       if (m.id().equals(settings.id())) {
@@ -238,11 +268,11 @@ final class NodeChecks {
                     }));
       }
     }
-    CompletableFuture<PreflightReport> done = new CompletableFuture<>();
     CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
         .whenComplete(
             (ignored, failure) ->
-                scheduler.execute(
+                onStorage(
+                    done,
                     () -> {
                       for (CompletableFuture<PreflightCheck> r : reads) {
                         checks.add(r.join());
@@ -250,9 +280,31 @@ final class NodeChecks {
                       for (StoragePath path : written) {
                         StorageProbe.delete(self, storage, path, file, checks);
                       }
-                      done.complete(finish(new PreflightReport(self, scheduler.now(), checks)));
+                      scheduler.execute(
+                          () ->
+                              done.complete(
+                                  finish(new PreflightReport(self, scheduler.now(), checks))));
                     }));
-    return done;
+  }
+
+  /** Runs {@code work} on the storage executor; {@code done} fails if it cannot or if it throws. */
+  private void onStorage(CompletableFuture<PreflightReport> done, Runnable work) {
+    try {
+      settings
+          .storageExecutor()
+          .execute(
+              () -> {
+                try {
+                  work.run();
+                } catch (RuntimeException e) {
+                  done.completeExceptionally(e);
+                }
+              });
+    } catch (RejectedExecutionException e) {
+      done.completeExceptionally(
+          new ClusterException(
+              ErrorCode.UNAVAILABLE, "the storage executor refused the preflight: " + e, e));
+    }
   }
 
   private PreflightReport finish(PreflightReport report) {

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.random.RandomGenerator;
 import org.mailcluster.Role;
 import org.mailcluster.clock.ClockOptions;
@@ -35,4 +36,5 @@ public record NodeSettings(
     Path divergenceDirectory,
     ClockOptions clock,
     ZoneId zone,
-    Optional<SharedStorage> sharedStorage) {}
+    Optional<SharedStorage> sharedStorage,
+    Executor storageExecutor) {}

@@ -345,7 +345,9 @@ public final class SimulatedCluster implements AutoCloseable {
             .divergenceDirectory(divergenceDirectory(id))
             .historyRetention(config.historyEntries, config.historyAge)
             // Simulated hosts have no DNS: every name resolves to a loopback address.
-            .resolver(a -> List.of(InetAddress.getLoopbackAddress()));
+            .resolver(a -> List.of(InetAddress.getLoopbackAddress()))
+            // File operations on shared storage stay on the node's virtual thread.
+            .storageExecutor(Runnable::run);
     b = id.equals(id(1)) ? b.primary() : b.secondaryOf(address(id(1)));
     if (config.configSources != null) {
       ConfigSource source = sources.computeIfAbsent(id, config.configSources);

@@ -8,12 +8,17 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mailcluster.ConfigUpdate;
+import org.mailcluster.config.Revision;
+import org.mailcluster.config.SettingKey;
 import org.mailcluster.paths.PathMapping;
 import org.mailcluster.paths.PreflightCheck;
 import org.mailcluster.paths.PreflightReport;
@@ -99,6 +104,58 @@ class SharedStoragePreflightTest {
       assertEquals(Boolean.FALSE, results(report, "mx1", "\\\\nas01\\mail\\Users").get("create"));
       assertEquals(
           Boolean.TRUE, results(report, "mx3", "\\\\nas01\\mail").get("read-probe-of-mx1"));
+    }
+  }
+
+  @Test
+  void aShareThatHangsHoldsThePreflightButNotReplication() throws IOException {
+    Path nas = Files.createDirectories(tmp.resolve("nas/Users")).getParent();
+    // mx1's file operations wait here, as on a share whose server went away.
+    List<Runnable> hanging = new ArrayList<>();
+    try (SimulatedCluster cluster =
+        SimulatedCluster.builder()
+            .nodes(3)
+            .seed(11)
+            .nodeOptions(
+                (id, b) -> {
+                  b.sharedStorage(
+                      SharedStorage.builder(ROOT)
+                          .mapping(PathMapping.builder().map(ROOT, nas).build())
+                          .path(USERS)
+                          .build());
+                  return id.equals("mx1") ? b.storageExecutor(hanging::add) : b;
+                })
+            .build()) {
+      cluster.start();
+      cluster.awaitConverged(Duration.ofSeconds(30));
+      CompletableFuture<PreflightReport> report = cluster.primary().preflight();
+      cluster.runFor(Duration.ofSeconds(10));
+      assertFalse(report.isDone(), "the preflight finished although the share hangs");
+      assertFalse(hanging.isEmpty(), "no file operation was handed to the storage executor");
+
+      // The node's own thread is free: a commit replicates while the share hangs.
+      SettingKey key = SettingKey.ini("MDaemon.ini", "Directories", "LockFiles");
+      Revision r =
+          cluster.await(
+              cluster
+                  .primary()
+                  .update(
+                      ConfigUpdate.builder("api:test")
+                          .setRaw(key, "\\\\nas01\\mail\\Lock")
+                          .build()),
+              Duration.ofSeconds(10));
+      cluster.awaitConverged(Duration.ofSeconds(30));
+      assertEquals(r, cluster.node("mx2").configuration().revision());
+
+      // The share comes back: the preflight completes, and passes.
+      for (int round = 0; round < 20 && !report.isDone(); round++) {
+        List<Runnable> now = List.copyOf(hanging);
+        hanging.clear();
+        now.forEach(Runnable::run);
+        cluster.runFor(Duration.ofSeconds(1));
+      }
+      PreflightReport done = cluster.await(report, Duration.ofSeconds(1));
+      assertTrue(done.passed(), done.failures().toString());
     }
   }
 
