@@ -10,9 +10,6 @@ import java.time.Duration;
 import java.time.ZoneId;
 import java.util.Optional;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import org.mailcluster.clock.ClockOptions;
 import org.mailcluster.config.SettingsRegistry;
@@ -23,6 +20,7 @@ import org.mailcluster.membership.HostResolver;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.paths.SharedStorage;
+import org.mailcluster.runtime.StorageExecutors;
 import org.mailcluster.screening.ScreeningPolicy;
 import org.mailcluster.spi.ConfigSource;
 import org.mailcluster.spi.Scheduler;
@@ -333,9 +331,9 @@ public final class ClusterServiceBuilder {
    * Sets where the shared-storage preflight's file operations run: writing, locking, reading and
    * deleting probe files on the shared paths. Network storage can hang (a hard-mounted NFS share
    * whose server is gone blocks until it returns), so these operations never run on the node's own
-   * thread, which keeps replicating meanwhile. By default they run on a pool of daemon threads
-   * shared by the nodes of this JVM; a simulation passes {@code Runnable::run} to keep them on its
-   * virtual clock.
+   * thread, which keeps replicating meanwhile. By default they run on {@link
+   * StorageExecutors#shared()}, daemon threads shared by the nodes of this JVM; a simulation passes
+   * {@code Runnable::run} to keep them on its virtual clock.
    *
    * <pre>{@code
    * builder.sharedStorage(storage).storageExecutor(hostBlockingExecutor);
@@ -394,7 +392,7 @@ public final class ClusterServiceBuilder {
             clock == null ? ClockOptions.defaults() : clock,
             zone == null ? ZoneId.systemDefault() : zone,
             Optional.ofNullable(sharedStorage),
-            storageExecutor == null ? StorageThreads.POOL : storageExecutor);
+            storageExecutor == null ? StorageExecutors.shared() : storageExecutor);
     return new ClusterNode(settings, transport, store, scheduler);
   }
 
@@ -408,21 +406,5 @@ public final class ClusterServiceBuilder {
     if (current != null) {
       throw new IllegalStateException(property + " was already set to '" + current + "'");
     }
-  }
-
-  /** The default storage executor, created on first use. */
-  private static final class StorageThreads {
-    static final Executor POOL =
-        Executors.newCachedThreadPool(
-            new ThreadFactory() {
-              private final AtomicInteger count = new AtomicInteger();
-
-              @Override
-              public Thread newThread(Runnable r) {
-                Thread t = new Thread(r, "mailcluster-storage-" + count.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-              }
-            });
   }
 }

@@ -1571,11 +1571,9 @@ public final class ClusterNode implements ClusterService, InboundHandler {
           if (role == Role.SECONDARY
               && subscription != null
               && scheduler.now().isAfter(lastHeard.plus(silence))) {
-            warn(
-                "nothing heard from the primary for "
-                    + silence
-                    + "; reconnecting (is the primary down, or the network between us?)");
-            restartStream("nothing heard from the primary for " + silence);
+            String why = "nothing heard from the primary for " + silence;
+            warn(why + "; reconnecting (is the primary down, or the network between us?)");
+            restartStream(why);
           }
         });
   }

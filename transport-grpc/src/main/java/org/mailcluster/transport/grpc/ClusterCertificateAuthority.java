@@ -11,6 +11,9 @@ import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -23,6 +26,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Set;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -331,6 +335,9 @@ public final class ClusterCertificateAuthority {
       }
     }
 
+    private static final Set<PosixFilePermission> OWNER_ONLY =
+        PosixFilePermissions.fromString("rw-------");
+
     static void write(Path file, String text, boolean secret) {
       try {
         Files.createDirectories(file.toAbsolutePath().getParent());
@@ -338,31 +345,14 @@ public final class ClusterCertificateAuthority {
         Files.deleteIfExists(temp);
         if (secret && file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
           // Owner-only from its creation: never readable by others, not even for an instant.
-          Files.createFile(
-              temp,
-              java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                  java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+          Files.createFile(temp, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
         } else {
           Files.createFile(temp);
         }
-        if (secret) {
-          ownerOnly(temp);
-        }
         Files.writeString(temp, text, US_ASCII);
-        Files.move(
-            temp,
-            file,
-            java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (IOException e) {
         throw new UncheckedIOException("could not write " + file + ": " + e.getMessage(), e);
-      }
-    }
-
-    private static void ownerOnly(Path file) throws IOException {
-      if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-        Files.setPosixFilePermissions(
-            file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
       }
     }
 

@@ -41,7 +41,7 @@ final class GrpcPeerChannel implements PeerChannel {
   private static final int SAMPLES_BEFORE_WARNING = 3;
 
   /** How many delivered replication messages a receiver may hold before it releases any. */
-  static final int RECEIVE_WINDOW = 16;
+  private static final int RECEIVE_WINDOW = 16;
 
   private final NodeAddress peer;
   private final ManagedChannel channel;
@@ -141,17 +141,7 @@ final class GrpcPeerChannel implements PeerChannel {
     }
     wakeUp();
     stub.subscribe(Wire.encode(request), receiver);
-    return new Subscription() {
-      @Override
-      public void cancel() {
-        receiver.cancel();
-      }
-
-      @Override
-      public void release(int messages) {
-        receiver.release(messages);
-      }
-    };
+    return receiver;
   }
 
   /** Asks for an immediate reconnection if the channel is waiting out a backoff. */
@@ -251,9 +241,10 @@ final class GrpcPeerChannel implements PeerChannel {
 
   /** Receives one replication stream, joining fragments, and calls the observer at most once. */
   private final class Receiver
-      implements ClientResponseObserver<
-          org.mailcluster.transport.grpc.v1.SubscribeRequest,
-          org.mailcluster.transport.grpc.v1.ReplicationMessage> {
+      implements Subscription,
+          ClientResponseObserver<
+              org.mailcluster.transport.grpc.v1.SubscribeRequest,
+              org.mailcluster.transport.grpc.v1.ReplicationMessage> {
     private final org.mailcluster.transport.StreamObserver<ReplicationMessage> observer;
     private volatile ClientCallStreamObserver<org.mailcluster.transport.grpc.v1.SubscribeRequest>
         call;
@@ -274,7 +265,8 @@ final class GrpcPeerChannel implements PeerChannel {
       call.disableAutoRequestWithInitial(RECEIVE_WINDOW);
     }
 
-    void release(int messages) {
+    @Override
+    public void release(int messages) {
       if (messages < 0) {
         throw new IllegalArgumentException("cannot release " + messages + " messages");
       }
@@ -371,7 +363,8 @@ final class GrpcPeerChannel implements PeerChannel {
       }
     }
 
-    void cancel() {
+    @Override
+    public void cancel() {
       ended = true;
       var c = call;
       if (c != null) {
