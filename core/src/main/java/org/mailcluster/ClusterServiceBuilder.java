@@ -168,7 +168,10 @@ public final class ClusterServiceBuilder {
     return this;
   }
 
-  /** Sets the random source for retry jitter; a {@link SecureRandom} if never set. */
+  /**
+   * Sets the random source for retry jitter and mail event ids; a {@link SecureRandom} if never
+   * set.
+   */
   public ClusterServiceBuilder random(RandomGenerator value) {
     requireNonNull(value, "random");
     checkUnset(random, "random");

@@ -106,10 +106,21 @@ final class MailEventRelay implements MailEvents {
   @Override
   public MailEvent publish(String mailbox, MailEvent.Kind kind, String payload) {
     MailEvent event =
-        new MailEvent(
-            UUID.randomUUID().toString(), settings.id(), mailbox, kind, requireNonNull(payload));
+        new MailEvent(randomId(), settings.id(), mailbox, kind, requireNonNull(payload));
     scheduler.execute(() -> onPublished(event));
     return event;
+  }
+
+  /**
+   * A version 4 UUID drawn from the node's injected random source, so that a simulated run is the
+   * same for the same seed.
+   */
+  private String randomId() {
+    long high = settings.random().nextLong();
+    long low = settings.random().nextLong();
+    return new UUID(
+            (high & ~0xF000L) | 0x4000L, (low & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L)
+        .toString();
   }
 
   @Override
