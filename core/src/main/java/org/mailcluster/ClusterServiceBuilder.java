@@ -13,9 +13,9 @@ import java.util.concurrent.Executor;
 import java.util.random.RandomGenerator;
 import org.mailcluster.clock.ClockOptions;
 import org.mailcluster.config.SettingsRegistry;
-import org.mailcluster.internal.ClusterNode;
-import org.mailcluster.internal.NodeSettings;
-import org.mailcluster.internal.ServiceOptions;
+import org.mailcluster.internal.node.NodeSettings;
+import org.mailcluster.internal.node.Nodes;
+import org.mailcluster.internal.services.ServiceOptions;
 import org.mailcluster.membership.HostResolver;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
@@ -396,7 +396,7 @@ public final class ClusterServiceBuilder {
             zone == null ? ZoneId.systemDefault() : zone,
             Optional.ofNullable(sharedStorage),
             storageExecutor == null ? StorageExecutors.shared() : storageExecutor);
-    return new ClusterNode(settings, transport, store, scheduler);
+    return Nodes.create(settings, transport, store, scheduler);
   }
 
   private static void require(Object value, String what) {

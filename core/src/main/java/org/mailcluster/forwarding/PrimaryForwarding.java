@@ -3,14 +3,10 @@ package org.mailcluster.forwarding;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Function;
-import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterService;
-import org.mailcluster.ErrorCode;
-import org.mailcluster.membership.NodeId;
+import org.mailcluster.internal.services.Forwarder;
 
 /**
  * Sends requests to a {@linkplain ClusterService#registerService named service} on the primary and
@@ -55,38 +51,6 @@ public final class PrimaryForwarding {
     requireNonNull(payload, "payload");
     requireNonNull(deadline, "deadline");
     requireNonNull(fallback, "fallback");
-    Optional<NodeId> primary = cluster.primary();
-    if (primary.isEmpty()) {
-      return local(fallback, "the primary is not known yet (this node has not joined)");
-    }
-    return cluster
-        .call(primary.get(), service, payload, deadline)
-        .handle(
-            (answer, failure) -> {
-              if (failure == null) {
-                return CompletableFuture.completedFuture(ForwardedAnswer.fromPrimary(answer));
-              }
-              Throwable cause = unwrap(failure);
-              if (cause instanceof ClusterException ce && ce.code() != ErrorCode.UNAVAILABLE) {
-                return CompletableFuture.<ForwardedAnswer>failedFuture(ce);
-              }
-              return local(
-                  fallback,
-                  "the primary " + primary.get() + " did not answer: " + cause.getMessage());
-            })
-        .thenCompose(f -> f);
-  }
-
-  private static CompletableFuture<ForwardedAnswer> local(
-      Function<String, String> fallback, String why) {
-    try {
-      return CompletableFuture.completedFuture(ForwardedAnswer.local(fallback.apply(why), why));
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    return Forwarder.ask(cluster.primary(), cluster::call, service, payload, deadline, fallback);
   }
 }

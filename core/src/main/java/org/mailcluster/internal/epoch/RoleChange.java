@@ -1,0 +1,171 @@
+package org.mailcluster.internal.epoch;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.mailcluster.ClusterException;
+import org.mailcluster.ErrorCode;
+import org.mailcluster.Role;
+import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.config.Revision;
+import org.mailcluster.internal.membership.MemberRecord;
+import org.mailcluster.internal.node.NodeCore;
+import org.mailcluster.internal.replication.PrimaryRole;
+import org.mailcluster.internal.replication.SecondaryRole;
+import org.mailcluster.membership.Member;
+import org.mailcluster.membership.NodeId;
+import org.mailcluster.transport.PeerIdentity;
+import org.mailcluster.transport.Request;
+
+/**
+ * The two ways a node changes role at run time, both durable: a secondary promoted into a new epoch
+ * becomes the primary, and a primary that meets a higher epoch was replaced by a promotion and
+ * becomes a secondary (epoch fencing). Each closes the role it leaves and opens the one it takes.
+ */
+public final class RoleChange {
+  private final NodeCore node;
+
+  /** Binds the node whose role changes. */
+  public RoleChange(NodeCore node) {
+    this.node = node;
+  }
+
+  /** Takes the primary's role in {@code newEpoch}, and commits the promotion's record. */
+  CompletableFuture<Revision> becomePrimary(long newEpoch) {
+    NodeId self = node.settings().id();
+    ConfigSnapshot committed = node.committed();
+    Revision base = committed.revision();
+    Optional<NodeId> former = node.primary();
+    PrimaryRole primary = new PrimaryRole(node);
+    node.switchRole(
+        primary, new ClusterException(ErrorCode.UNAVAILABLE, self + " was promoted to primary"));
+    node.transport().advertise(Role.PRIMARY);
+    node.epochs().promoted(newEpoch);
+    node.setTip(committed);
+    node.log().startAtIfEmpty(committed.revision());
+    if (!node.synced().isDone()) {
+      node.synced().complete(null);
+    }
+    Map<String, Optional<String>> changes = new LinkedHashMap<>();
+    changes.put(EpochLineage.stateKey(newEpoch), Optional.of(EpochLineage.value(self, base)));
+    changes.put(MemberRecord.stateKey(self), Optional.of(node.selfRecord(Role.PRIMARY).toJson()));
+    for (Member m : node.members()) {
+      MemberRecord r = node.member(m.id()).orElseThrow();
+      if (!m.id().equals(self) && r.role() == Role.PRIMARY) {
+        changes.put(
+            MemberRecord.stateKey(m.id()),
+            Optional.of(
+                new MemberRecord(
+                        r.address(), Role.SECONDARY, r.productVersion(), r.licenceFingerprint())
+                    .toJson()));
+      }
+    }
+    node.events()
+        .warn(
+            "promoted to primary at epoch "
+                + newEpoch
+                + " from revision "
+                + base
+                + former.map(f -> " (the former primary was " + f + ")").orElse(""));
+    node.forEachListener(l -> l.roleChanged(Role.PRIMARY, newEpoch));
+    CompletableFuture<Revision> first = primary.commit("promotion", changes);
+    node.refreshDiagnostics();
+    return first;
+  }
+
+  /**
+   * Epoch fencing: a primary that meets a higher epoch was replaced by a promotion and becomes a
+   * secondary at once, refusing what it was asked; a secondary just remembers the higher epoch, and
+   * drops a stream from an older primary at its next message.
+   *
+   * @throws ClusterException with {@code STALE_EPOCH} if this primary was fenced off by it
+   */
+  public void check(long theirs, PeerIdentity from) {
+    long mine = node.epochs().current();
+    if (theirs <= mine) {
+      return;
+    }
+    if (node.role() == Role.PRIMARY) {
+      fenced(theirs, from.node().map(NodeId::toString).orElse(from.remoteAddress()));
+      throw new ClusterException(
+          ErrorCode.STALE_EPOCH,
+          node.settings().id()
+              + " was primary at epoch "
+              + mine
+              + ", older than epoch "
+              + theirs
+              + ": it is a secondary now; join the primary of epoch "
+              + theirs);
+    }
+    node.epochs().adopt(theirs);
+  }
+
+  /** This primary met a higher epoch: another node was promoted. It becomes a secondary. */
+  private void fenced(long newer, String by) {
+    if (!(node.roleState() instanceof PrimaryRole primary)) {
+      node.epochs().adopt(newer);
+      return;
+    }
+    // What was committed here is acknowledged, and saved if the new primary lacks it.
+    primary.flushNow();
+    long former = node.epochs().current();
+    node.divergence().fenced(former, node.committed().revision());
+    node.epochs().recordRole(Role.SECONDARY);
+    SecondaryRole secondary = new SecondaryRole(node, null);
+    ClusterException gone =
+        new ClusterException(
+            ErrorCode.STALE_EPOCH,
+            node.settings().id()
+                + " is no longer the primary (epoch "
+                + newer
+                + " has another one): join that one");
+    node.switchRole(secondary, null);
+    node.transport().advertise(Role.SECONDARY);
+    node.epochs().adopt(newer);
+    primary.close(gone);
+    node.events()
+        .error(
+            "this node was primary at epoch "
+                + former
+                + " but "
+                + by
+                + " has seen epoch "
+                + newer
+                + ": another node was promoted, so this node is a secondary now; revisions the new"
+                + " primary lacks will be saved to a file, never merged");
+    node.forEachListener(l -> l.roleChanged(Role.SECONDARY, newer));
+    node.loop().execute(secondary::join);
+    node.refreshDiagnostics();
+  }
+
+  /**
+   * A primary asks every registered server for its epoch now and then, so that a primary that was
+   * cut off while another was promoted learns it when the network heals.
+   */
+  public void probeEpochs() {
+    for (Member m : node.members()) {
+      if (m.id().equals(node.settings().id())) {
+        continue;
+      }
+      NodeId peer = m.id();
+      node.peers()
+          .channel(m.address())
+          .call(
+              new Request.Ping(node.scheduler().now(), node.epochs().current()),
+              node.settings().callDeadline())
+          .whenComplete(
+              (response, failure) -> {
+                if (response != null) {
+                  node.loop()
+                      .execute(
+                          () -> {
+                            if (response.epoch() > node.epochs().current() && !node.isClosing()) {
+                              fenced(response.epoch(), peer.toString());
+                            }
+                          });
+                }
+              });
+    }
+  }
+}

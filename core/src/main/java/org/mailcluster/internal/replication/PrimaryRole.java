@@ -1,0 +1,432 @@
+package org.mailcluster.internal.replication;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import org.mailcluster.ClusterException;
+import org.mailcluster.ErrorCode;
+import org.mailcluster.Role;
+import org.mailcluster.config.ConfigDiff;
+import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.config.Fingerprint;
+import org.mailcluster.config.Revision;
+import org.mailcluster.constraints.ConstraintChange;
+import org.mailcluster.constraints.ConstraintReport;
+import org.mailcluster.internal.epoch.EpochLineage;
+import org.mailcluster.internal.membership.MemberRecord;
+import org.mailcluster.internal.membership.Membership;
+import org.mailcluster.internal.node.NodeCore;
+import org.mailcluster.internal.node.NodeEvents;
+import org.mailcluster.internal.node.NodeLoop;
+import org.mailcluster.internal.resync.ResyncRequests;
+import org.mailcluster.membership.NodeAddress;
+import org.mailcluster.membership.NodeId;
+import org.mailcluster.spi.LogEntry;
+import org.mailcluster.transport.PeerIdentity;
+import org.mailcluster.transport.ReplicationMessage;
+import org.mailcluster.transport.Request;
+import org.mailcluster.transport.Response;
+import org.mailcluster.transport.ServerStream;
+import org.mailcluster.transport.Subscribe;
+
+/**
+ * What a node holds while it is the primary: the commit pipeline, one {@link Subscriber} per
+ * secondary with how far it has been sent and what it acknowledged, and the resyncs asked for.
+ * Every secondary's stream carries the log entries it lacks, or a snapshot in chunks when the log
+ * no longer reaches back (or a resync was asked for), then heartbeats.
+ */
+public final class PrimaryRole implements RoleState {
+  private static final int ENTRIES_PER_MESSAGE = 256;
+  private static final int KEYS_PER_SNAPSHOT_CHUNK = 1024;
+
+  private final NodeCore node;
+  private final CommitPipeline commits;
+  private final Map<NodeId, Subscriber> subscribers = new LinkedHashMap<>();
+  private final Map<NodeId, Revision> acknowledged = new HashMap<>();
+  private final ResyncRequests resyncs = new ResyncRequests();
+  private boolean closed;
+
+  /** Takes the primary's role; nothing runs until {@link #start} or a commit. */
+  public PrimaryRole(NodeCore node) {
+    this.node = node;
+    this.commits =
+        new CommitPipeline(
+            node,
+            () -> {
+              subscribers.values().forEach(this::pump);
+              node.refreshDiagnostics();
+            });
+  }
+
+  @Override
+  public Role role() {
+    return Role.PRIMARY;
+  }
+
+  /**
+   * Starts serving as the primary on node start: records this node's membership and the host files'
+   * content, applies the cluster constraints in the same revision, and watches the files.
+   */
+  public void start() {
+    NodeId self = node.settings().id();
+    MemberRecord me = node.selfRecord(Role.PRIMARY);
+    Map<String, Optional<String>> changes = new LinkedHashMap<>();
+    if (!node.member(self).equals(Optional.of(me))) {
+      changes.put(MemberRecord.stateKey(self), Optional.of(me.toJson()));
+    }
+    node.files()
+        .source()
+        .ifPresent(
+            source -> {
+              ConfigDiff fromFiles = node.files().replicableDiff(node.committed(), source.load());
+              for (ConfigDiff.Change c : fromFiles.changes()) {
+                changes.put(c.key(), c.newValue());
+              }
+              node.watchFiles(source);
+            });
+    // Enabling the cluster applies the cluster constraints in the same revision.
+    ConfigSnapshot planned = node.committed();
+    for (Map.Entry<String, Optional<String>> c : changes.entrySet()) {
+      planned =
+          c.getValue().isPresent()
+              ? planned.with(c.getKey(), c.getValue().get())
+              : planned.without(c.getKey());
+    }
+    List<ConstraintChange> fixes = node.builtIn().constraints.violations(planned);
+    fixes.forEach(f -> changes.put(f.key(), Optional.of(f.after())));
+    if (!changes.isEmpty()) {
+      commit("startup", changes)
+          .whenComplete(
+              (rev, failure) -> {
+                if (failure != null) {
+                  node.events()
+                      .error(
+                          "could not record this node's start: " + NodeLoop.rootMessage(failure));
+                } else {
+                  node.builtIn()
+                      .constraints
+                      .recordApplied(
+                          new ConstraintReport(
+                              fixes.isEmpty() ? Optional.empty() : Optional.of(rev), fixes));
+                }
+              });
+    } else {
+      node.builtIn().constraints.recordApplied(new ConstraintReport(Optional.empty(), List.of()));
+    }
+    node.synced().complete(null);
+  }
+
+  /** Commits a change; see {@link CommitPipeline}. */
+  public CompletableFuture<Revision> commit(String origin, Map<String, Optional<String>> changes) {
+    return commits.commit(origin, changes);
+  }
+
+  /** Makes what is committed so far durable and visible now, instead of in the next task. */
+  public void flushNow() {
+    if (commits.hasPending()) {
+      commits.flush();
+    }
+  }
+
+  @Override
+  public void onHostFileEdit(ConfigDiff external) {
+    Map<String, Optional<String>> changes = new LinkedHashMap<>();
+    for (ConfigDiff.Change c : external.changes()) {
+      if (node.files().isReplicable(c.key())) {
+        changes.put(c.key(), c.newValue());
+      }
+    }
+    if (changes.isEmpty()) {
+      return;
+    }
+    try {
+      commit("file edit", changes)
+          .whenComplete(
+              (rev, failure) -> {
+                if (failure != null) {
+                  node.events()
+                      .error(
+                          "a file edit could not be committed: " + NodeLoop.rootMessage(failure));
+                }
+              });
+    } catch (ClusterException e) {
+      node.events().error("a file edit was refused and not replicated: " + e.getMessage());
+    }
+  }
+
+  // ---- what secondaries send ----------------------------------------------------------
+
+  /** A secondary joins: checked against the registered servers, and its facts recorded. */
+  public Response onJoin(PeerIdentity from, Request.Join join) {
+    NodeId node = Membership.authenticated(this.node.events(), from, join.node());
+    MemberRecord record =
+        Membership.checkJoin(
+            this.node.events(),
+            this.node.committed(),
+            this.node.tip(),
+            this.node.settings().id(),
+            this.node.settings().productVersion(),
+            node,
+            join);
+    MemberRecord joined = record.joined(join.productVersion(), join.licenceFingerprint());
+    if (!joined.equals(record)) {
+      commit(
+          "membership:join " + node,
+          Map.of(MemberRecord.stateKey(node), Optional.of(joined.toJson())));
+    }
+    NodeEvents.CLUSTER_LOG.info(
+        "node {} joined from {} (version {})", node, from.remoteAddress(), join.productVersion());
+    this.node.loop().execute(() -> this.node.checks().sampleClock(node));
+    return new Response.Joined(
+        this.node.settings().id(), this.node.epochs().current(), this.node.committed().revision());
+  }
+
+  /** A secondary acknowledges what it applied, with its fingerprint for the divergence check. */
+  public Response onAck(PeerIdentity from, Request.Ack ack) {
+    NodeId peer = Membership.authenticated(node.events(), from, ack.node());
+    acknowledged.put(peer, ack.applied());
+    Subscriber s = subscribers.get(peer);
+    // Divergence check: the same revision must have the same content everywhere.
+    Optional<Fingerprint> expected = node.history().fingerprintAt(ack.applied());
+    boolean mismatch = expected.isPresent() && !expected.get().equals(ack.fingerprint());
+    if (s != null && mismatch) {
+      node.events()
+          .error(
+              "node "
+                  + peer
+                  + " diverged at "
+                  + ack.applied()
+                  + " (fingerprint "
+                  + ack.fingerprint()
+                  + ", expected "
+                  + expected.get()
+                  + "): sending it a full snapshot");
+      Revision at = ack.applied();
+      node.forEachListener(l -> l.divergenceDetected(peer, at));
+      requestResync(peer);
+    }
+    node.refreshDiagnostics();
+    return new Response.Acknowledged(node.epochs().current());
+  }
+
+  /** A secondary subscribes to its replication stream. */
+  public void subscribe(
+      PeerIdentity from, Subscribe request, ServerStream<ReplicationMessage> stream) {
+    NodeId peer = Membership.authenticated(node.events(), from, request.node());
+    Optional<MemberRecord> record = node.member(peer);
+    String version = record.map(MemberRecord::productVersion).orElse(null);
+    String mine = node.settings().productVersion();
+    if (version != null && !version.equals(mine)) {
+      // It joined with another version (or the primary was upgraded since).
+      throw node.events()
+          .refuse(
+              ErrorCode.VERSION_MISMATCH,
+              "node "
+                  + peer
+                  + " last joined with version "
+                  + version
+                  + " but the primary runs "
+                  + mine
+                  + ": upgrade "
+                  + peer
+                  + " and restart it");
+    }
+    if (record.isEmpty()) {
+      throw node.events()
+          .refuse(
+              ErrorCode.PERMISSION_DENIED,
+              "node " + peer + " is not a registered server: add it on the primary first");
+    }
+    Subscriber previous = subscribers.remove(peer);
+    if (previous != null) {
+      previous.stream.complete();
+    }
+    Subscriber s = new Subscriber(peer, stream, request.lastApplied());
+    s.forceSnapshot = resyncs.isRequested(peer);
+    subscribers.put(peer, s);
+    // A channel back lets the transport measure the round trip for diagnostics.
+    node.peers().channel(NodeAddress.parse(record.get().address()));
+    stream.setOnReady(() -> node.loop().execute(() -> pump(s)));
+    stream.setOnCancel(
+        () ->
+            node.scheduler()
+                .execute(
+                    () -> {
+                      if (subscribers.get(peer) == s) {
+                        subscribers.remove(peer);
+                        NodeEvents.CLUSTER_LOG.info("node {} disconnected", peer);
+                        node.refreshDiagnostics();
+                      }
+                    }));
+    NodeEvents.CLUSTER_LOG.info("node {} subscribed from revision {}", peer, request.lastApplied());
+    pump(s);
+    node.refreshDiagnostics();
+  }
+
+  /** A secondary installed the snapshot it was sent; a resync may be complete. */
+  public void snapshotInstalled(NodeId peer, Revision revision) {
+    Subscriber s = subscribers.get(peer);
+    if (s != null && s.snapshotSent != null && revision.compareTo(s.snapshotSent) >= 0) {
+      resyncs.complete(peer, s.snapshotSent);
+    }
+  }
+
+  // ---- resyncs and removals -----------------------------------------------------------
+
+  /** Starts a full resync of a secondary; the future completes once it installed the snapshot. */
+  public CompletableFuture<Void> startResync(NodeId peer) {
+    CompletableFuture<Void> done = resyncs.waitFor(peer);
+    NodeEvents.CLUSTER_LOG.info("full resync of {} requested", peer);
+    requestResync(peer);
+    return done;
+  }
+
+  /** Makes the next thing a secondary's stream carries a whole snapshot. */
+  private void requestResync(NodeId peer) {
+    resyncs.request(peer);
+    Subscriber s = subscribers.get(peer);
+    if (s != null && !s.sendingSnapshot()) {
+      s.snapshotSent = null; // only a snapshot sent from now on answers this request
+      s.forceSnapshot = true;
+      pump(s);
+    }
+  }
+
+  /** A server is being removed: its stream ends now. */
+  public void dropSubscriber(NodeId peer) {
+    Subscriber s = subscribers.remove(peer);
+    if (s != null) {
+      s.stream.fail(
+          new ClusterException(
+              ErrorCode.PERMISSION_DENIED, peer + " was removed from the cluster"));
+    }
+    acknowledged.remove(peer);
+  }
+
+  // ---- streaming ----------------------------------------------------------------------
+
+  /** Sends a subscriber what it lacks, as far as its stream is ready. */
+  private void pump(Subscriber s) {
+    if (closed || subscribers.get(s.node) != s) {
+      return;
+    }
+    ConfigSnapshot committed = node.committed();
+    while (s.stream.isReady()) {
+      if (s.sendingSnapshot()) {
+        sendSnapshotChunk(s);
+        continue;
+      }
+      if (!s.forceSnapshot && s.sent.equals(committed.revision())) {
+        return;
+      }
+      Optional<List<LogEntry>> missing = s.forceSnapshot ? Optional.empty() : entriesAfter(s.sent);
+      if (missing.isPresent() && !missing.get().isEmpty()) {
+        List<LogEntry> all = missing.get();
+        List<LogEntry> part = all.subList(0, Math.min(ENTRIES_PER_MESSAGE, all.size()));
+        s.stream.send(new ReplicationMessage.Entries(node.epochs().current(), s.sent, part));
+        s.sent = part.get(part.size() - 1).revision();
+        s.lastSentAt = node.scheduler().now();
+      } else {
+        s.forceSnapshot = false;
+        s.snapshotInFlight = committed;
+        s.snapshotKeys = committed.asMap().entrySet().iterator();
+        s.chunkIndex = 0;
+        NodeEvents.REPLICATION_LOG.info(
+            "sending {} a snapshot at {} ({} keys)",
+            s.node,
+            committed.revision(),
+            committed.size());
+      }
+    }
+  }
+
+  private void sendSnapshotChunk(Subscriber s) {
+    TreeMap<String, String> chunk = new TreeMap<>();
+    while (s.snapshotKeys.hasNext() && chunk.size() < KEYS_PER_SNAPSHOT_CHUNK) {
+      Map.Entry<String, String> e = s.snapshotKeys.next();
+      chunk.put(e.getKey(), e.getValue());
+    }
+    boolean last = !s.snapshotKeys.hasNext();
+    ConfigSnapshot snap = s.snapshotInFlight;
+    s.stream.send(
+        new ReplicationMessage.SnapshotChunk(
+            node.epochs().current(),
+            snap.revision(),
+            snap.fingerprint(),
+            s.chunkIndex++,
+            last,
+            chunk));
+    s.lastSentAt = node.scheduler().now();
+    if (last) {
+      s.sent = snap.revision();
+      s.snapshotSent = snap.revision();
+      s.snapshotKeys = null;
+      s.snapshotInFlight = null;
+    }
+  }
+
+  private Optional<List<LogEntry>> entriesAfter(Revision from) {
+    ConfigSnapshot committed = node.committed();
+    if (from.compareTo(committed.revision()) > 0) {
+      return Optional.empty(); // the secondary is ahead of this primary: only a snapshot can help
+    }
+    if (!EpochLineage.contains(committed, from)) {
+      // A revision of a fenced-off primary that this primary never had: the log cannot say what
+      // follows it, only a snapshot can.
+      return Optional.empty();
+    }
+    Optional<List<LogEntry>> recent = node.log().after(from);
+    return recent.isPresent() ? recent : node.store().entriesAfter(from);
+  }
+
+  /** Sends a heartbeat on every idle stream; every heartbeat interval. */
+  public void heartbeat() {
+    Instant now = node.scheduler().now();
+    for (Subscriber s : subscribers.values()) {
+      if (s.stream.isReady()
+          && !s.sendingSnapshot()
+          && !now.isBefore(s.lastSentAt.plus(node.settings().heartbeatInterval()))) {
+        s.stream.send(
+            new ReplicationMessage.Heartbeat(
+                node.epochs().current(), node.committed().revision(), now));
+        s.lastSentAt = now;
+      }
+    }
+  }
+
+  // ---- what diagnostics show -----------------------------------------------------------
+
+  /** How a secondary is connected: {@code streaming} or {@code disconnected}. */
+  public String connectionOf(NodeId peer) {
+    return subscribers.containsKey(peer) ? "streaming" : "disconnected";
+  }
+
+  /** The revision a secondary acknowledged last, if any. */
+  public Optional<Revision> acknowledgedBy(NodeId peer) {
+    return Optional.ofNullable(acknowledged.get(peer));
+  }
+
+  // ---- leaving the role ---------------------------------------------------------------
+
+  /** Ends every stream normally, as on shutdown. */
+  public void completeStreams() {
+    for (Subscriber s : subscribers.values()) {
+      s.stream.complete();
+    }
+    subscribers.clear();
+  }
+
+  @Override
+  public void close(ClusterException why) {
+    closed = true;
+    subscribers.values().forEach(sub -> sub.stream.fail(why));
+    subscribers.clear();
+    acknowledged.clear();
+    resyncs.failAll(why);
+  }
+}

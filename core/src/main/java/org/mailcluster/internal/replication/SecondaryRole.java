@@ -1,0 +1,577 @@
+package org.mailcluster.internal.replication;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.mailcluster.ClusterException;
+import org.mailcluster.ErrorCode;
+import org.mailcluster.Role;
+import org.mailcluster.config.ConfigDiff;
+import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.config.Revision;
+import org.mailcluster.internal.history.History;
+import org.mailcluster.internal.membership.Membership;
+import org.mailcluster.internal.node.NodeCore;
+import org.mailcluster.internal.node.NodeEvents;
+import org.mailcluster.internal.node.NodeLoop;
+import org.mailcluster.internal.resync.Resyncs;
+import org.mailcluster.membership.Member;
+import org.mailcluster.membership.NodeAddress;
+import org.mailcluster.membership.NodeId;
+import org.mailcluster.spi.LogEntry;
+import org.mailcluster.transport.PeerChannel;
+import org.mailcluster.transport.ReplicationMessage;
+import org.mailcluster.transport.Request;
+import org.mailcluster.transport.Response;
+import org.mailcluster.transport.StreamObserver;
+import org.mailcluster.transport.Subscribe;
+import org.slf4j.MDC;
+
+/**
+ * What a node holds while it is a secondary: its link to the primary (which server to join, the
+ * replication stream, when it last heard from it), what it applies from that stream, its coalesced
+ * acknowledgements, and the retries with backoff while no primary answers. It serves its last
+ * applied state meanwhile, read-only, and writes the primary's values over local edits.
+ */
+public final class SecondaryRole implements RoleState {
+  private static final Backoff RETRY = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(30));
+  // Acknowledgements of applied entries are coalesced: at most one per interval, each for the
+  // newest applied revision. A burst of commits then costs the primary one acknowledgement per
+  // interval per secondary rather than one per message, and the lag in diagnostics is at most
+  // one interval stale.
+  private static final long ACK_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+  private final NodeCore node;
+  private final SnapshotAssembly incoming = new SnapshotAssembly();
+  // Callers of a resync of this node itself, until the next snapshot is installed.
+  private final List<CompletableFuture<Void>> snapshotWaiters = new ArrayList<>();
+  private volatile PeerChannel toPrimary;
+  private volatile Optional<NodeId> primaryId = Optional.empty();
+  private PeerChannel.Subscription subscription;
+  private long streamGeneration;
+  private Revision primaryLatest;
+  private int failedAttempts;
+  // Whether this outage of the primary was already reported in the cluster log (once per outage).
+  private boolean unreachableReported;
+  private Instant lastHeard = Instant.EPOCH;
+  private Instant lastAckAt = Instant.EPOCH;
+  private long lastAckNanos;
+  private boolean ackSent;
+  private boolean ackScheduled;
+  // Which server to join: the last that accepted, else the configured primary, then the others.
+  private NodeAddress preferredPrimary;
+  private int joinRotation;
+  private boolean closed;
+
+  /** Takes the secondary's role, trying {@code preferredPrimary} first (may be null). */
+  public SecondaryRole(NodeCore node, NodeAddress preferredPrimary) {
+    this.node = node;
+    this.preferredPrimary = preferredPrimary;
+  }
+
+  @Override
+  public Role role() {
+    return Role.SECONDARY;
+  }
+
+  /** Starts as a secondary on node start: writes the recovered state over drift, then joins. */
+  public void start() {
+    node.files()
+        .source()
+        .ifPresent(
+            source -> {
+              if (!node.committed().revision().equals(Revision.INITIAL)) {
+                // A state recovered from disk came from the primary: overwrite drift now.
+                overwriteFiles("while this node was down");
+              }
+              node.watchFiles(source);
+            });
+    join();
+  }
+
+  // ---- joining ------------------------------------------------------------------------
+
+  /** Tries to join the next server, if this role is still held. */
+  public void join() {
+    if (node.isClosing() || closed) {
+      return;
+    }
+    long generation = ++streamGeneration;
+    Optional<NodeAddress> target = joinTarget();
+    if (target.isEmpty()) {
+      if (failedAttempts == 0) {
+        node.events().warn("no primary to join: this node knows no other registered server yet");
+      }
+      retryLater();
+      return;
+    }
+    NodeAddress address = target.get();
+    toPrimary = node.peers().joinChannel(address);
+    Request.Join request =
+        new Request.Join(
+            node.settings().id(),
+            node.settings().address(),
+            Membership.PROTOCOL_VERSION,
+            node.settings().productVersion(),
+            node.settings().licenceFingerprint(),
+            node.epochs().current());
+    toPrimary
+        .call(request, node.settings().callDeadline())
+        .whenComplete(
+            (response, failure) ->
+                node.loop()
+                    .execute(
+                        () -> {
+                          if (generation != streamGeneration || node.isClosing() || closed) {
+                            return;
+                          }
+                          if (failure != null) {
+                            joinFailed(address, NodeLoop.asClusterException(failure));
+                            return;
+                          }
+                          preferredPrimary = address;
+                          joinRotation = 0;
+                          onJoined((Response.Joined) response, generation);
+                        }));
+  }
+
+  private void joinFailed(NodeAddress address, ClusterException e) {
+    // Another server that is not (or no longer) the primary: try the next registered one; the
+    // primary may have moved (promotion).
+    boolean elsewhere =
+        e.code() == ErrorCode.UNAVAILABLE
+            || e.code() == ErrorCode.NOT_PRIMARY
+            || e.code() == ErrorCode.STALE_EPOCH;
+    if (!elsewhere) {
+      node.events().error("join refused by " + address + ": " + e.getMessage());
+    } else if (!unreachableReported) {
+      unreachableReported = true;
+      node.events()
+          .warn(
+              "no primary reachable at "
+                  + address
+                  + " ("
+                  + e.getMessage()
+                  + "); trying the registered servers in turn, and"
+                  + " serving the last replicated configuration");
+    }
+    joinRotation++;
+    retryLater();
+  }
+
+  private void onJoined(Response.Joined joined, long generation) {
+    node.epochs().adopt(joined.epoch());
+    primaryId = Optional.of(joined.primary());
+    primaryLatest = joined.latest();
+    failedAttempts = 0;
+    unreachableReported = false;
+    lastHeard = node.scheduler().now();
+    NodeEvents.CLUSTER_LOG.info(
+        "joined primary {} (epoch {}, at {}); this node is at {}",
+        joined.primary(),
+        joined.epoch(),
+        joined.latest(),
+        node.committed().revision());
+    // Each message is released once the loop has processed it, so the primary can get ahead of
+    // this node by the transport's window only. Set before any loop task reads it: they queue
+    // behind this one.
+    PeerChannel.Subscription[] stream = new PeerChannel.Subscription[1];
+    subscription =
+        stream[0] =
+            toPrimary.subscribe(
+                new Subscribe(
+                    node.settings().id(), node.epochs().current(), node.committed().revision()),
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(ReplicationMessage message) {
+                    node.loop()
+                        .execute(
+                            () -> {
+                              try {
+                                onReplication(message, generation);
+                              } finally {
+                                stream[0].release(1);
+                              }
+                            });
+                  }
+
+                  @Override
+                  public void onError(ClusterException error) {
+                    node.loop().execute(() -> onStreamEnded(generation, error.getMessage()));
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    node.loop()
+                        .execute(() -> onStreamEnded(generation, "the primary closed the stream"));
+                  }
+                });
+    checkSynchronized();
+    node.refreshDiagnostics();
+  }
+
+  /**
+   * The server to try next: the one that last accepted this node (or the configured primary), then
+   * in turn every other registered server, so that a secondary finds a newly promoted primary by
+   * itself.
+   */
+  private Optional<NodeAddress> joinTarget() {
+    List<NodeAddress> candidates = new ArrayList<>();
+    if (preferredPrimary != null) {
+      candidates.add(preferredPrimary);
+    }
+    for (Member m : node.members()) {
+      if (!m.id().equals(node.settings().id()) && !candidates.contains(m.address())) {
+        candidates.add(m.address());
+      }
+    }
+    if (candidates.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(candidates.get(Math.floorMod(joinRotation, candidates.size())));
+  }
+
+  /** A promotion candidate was granted an epoch: without a primary now, try it first. */
+  public void preferCandidate(NodeAddress candidate) {
+    if (subscription == null) {
+      preferredPrimary = candidate;
+      joinRotation = 0;
+    }
+  }
+
+  // ---- the stream ---------------------------------------------------------------------
+
+  private void onReplication(ReplicationMessage message, long generation) {
+    if (generation != streamGeneration || node.isClosing() || closed) {
+      return;
+    }
+    lastHeard = node.scheduler().now();
+    long epoch = node.epochs().current();
+    if (message.epoch() < epoch) {
+      node.events()
+          .warn(
+              "ignored a message from epoch "
+                  + message.epoch()
+                  + "; this node is at epoch "
+                  + epoch);
+      restartStream("stale epoch");
+      return;
+    }
+    node.epochs().adopt(message.epoch());
+    try {
+      if (message instanceof ReplicationMessage.Entries e) {
+        applyEntries(e);
+      } else if (message instanceof ReplicationMessage.SnapshotChunk c) {
+        incoming.add(c).ifPresent(this::install);
+      } else {
+        primaryLatest = ((ReplicationMessage.Heartbeat) message).latest();
+        // Divergence check: now and then, even when nothing changes, tell the primary this
+        // node's fingerprint.
+        if (!node.scheduler()
+            .now()
+            .isBefore(lastAckAt.plus(node.settings().heartbeatInterval().multipliedBy(5)))) {
+          acknowledge();
+        }
+      }
+    } catch (ClusterException e) {
+      node.events()
+          .error("could not apply what the primary sent (nothing was applied): " + e.getMessage());
+      restartStream(e.getMessage());
+      return;
+    }
+    checkSynchronized();
+    node.refreshDiagnostics();
+  }
+
+  private void applyEntries(ReplicationMessage.Entries message) {
+    ConfigSnapshot before = node.committed();
+    if (!message.previous().equals(before.revision())) {
+      restartStream(
+          "the primary sent revisions after "
+              + message.previous()
+              + " but this node is at "
+              + before.revision());
+      return;
+    }
+    // Durable first, then visible: a crash in between replays the entries from the store.
+    node.store().append(message.entries());
+    History history = node.history();
+    ConfigSnapshot state = before;
+    for (LogEntry e : message.entries()) {
+      state = e.diff().apply(state).atRevision(e.revision());
+      history.record(e, state);
+      node.log().remember(e); // should this node be promoted, it streams from here
+    }
+    history.prune(node.scheduler().now());
+    node.setCommitted(state);
+    node.setTip(state);
+    node.divergence().continuedFrom(state, message.previous());
+    ConfigDiff total = ConfigDiff.between(before, state);
+    node.files().write(total);
+    for (LogEntry e : message.entries()) {
+      MDC.put("revision", e.revision().toString());
+      NodeEvents.REPLICATION_LOG.info("applied {} ({})", e.revision(), e.origin());
+    }
+    node.notifyChanged(state, total);
+    acknowledgeSoon();
+  }
+
+  private void install(ConfigSnapshot received) {
+    // Before the old state is gone: save what the new primary never received.
+    node.divergence().beforeInstalling(received);
+    node.store().resetTo(received);
+    ConfigSnapshot before = node.committed();
+    node.setCommitted(received);
+    node.setTip(received);
+    node.log().resetTo(received.revision());
+    node.history().reset(received, received.revision(), List.of());
+    snapshotWaiters.forEach(f -> f.complete(null));
+    snapshotWaiters.clear();
+    confirmInstalled(received.revision());
+    NodeEvents.REPLICATION_LOG.info(
+        "installed snapshot {} ({} keys, fingerprint {})",
+        received.revision(),
+        received.size(),
+        received.fingerprint());
+    if (node.files().source().isPresent()) {
+      overwriteFiles("on resync");
+    }
+    ConfigDiff diff = ConfigDiff.between(before, received);
+    if (!diff.isEmpty()) {
+      node.notifyChanged(received, diff);
+    }
+    acknowledge();
+  }
+
+  /** Tells the primary that this secondary installed a whole snapshot. */
+  private void confirmInstalled(Revision revision) {
+    primaryId.ifPresent(
+        p ->
+            node.call(
+                    p,
+                    Resyncs.SERVICE,
+                    Resyncs.INSTALLED + revision,
+                    node.settings().callDeadline())
+                .whenComplete(
+                    (answer, failure) -> {
+                      if (failure != null) {
+                        NodeEvents.REPLICATION_LOG.debug(
+                            "could not confirm snapshot {} to {}: {}",
+                            revision,
+                            p,
+                            failure.toString());
+                      }
+                    }));
+  }
+
+  /** A future completed once this node installs its next whole snapshot. */
+  public CompletableFuture<Void> nextSnapshot() {
+    CompletableFuture<Void> installed = new CompletableFuture<>();
+    snapshotWaiters.add(installed);
+    return installed;
+  }
+
+  private void acknowledgeSoon() {
+    if (ackScheduled) {
+      return; // the scheduled acknowledgement will carry this revision too
+    }
+    long since = node.scheduler().nanoTime() - lastAckNanos;
+    if (!ackSent || since < 0 || since >= ACK_INTERVAL_NANOS) {
+      acknowledge();
+      return;
+    }
+    ackScheduled = true;
+    node.scheduler()
+        .schedule(
+            Duration.ofNanos(ACK_INTERVAL_NANOS - since),
+            () ->
+                node.loop()
+                    .withContext(
+                        () -> {
+                          ackScheduled = false;
+                          if (!node.isClosing() && !closed && toPrimary != null) {
+                            acknowledge();
+                          }
+                        }));
+  }
+
+  private void acknowledge() {
+    lastAckAt = node.scheduler().now();
+    lastAckNanos = node.scheduler().nanoTime();
+    ackSent = true;
+    ConfigSnapshot committed = node.committed();
+    Request.Ack ack =
+        new Request.Ack(
+            node.settings().id(),
+            node.epochs().current(),
+            committed.revision(),
+            committed.fingerprint());
+    toPrimary
+        .call(ack, node.settings().callDeadline())
+        .whenComplete(
+            (r, failure) -> {
+              if (failure != null) {
+                NodeEvents.REPLICATION_LOG.debug(
+                    "acknowledgement of {} not delivered: {}", ack.applied(), failure.toString());
+              }
+            });
+  }
+
+  private void checkSynchronized() {
+    CompletableFuture<Void> synced = node.synced();
+    ConfigSnapshot now = node.committed();
+    if (!synced.isDone() && primaryLatest != null && now.revision().compareTo(primaryLatest) >= 0) {
+      NodeEvents.CLUSTER_LOG.info(
+          "initial synchronization complete at revision {}", now.revision());
+      synced.complete(null);
+      node.forEachListener(l -> l.initialSyncComplete(now));
+    }
+  }
+
+  private void onStreamEnded(long generation, String why) {
+    if (generation != streamGeneration || node.isClosing()) {
+      return;
+    }
+    node.events().warn("replication stream from the primary ended: " + why);
+    restartStream(why);
+  }
+
+  private void restartStream(String why) {
+    NodeEvents.REPLICATION_LOG.debug("restarting the replication stream: {}", why);
+    streamGeneration++;
+    cancelStream();
+    retryLater();
+    node.refreshDiagnostics();
+  }
+
+  private void cancelStream() {
+    if (subscription != null) {
+      subscription.cancel();
+      subscription = null;
+    }
+    incoming.reset();
+  }
+
+  private void retryLater() {
+    failedAttempts++;
+    long generation = streamGeneration;
+    node.scheduler()
+        .schedule(
+            RETRY.jittered(failedAttempts - 1, node.settings().random()),
+            () -> {
+              if (generation == streamGeneration && !node.isClosing()) {
+                node.loop().withContext(this::join);
+              }
+            });
+  }
+
+  /** Reconnects if the primary fell silent; every heartbeat interval. */
+  public void checkLiveness() {
+    Duration silence = node.settings().heartbeatInterval().multipliedBy(4);
+    if (subscription != null && node.scheduler().now().isAfter(lastHeard.plus(silence))) {
+      String why = "nothing heard from the primary for " + silence;
+      node.events().warn(why + "; reconnecting (is the primary down, or the network between us?)");
+      restartStream(why);
+    }
+  }
+
+  /** Whether this node heard from its primary within four heartbeat intervals. */
+  public boolean hearsPrimary() {
+    return subscription != null
+        && !node.scheduler()
+            .now()
+            .isAfter(lastHeard.plus(node.settings().heartbeatInterval().multipliedBy(4)));
+  }
+
+  // ---- host files ---------------------------------------------------------------------
+
+  @Override
+  public void onHostFileEdit(ConfigDiff external) {
+    if (node.committed().revision().equals(Revision.INITIAL)) {
+      return; // not synchronized yet: the first sync will write the primary's values
+    }
+    if (node.files().source().isPresent()) {
+      overwriteFiles("after a local edit");
+    }
+  }
+
+  /** Writes the primary's values over whatever the files hold now, and reports what changed. */
+  private void overwriteFiles(String when) {
+    ConfigDiff overwrite = node.files().overwrite(node.committed());
+    if (overwrite.isEmpty()) {
+      return;
+    }
+    for (ConfigDiff.Change c : overwrite.changes()) {
+      NodeEvents.CLUSTER_LOG.warn(
+          "overwrote a local edit {} on {}: {} (configuration is changed on the primary{})",
+          when,
+          node.settings().id(),
+          c.render(),
+          primaryId.map(p -> " " + p).orElse(""));
+    }
+    node.events()
+        .record(
+            "WARN",
+            "overwrote "
+                + overwrite.size()
+                + " locally edited key"
+                + (overwrite.size() == 1 ? "" : "s")
+                + " "
+                + when);
+    node.forEachListener(l -> l.localEditOverwritten(overwrite));
+  }
+
+  // ---- where the primary is -----------------------------------------------------------
+
+  /** The primary this node streams from (or last joined), if it knows one. */
+  public Optional<NodeId> primary() {
+    return primaryId;
+  }
+
+  /** The address of the primary: its registered address, else the server this node joins. */
+  public Optional<NodeAddress> primaryAddress() {
+    return primaryId
+        .flatMap(node::member)
+        .map(m -> NodeAddress.parse(m.address()))
+        .or(() -> Optional.ofNullable(preferredPrimary));
+  }
+
+  /** Why a configuration write is refused here, naming the primary. */
+  public ClusterException notPrimary() {
+    String primary =
+        primaryId.map(NodeId::toString).orElse("the primary")
+            + primaryAddress().map(a -> " (" + a + ")").orElse("");
+    return new ClusterException(
+        ErrorCode.NOT_PRIMARY,
+        "configuration is read-only on "
+            + node.settings().id()
+            + " (a secondary): change it on "
+            + primary);
+  }
+
+  /** How this node is connected to {@code peer}, if that is its primary. */
+  public Optional<String> connectionTo(NodeId peer) {
+    if (!primaryId.equals(Optional.of(peer))) {
+      return Optional.empty();
+    }
+    return Optional.of(subscription != null ? "streaming" : "disconnected");
+  }
+
+  /** The channel to the primary, for its round trip in diagnostics; null before the first join. */
+  public PeerChannel channelToPrimary() {
+    return toPrimary;
+  }
+
+  @Override
+  public void close(ClusterException why) {
+    closed = true;
+    streamGeneration++;
+    cancelStream();
+    snapshotWaiters.forEach(f -> f.completeExceptionally(why));
+    snapshotWaiters.clear();
+  }
+}

@@ -1,0 +1,36 @@
+package org.mailcluster.internal.replication;
+
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.Map;
+import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.config.Revision;
+import org.mailcluster.membership.NodeId;
+import org.mailcluster.transport.ReplicationMessage;
+import org.mailcluster.transport.ServerStream;
+
+/**
+ * One secondary's replication stream on the primary and how far it has been sent: the revision sent
+ * last, and the snapshot being sent in chunks, if any. Loop-confined.
+ */
+final class Subscriber {
+  final NodeId node;
+  final ServerStream<ReplicationMessage> stream;
+  Revision sent;
+  boolean forceSnapshot;
+  Revision snapshotSent;
+  Iterator<Map.Entry<String, String>> snapshotKeys;
+  ConfigSnapshot snapshotInFlight;
+  int chunkIndex;
+  Instant lastSentAt = Instant.EPOCH;
+
+  Subscriber(NodeId node, ServerStream<ReplicationMessage> stream, Revision sent) {
+    this.node = node;
+    this.stream = stream;
+    this.sent = sent;
+  }
+
+  boolean sendingSnapshot() {
+    return snapshotKeys != null;
+  }
+}

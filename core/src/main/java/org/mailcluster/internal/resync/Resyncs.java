@@ -1,0 +1,101 @@
+package org.mailcluster.internal.resync;
+
+import java.util.concurrent.CompletableFuture;
+import org.mailcluster.ClusterException;
+import org.mailcluster.ErrorCode;
+import org.mailcluster.config.Revision;
+import org.mailcluster.internal.node.NodeCore;
+import org.mailcluster.internal.replication.PrimaryRole;
+import org.mailcluster.internal.replication.SecondaryRole;
+import org.mailcluster.membership.NodeAddress;
+import org.mailcluster.membership.NodeId;
+import org.mailcluster.transport.PeerIdentity;
+import org.mailcluster.transport.Request;
+
+/**
+ * Forced full resyncs: an operator, on the primary or on the secondary itself, asks that a
+ * secondary's state be replaced by a whole snapshot of the primary's. A secondary forwards the
+ * request to the primary; the primary streams the snapshot and completes the request once the
+ * secondary confirms it installed it.
+ */
+public final class Resyncs {
+  /** The primary's service that takes resync requests and snapshot confirmations. */
+  public static final String SERVICE = "mailcluster.resync";
+
+  /** The prefix of a secondary's confirmation that it installed a snapshot. */
+  public static final String INSTALLED = "installed ";
+
+  private final NodeCore node;
+
+  /** Binds the node that serves and asks for resyncs. */
+  public Resyncs(NodeCore node) {
+    this.node = node;
+  }
+
+  /** Serves the resync service to other nodes. */
+  public void registerService() {
+    node.registerService(SERVICE, this::serve);
+  }
+
+  /**
+   * Resynchronizes {@code target}; see {@link org.mailcluster.ClusterService#resync}. On the loop.
+   */
+  public CompletableFuture<Void> resync(NodeId target) {
+    if (node.roleState() instanceof PrimaryRole primary) {
+      return start(primary, target);
+    }
+    SecondaryRole secondary = (SecondaryRole) node.roleState();
+    NodeId self = node.settings().id();
+    if (secondary.primary().isEmpty()) {
+      throw new ClusterException(
+          ErrorCode.UNAVAILABLE,
+          self + " knows no primary yet: retry once it has joined, or ask the primary");
+    }
+    NodeAddress address =
+        secondary
+            .primaryAddress()
+            .orElseThrow(
+                () ->
+                    new ClusterException(
+                        ErrorCode.UNAVAILABLE, "the primary's address is not known yet"));
+    CompletableFuture<Void> installed =
+        target.equals(self) ? secondary.nextSnapshot() : CompletableFuture.completedFuture(null);
+    return node.peers()
+        .channel(address)
+        .call(
+            new Request.Forward(SERVICE, target.value(), node.epochs().current()),
+            node.settings().callDeadline())
+        .thenCompose(answer -> installed);
+  }
+
+  private CompletableFuture<String> serve(PeerIdentity from, String payload) {
+    PrimaryRole primary = node.asPrimary();
+    if (payload.startsWith(INSTALLED)) {
+      NodeId peer =
+          from.node()
+              .orElseThrow(
+                  () ->
+                      node.events()
+                          .refuse(
+                              ErrorCode.UNAUTHENTICATED,
+                              "a snapshot confirmation from an unauthenticated peer at "
+                                  + from.remoteAddress()));
+      primary.snapshotInstalled(peer, Revision.parse(payload.substring(INSTALLED.length())));
+      return CompletableFuture.completedFuture("noted");
+    }
+    start(primary, NodeId.of(payload));
+    return CompletableFuture.completedFuture("accepted");
+  }
+
+  private CompletableFuture<Void> start(PrimaryRole primary, NodeId target) {
+    if (target.equals(node.settings().id())) {
+      throw new IllegalArgumentException(
+          "node " + target + " is the primary: its state is the reference; resync a secondary");
+    }
+    if (node.member(target).isEmpty()) {
+      throw new ClusterException(
+          ErrorCode.INVALID_VALUE, target + " is not a registered server: nothing to resync");
+    }
+    return primary.startResync(target);
+  }
+}
