@@ -25,11 +25,12 @@ public interface ClusterListener {
 
   /**
    * On a secondary, an edit made behind the library's back was overwritten with the primary's
-   * values (SPEC R3): {@code overwritten} turns the edited state back into the primary's.
+   * values (single writer, requirement R3 in docs/REQUIREMENTS.md): {@code overwritten} turns the
+   * edited state back into the primary's.
    */
   default void localEditOverwritten(ConfigDiff overwritten) {}
 
-  /** The first synchronization with the primary completed (SPEC R31). */
+  /** The first synchronization with the primary completed (requirement R31). */
   default void initialSyncComplete(ConfigSnapshot snapshot) {}
 
   /** The list of registered servers or a role changed. */
@@ -37,17 +38,20 @@ public interface ClusterListener {
 
   /**
    * On the primary, a secondary reported another fingerprint than the primary's at the same
-   * revision (SPEC B2): its state silently diverged, and it is being resynchronized by a full
-   * snapshot.
+   * revision (requirement B2): its state silently diverged, and it is being resynchronized by a
+   * full snapshot.
    */
   default void divergenceDetected(NodeId node, Revision at) {}
 
   /**
    * This node's role changed: promoted to primary at {@code epoch}, or fenced off and now a
-   * secondary of the primary of {@code epoch} (SPEC B3).
+   * secondary of the primary of {@code epoch} (promotion, requirement B3).
    */
   default void roleChanged(Role role, long epoch) {}
 
-  /** This node, a former primary, saved revisions that the new primary never received (SPEC B3). */
+  /**
+   * This node, a former primary, saved revisions that the new primary never received (requirement
+   * B3).
+   */
   default void divergentRevisionsSaved(DivergenceReport report) {}
 }

@@ -90,8 +90,8 @@ public interface ClusterService extends AutoCloseable {
   CompletableFuture<Revision> update(ConfigUpdate update);
 
   /**
-   * Registers a server on the primary (SPEC R28): it may then join. The list of registered servers
-   * is replicated, so every node lists it (R30).
+   * Registers a server on the primary (adding a server, requirement R28 in docs/REQUIREMENTS.md):
+   * it may then join. The list of registered servers is replicated, so every node lists it (R30).
    */
   CompletableFuture<Revision> addServer(NodeId id, NodeAddress address);
 
@@ -142,30 +142,32 @@ public interface ClusterService extends AutoCloseable {
    */
   CompletableFuture<String> call(NodeId target, String service, String payload, Duration deadline);
 
-  /** Returns this node's mail-change relay (SPEC R6). */
+  /** Returns this node's mail-change relay (requirement R6). */
   MailEvents mailEvents();
 
-  /** Returns this node's dynamic screening (SPEC R18, R19, B4). */
+  /** Returns this node's dynamic screening (requirements R18, R19 and B4). */
   DynamicScreening screening();
 
-  /** Returns this node's certificate service (SPEC R20–R22). */
+  /** Returns this node's certificate service (requirements R20–R22). */
   Certificates certificates();
 
-  /** Returns the cluster constraints as this node applies them (SPEC R23–R25). */
+  /** Returns the cluster constraints as this node applies them (requirements R23–R25). */
   ClusterConstraints constraints();
 
-  /** Returns the write gate for the host's remote administration (SPEC R3, R4, R7). */
+  /** Returns the write gate for the host's remote administration (requirements R3, R4 and R7). */
   WriteGate writeGate();
 
-  /** Returns the routing advice per protocol for the load balancer (SPEC R11). */
+  /** Returns the routing advice per protocol for the load balancer (requirement R11). */
   RoutingPlan routing();
 
-  /** Returns this node's cluster options, for the administrator's options page (SPEC R32). */
+  /**
+   * Returns this node's cluster options, for the administrator's options page (requirement R32).
+   */
   ClusterOptions options();
 
   /**
-   * Returns the revisions this node keeps in its history (SPEC B1), oldest first: each with the
-   * time it was committed, its origin ({@code api:<caller>}, {@code file edit}, {@code
+   * Returns the revisions this node keeps in its history (requirement B1), oldest first: each with
+   * the time it was committed, its origin ({@code api:<caller>}, {@code file edit}, {@code
    * rollback:<revision> by <caller>}, {@code promotion} …) and its diff. History is bounded by
    * {@link ClusterServiceBuilder#historyRetention}; a secondary keeps the revisions it applied, and
    * history starts again after a full resync.
@@ -218,7 +220,7 @@ public interface ClusterService extends AutoCloseable {
   CompletableFuture<Revision> rollback(Revision target, String caller);
 
   /**
-   * Forces a full resynchronization of a secondary (SPEC B2): the primary sends it a whole
+   * Forces a full resynchronization of a secondary (requirement B2): the primary sends it a whole
    * snapshot, which it installs atomically. Works on the primary for any secondary (completes once
    * the node has acknowledged the snapshot with the primary's fingerprint) and on a secondary,
    * which asks the primary (for itself: completes once it has installed the snapshot; for another
@@ -231,8 +233,8 @@ public interface ClusterService extends AutoCloseable {
   CompletableFuture<Void> resync(NodeId node);
 
   /**
-   * Promotes this secondary to primary when the primary is gone for good (SPEC B3): it takes the
-   * next epoch, records the promotion as the epoch's first revision, and the other secondaries
+   * Promotes this secondary to primary when the primary is gone for good (requirement B3): it takes
+   * the next epoch, records the promotion as the epoch's first revision, and the other secondaries
    * follow it. A former primary that comes back learns the higher epoch, becomes a secondary, and
    * saves the revisions the new primary never received (see {@link DivergenceReport}). See {@link
    * PromotionOptions} for when promotion is refused.
@@ -252,13 +254,13 @@ public interface ClusterService extends AutoCloseable {
   List<DivergenceReport> divergences();
 
   /**
-   * Runs the shared-storage preflight (SPEC R5, R12, R27) now: this node writes a probe file with a
-   * random token under each shared path, checks create, write, rename, lock, delete and free space,
-   * and asks every other registered server to read the probe through its own path mapping. It also
-   * runs by itself once the node is synchronized; the last report is in {@link #diagnostics()}. The
-   * file operations run on the builder's {@code storageExecutor}, never on the node's thread, so a
-   * share that hangs delays the report but not replication; asked for while a preflight runs, it
-   * answers with that run's report.
+   * Runs the shared-storage preflight (requirements R5, R12 and R27) now: this node writes a probe
+   * file with a random token under each shared path, checks create, write, rename, lock, delete and
+   * free space, and asks every other registered server to read the probe through its own path
+   * mapping. It also runs by itself once the node is synchronized; the last report is in {@link
+   * #diagnostics()}. The file operations run on the builder's {@code storageExecutor}, never on the
+   * node's thread, so a share that hangs delays the report but not replication; asked for while a
+   * preflight runs, it answers with that run's report.
    *
    * <pre>{@code
    * PreflightReport report = cluster.preflight().join();
@@ -270,10 +272,10 @@ public interface ClusterService extends AutoCloseable {
   CompletableFuture<PreflightReport> preflight();
 
   /**
-   * Checks every other registered server's clock and time zone now (SPEC R26, B7), as the node does
-   * by itself at join and periodically: a few pings each over the transport, NTP-style offsets with
-   * an error bound, and a warning in the cluster log only when the drift is real or the zones
-   * differ.
+   * Checks every other registered server's clock and time zone now (requirements R26 and B7), as
+   * the node does by itself at join and periodically: a few pings each over the transport,
+   * NTP-style offsets with an error bound, and a warning in the cluster log only when the drift is
+   * real or the zones differ.
    *
    * <pre>{@code
    * for (ClockState c : cluster.checkClocks().join()) {

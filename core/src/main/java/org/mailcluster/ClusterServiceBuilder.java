@@ -103,7 +103,10 @@ public final class ClusterServiceBuilder {
     return this;
   }
 
-  /** Sets the mail server's version; every node must run the same one (SPEC R9). */
+  /**
+   * Sets the mail server's version; every node must run the same one (requirement R9 in
+   * docs/REQUIREMENTS.md).
+   */
   public ClusterServiceBuilder productVersion(String version) {
     requireNonNull(version, "version");
     checkUnset(productVersion, "product version");
@@ -116,7 +119,7 @@ public final class ClusterServiceBuilder {
 
   /**
    * Sets this node's licence key. Only a SHA-256 fingerprint of it is kept and sent, never the key
-   * (SPEC R10).
+   * (requirement R10).
    */
   public ClusterServiceBuilder licenceKey(String key) {
     requireNonNull(key, "key");
@@ -250,7 +253,7 @@ public final class ClusterServiceBuilder {
   }
 
   /**
-   * Sets how much configuration history each node keeps (SPEC B1): at most {@code entries}
+   * Sets how much configuration history each node keeps (requirement B1): at most {@code entries}
    * revisions, none older than {@code age}; 1000 revisions and 90 days if never set. History
    * survives a restart as far as the state store's log still holds it, so give the store at least
    * as many retained entries (FileStateStore keeps 10 000 by default).
@@ -285,9 +288,9 @@ public final class ClusterServiceBuilder {
   }
 
   /**
-   * Sets where a former primary saves the revisions the new primary never received (SPEC B3); the
-   * state store's directory if it is a {@code FileStateStore}, otherwise {@code
-   * mailcluster-divergence} in the working directory, if never set.
+   * Sets where a former primary saves the revisions the new primary never received (promotion,
+   * requirement B3); the state store's directory if it is a {@code FileStateStore}, otherwise
+   * {@code mailcluster-divergence} in the working directory, if never set.
    */
   public ClusterServiceBuilder divergenceDirectory(Path directory) {
     requireNonNull(directory, "directory");
@@ -297,8 +300,8 @@ public final class ClusterServiceBuilder {
   }
 
   /**
-   * Sets how this node checks its peers' clocks (SPEC R26); {@link ClockOptions#defaults()} if
-   * never set: warn beyond 1 s of drift, sample every minute and at join.
+   * Sets how this node checks its peers' clocks (requirement R26); {@link ClockOptions#defaults()}
+   * if never set: warn beyond 1 s of drift, sample every minute and at join.
    */
   public ClusterServiceBuilder clockCheck(ClockOptions value) {
     requireNonNull(value, "clockCheck");
@@ -308,8 +311,8 @@ public final class ClusterServiceBuilder {
   }
 
   /**
-   * Sets this node's time zone, compared with every peer's (SPEC R26); the JVM's default zone if
-   * never set.
+   * Sets this node's time zone, compared with every peer's (requirement R26); the JVM's default
+   * zone if never set.
    */
   public ClusterServiceBuilder timeZone(ZoneId value) {
     requireNonNull(value, "timeZone");
@@ -319,9 +322,9 @@ public final class ClusterServiceBuilder {
   }
 
   /**
-   * Sets the shared storage this node must reach (SPEC R5, R12, R27): the shared-storage preflight
-   * then runs once this node is synchronized and on {@link ClusterService#preflight()}. Without it,
-   * the preflight reports that no shared storage is configured.
+   * Sets the shared storage this node must reach (requirements R5, R12 and R27): the shared-storage
+   * preflight then runs once this node is synchronized and on {@link ClusterService#preflight()}.
+   * Without it, the preflight reports that no shared storage is configured.
    */
   public ClusterServiceBuilder sharedStorage(SharedStorage value) {
     requireNonNull(value, "sharedStorage");

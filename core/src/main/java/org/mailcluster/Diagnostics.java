@@ -13,9 +13,10 @@ import org.mailcluster.paths.PreflightReport;
 import org.mailcluster.screening.ScreeningStatus;
 
 /**
- * A node's view of the cluster for administrators and monitoring (SPEC R32): who is in it, how far
- * each secondary has caught up, and what went wrong recently. An immutable record of records, so
- * Jackson (or any record-aware mapper) writes it as JSON without custom code.
+ * A node's view of the cluster for administrators and monitoring (requirement R32 in
+ * docs/REQUIREMENTS.md): who is in it, how far each secondary has caught up, and what went wrong
+ * recently. An immutable record of records, so Jackson (or any record-aware mapper) writes it as
+ * JSON without custom code.
  *
  * <pre>{@code
  * Diagnostics d = cluster.diagnostics();
@@ -34,10 +35,10 @@ import org.mailcluster.screening.ScreeningStatus;
  * @param certificates this node's latest check of each certificate (an {@code ERROR} means TLS
  *     would break here)
  * @param screening this node's dynamic-screening state
- * @param divergences the revisions this node saved as a returning former primary (SPEC B3), oldest
- *     first
- * @param clocks what this node knows of every peer's clock and time zone (SPEC R26)
- * @param preflight the last shared-storage preflight this node ran (SPEC R27), if any
+ * @param divergences the revisions this node saved as a returning former primary (requirement B3),
+ *     oldest first
+ * @param clocks what this node knows of every peer's clock and time zone (requirement R26)
+ * @param preflight the last shared-storage preflight this node ran (requirement R27), if any
  */
 public record Diagnostics(
     String node,

@@ -7,10 +7,11 @@ import java.util.List;
 import org.mailcluster.config.Revision;
 
 /**
- * Revisions that a former primary committed but the new primary never received (SPEC B3): when a
- * fenced-off primary returns as a secondary it saves them to a file, reports them, and then takes
- * the new primary's state. They are never merged and never lost: the file holds each revision's
- * diff and the node's whole state at the last of them, for an operator to re-apply by hand.
+ * Revisions that a former primary committed but the new primary never received (promotion,
+ * requirement B3 in docs/REQUIREMENTS.md): when a fenced-off primary returns as a secondary it
+ * saves them to a file, reports them, and then takes the new primary's state. They are never merged
+ * and never lost: the file holds each revision's diff and the node's whole state at the last of
+ * them, for an operator to re-apply by hand.
  *
  * <pre>{@code
  * cluster.addListener(new ClusterListener() {

@@ -1,8 +1,8 @@
 package org.mailcluster;
 
 /**
- * How {@link ClusterService#promote} promotes a secondary when the primary is gone for good (SPEC
- * B3).
+ * How {@link ClusterService#promote} promotes a secondary when the primary is gone for good
+ * (requirement B3 in docs/REQUIREMENTS.md).
  *
  * <p>Without {@code force}, promotion asks every other registered server for its state and is
  * refused with {@link ErrorCode#PROMOTION_REFUSED} when the primary still answers, when another

@@ -1,8 +1,8 @@
 package org.mailcluster;
 
 /**
- * The role of a node in a cluster (SPEC R1). Exactly one node is the primary; every other node is a
- * secondary. The role is explicit configuration, never guessed.
+ * The role of a node in a cluster (requirement R1 in docs/REQUIREMENTS.md). Exactly one node is the
+ * primary; every other node is a secondary. The role is explicit configuration, never guessed.
  *
  * <pre>{@code
  * if (role == Role.SECONDARY) {

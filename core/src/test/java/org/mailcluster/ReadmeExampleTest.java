@@ -27,7 +27,8 @@ class ReadmeExampleTest {
                 .validator(t -> t >= 1 && t <= 100, "must be between 1 and 100")
                 .build());
 
-    // ...and the mail server declares an INI key that must be off in a cluster (SPEC R23).
+    // ...and the mail server declares an INI key that must be off in a cluster
+    // (requirement R23 in docs/REQUIREMENTS.md).
     Setting<Boolean> attachmentLinking =
         registry.register(
             Setting.bool(SettingKey.ini("MDaemon.ini", "Special", "AttachmentLinking"))

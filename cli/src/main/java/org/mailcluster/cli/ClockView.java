@@ -8,7 +8,10 @@ import java.util.Locale;
 import org.mailcluster.clock.ClockState;
 import tools.jackson.databind.JsonNode;
 
-/** Renders clock states (SPEC R26, B7) for a person: offset ± bound, round trip, zone, verdict. */
+/**
+ * Renders clock states (requirements R26 and B7 in docs/REQUIREMENTS.md) for a person: offset ±
+ * bound, round trip, zone, verdict.
+ */
 final class ClockView {
   private ClockView() {}
 

@@ -29,8 +29,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * The node agent (SPEC B8): one cluster node that replicates a directory of INI files for a mail
- * server that does not run on the JVM, until it is told to stop.
+ * The node agent (requirement B8 in docs/REQUIREMENTS.md): one cluster node that replicates a
+ * directory of INI files for a mail server that does not run on the JVM, until it is told to stop.
  */
 @Command(
     name = "node",
@@ -148,7 +148,7 @@ final class NodeCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Logs the initial sync's progress every five seconds until it completes (SPEC R31). */
+  /** Logs the initial sync's progress every five seconds until it completes (requirement R31). */
   private static void reportInitialSync(ClusterService node, NodeAddress primary) {
     long started = System.nanoTime();
     CompletableFuture<Void> synced = node.awaitSynchronized();

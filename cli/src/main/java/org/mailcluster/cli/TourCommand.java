@@ -102,7 +102,7 @@ final class TourCommand implements Callable<Integer> {
         "   replicated state at revision %s: %d keys, fingerprint %s%n",
         r1.revision(), r1.size(), r1.fingerprint());
 
-    heading(out, "3. What a host UI may edit on each node (SPEC R4)");
+    heading(out, "3. What a host UI may edit on each node");
     out.printf("   %-34s %-17s %s%n", "setting", "on the primary", "on a secondary");
     for (Setting<?> s : List.of(port, incompatible.get(0), pluginThreshold)) {
       out.printf(

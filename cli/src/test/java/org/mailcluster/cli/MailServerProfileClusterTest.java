@@ -26,9 +26,9 @@ import org.mailcluster.ini.MailServerProfile.IncompatibleFeature;
 import org.mailcluster.testkit.SimulatedCluster;
 
 /**
- * The default mail-server profile's constraints (SPEC R23–R25) on real INI files: enabling the
- * cluster switches the incompatible features off in one revision, in the primary's MDaemon.ini and
- * in every secondary's.
+ * The default mail-server profile's constraints (requirements R23–R25 in docs/REQUIREMENTS.md) on
+ * real INI files: enabling the cluster switches the incompatible features off in one revision, in
+ * the primary's MDaemon.ini and in every secondary's.
  */
 class MailServerProfileClusterTest {
   private static final Charset CP1252 = Charset.forName("windows-1252");

@@ -6,9 +6,10 @@ import org.mailcluster.config.SettingKey;
 
 /**
  * Answers "may this operation change state on this node?" for the host's remote-administration API
- * (SPEC R7), and "may this setting be edited here?" for its user interface (R4). Reads are always
- * allowed. Writes are allowed on the primary only, except writes of a node-local setting, which
- * each node owns; a write of a setting the cluster fixes is refused everywhere.
+ * (requirement R7 in docs/REQUIREMENTS.md), and "may this setting be edited here?" for its user
+ * interface (R4). Reads are always allowed. Writes are allowed on the primary only, except writes
+ * of a node-local setting, which each node owns; a write of a setting the cluster fixes is refused
+ * everywhere.
  *
  * <pre>{@code
  * WriteGate gate = cluster.writeGate();

@@ -8,7 +8,7 @@ import org.mailcluster.Role;
 import org.mailcluster.screening.ScreeningPolicy;
 
 /**
- * The cluster options page (SPEC R32): how this node is set up.
+ * The cluster options page (requirement R32 in docs/REQUIREMENTS.md): how this node is set up.
  *
  * <pre>{@code
  * ClusterOptions o = cluster.options();

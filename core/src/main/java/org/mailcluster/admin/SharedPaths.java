@@ -10,8 +10,9 @@ import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.SettingKey;
 
 /**
- * The shared network paths page (SPEC R12–R17, R32): each folder the cluster needs on shared
- * storage, the INI key that holds it, its current value, and whether that value is a network path.
+ * The shared network paths page (requirements R12–R17 and R32 in docs/REQUIREMENTS.md): each folder
+ * the cluster needs on shared storage, the INI key that holds it, its current value, and whether
+ * that value is a network path.
  *
  * <pre>{@code
  * Map<String, SettingKey> folders = new LinkedHashMap<>();

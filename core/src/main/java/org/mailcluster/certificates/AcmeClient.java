@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * Obtains a certificate from an ACME authority such as Let's Encrypt; supplied by the host, which
- * owns the HTTP or DNS challenge. The cluster runs it on the primary only (SPEC R22) and replicates
- * what it returns.
+ * owns the HTTP or DNS challenge. The cluster runs it on the primary only (requirement R22 in
+ * docs/REQUIREMENTS.md) and replicates what it returns.
  *
  * <pre>{@code
  * cluster.certificates().renew((domains, email) -> myAcme.order(domains, email)).join();

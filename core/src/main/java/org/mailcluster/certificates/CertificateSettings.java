@@ -8,8 +8,9 @@ import org.mailcluster.config.SettingType;
 
 /**
  * The settings of the certificate service. Every node registers them in its registry if the host
- * has not. The TLS settings replicate (SPEC R21: every node uses the same certificate); the ACME
- * settings are {@link Scope#PRIMARY_ONLY} (R22): hidden on secondaries, used by the primary.
+ * has not. The TLS settings replicate (every node uses the same certificate, requirement R21 in
+ * docs/REQUIREMENTS.md); the ACME settings are {@link Scope#PRIMARY_ONLY} (R22): hidden on
+ * secondaries, used by the primary.
  *
  * <pre>{@code
  * cluster.update(ConfigUpdate.builder("api:admin")

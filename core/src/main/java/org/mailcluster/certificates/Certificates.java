@@ -5,13 +5,13 @@ import java.util.concurrent.CompletableFuture;
 import org.mailcluster.config.Revision;
 
 /**
- * The certificate service of one node (SPEC R20–R22). Certificates are imported or replaced on the
- * primary, as a PEM chain with its private key or as a PKCS#12 file, and replicated under {@code
- * cert/<name>/}. Every node writes them to its certificate directory with owner-only permissions
- * (POSIX {@code rw-------}) by atomic replacement, and checks them: they parse, the key matches the
- * certificate, they are valid now, and the configured host name ({@link
- * CertificateSettings#HOST_NAME}) is covered. A check that finds TLS would break is an {@code
- * ERROR} in the diagnostics.
+ * The certificate service of one node (requirements R20–R22 in docs/REQUIREMENTS.md). Certificates
+ * are imported or replaced on the primary, as a PEM chain with its private key or as a PKCS#12
+ * file, and replicated under {@code cert/<name>/}. Every node writes them to its certificate
+ * directory with owner-only permissions (POSIX {@code rw-------}) by atomic replacement, and checks
+ * them: they parse, the key matches the certificate, they are valid now, and the configured host
+ * name ({@link CertificateSettings#HOST_NAME}) is covered. A check that finds TLS would break is an
+ * {@code ERROR} in the diagnostics.
  *
  * <pre>{@code
  * Certificates certs = cluster.certificates();
@@ -43,7 +43,7 @@ public interface Certificates {
   CompletableFuture<Revision> importPkcs12(String name, byte[] pkcs12, char[] password);
 
   /**
-   * Renews the active certificate through ACME, on the primary only (SPEC R22); the renewed
+   * Renews the active certificate through ACME, on the primary only (requirement R22); the renewed
    * certificate replicates like any import. Calls {@code client} on the caller's thread.
    *
    * @return the revision that carries the renewed certificate; fails with {@code NOT_PRIMARY} on a

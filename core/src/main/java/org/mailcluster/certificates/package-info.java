@@ -1,6 +1,6 @@
 /**
- * TLS certificates (SPEC R20–R22): imported on the primary, replicated under {@code cert/}, written
- * on every node with owner-only permissions, and checked on every node. See {@link
- * org.mailcluster.certificates.Certificates}.
+ * TLS certificates (requirements R20–R22 in docs/REQUIREMENTS.md): imported on the primary,
+ * replicated under {@code cert/}, written on every node with owner-only permissions, and checked on
+ * every node. See {@link org.mailcluster.certificates.Certificates}.
  */
 package org.mailcluster.certificates;

@@ -18,8 +18,9 @@ import java.util.TreeMap;
 
 /**
  * Decides, from clock samples and time zones, whether a peer's clock or zone differs from this
- * node's enough to warn (SPEC R26, B7). It only judges: the node feeds it samples of its pings and
- * the zones its peers report, and writes the warnings it returns to the cluster log.
+ * node's enough to warn (requirements R26 and B7 in docs/REQUIREMENTS.md). It only judges: the node
+ * feeds it samples of its pings and the zones its peers report, and writes the warnings it returns
+ * to the cluster log.
  *
  * <p>Per peer it keeps the last {@link ClockOptions#window()} samples and trusts the one with the
  * smallest round trip (the one least disturbed by queueing). It warns only when the drift is real:

@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.time.Duration;
 
 /**
- * How a node checks its peers' clocks (SPEC R26, B7).
+ * How a node checks its peers' clocks (requirements R26 and B7 in docs/REQUIREMENTS.md).
  *
  * <pre>{@code
  * ClockOptions options = ClockOptions.defaults().withThreshold(Duration.ofMillis(500));

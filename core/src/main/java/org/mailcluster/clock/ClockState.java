@@ -7,7 +7,7 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * What a node knows of one peer's clock, for diagnostics (SPEC R32).
+ * What a node knows of one peer's clock, for diagnostics (requirement R32 in docs/REQUIREMENTS.md).
  *
  * <pre>{@code
  * for (ClockState c : cluster.diagnostics().clocks()) {

@@ -1,7 +1,8 @@
 package org.mailcluster.config;
 
 /**
- * Whether a host's user interface may offer a setting for editing on this node (SPEC R4).
+ * Whether a host's user interface may offer a setting for editing on this node (requirement R4 in
+ * docs/REQUIREMENTS.md).
  *
  * <pre>{@code
  * switch (registry.editability(key, cluster.role())) {

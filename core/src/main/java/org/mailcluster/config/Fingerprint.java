@@ -6,7 +6,7 @@ import java.util.HexFormat;
  * A 128-bit digest of a configuration's content, independent of how the content was reached: two
  * snapshots with the same keys and values have the same fingerprint on every node, whatever the
  * order of the changes that built them. Nodes compare fingerprints to detect silent divergence
- * (SPEC B2).
+ * (requirement B2 in docs/REQUIREMENTS.md).
  *
  * <p>It is the sum, lane by lane modulo 2<sup>64</sup>, of a 128-bit MurmurHash3 of every entry, so
  * a snapshot updates it in constant time per changed key. It detects accidental divergence; it is

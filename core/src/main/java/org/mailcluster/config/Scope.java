@@ -13,8 +13,9 @@ public enum Scope {
   /** Belongs to one node and never leaves it: bind address, licence key, local paths. */
   NODE_LOCAL,
   /**
-   * Meaningful on the primary only (for example ACME certificate renewal, SPEC R22): replicated
-   * like any other value so a promoted secondary has it, but hidden on secondaries.
+   * Meaningful on the primary only (for example ACME certificate renewal, requirement R22 in
+   * docs/REQUIREMENTS.md): replicated like any other value so a promoted secondary has it, but
+   * hidden on secondaries.
    */
   PRIMARY_ONLY
 }

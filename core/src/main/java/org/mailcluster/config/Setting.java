@@ -13,8 +13,8 @@ import org.mailcluster.ErrorCode;
 /**
  * A typed, registered configuration entry: its {@link SettingKey}, how its value is read and
  * written ({@link SettingType}), its default, its {@link Scope}, an optional validator, and an
- * optional <em>cluster constraint</em>: the value it must have while clustering is on (SPEC
- * R23–R25).
+ * optional <em>cluster constraint</em>: the value it must have while clustering is on (requirements
+ * R23–R25 in docs/REQUIREMENTS.md).
  *
  * <p>Settings are immutable and built with a builder that checks each input at once, refuses being
  * given the same property twice, and refuses a default (or a constraint) that fails the setting's

@@ -116,8 +116,8 @@ public final class SettingsRegistry {
   }
 
   /**
-   * Tells a host's user interface whether a setting may be edited on a node in {@code role} (SPEC
-   * R4). Unregistered keys answer as replicated ones.
+   * Tells a host's user interface whether a setting may be edited on a node in {@code role}
+   * (requirement R4 in docs/REQUIREMENTS.md). Unregistered keys answer as replicated ones.
    */
   public Editability editability(SettingKey key, Role role) {
     requireNonNull(role, "role");

@@ -6,12 +6,13 @@ import java.util.concurrent.CompletableFuture;
 import org.mailcluster.config.ConfigSnapshot;
 
 /**
- * The cluster constraints of one node (SPEC R23–R25). A constraint is declared on a registered
- * setting with {@code Setting.Builder.clusterConstraint(value)}: the mail server's profile declares
- * attachment linking, automatic update installation and domain-IP binding off, and a plugin
- * declares its own the same way. When the primary starts (clustering is enabled) it applies every
- * constraint in the same committed revision as its configuration files and reports what changed;
- * afterwards a commit that breaks one fails with {@code CONSTRAINT_VIOLATION} naming the setting.
+ * The cluster constraints of one node (requirements R23–R25 in docs/REQUIREMENTS.md). A constraint
+ * is declared on a registered setting with {@code Setting.Builder.clusterConstraint(value)}: the
+ * mail server's profile declares attachment linking, automatic update installation and domain-IP
+ * binding off, and a plugin declares its own the same way. When the primary starts (clustering is
+ * enabled) it applies every constraint in the same committed revision as its configuration files
+ * and reports what changed; afterwards a commit that breaks one fails with {@code
+ * CONSTRAINT_VIOLATION} naming the setting.
  *
  * <pre>{@code
  * registry.register(Setting.bool(SettingKey.plugin("archiver", "local-cache"))

@@ -1,5 +1,6 @@
 /**
- * Cluster constraints (SPEC R23–R25): settings that must have a fixed value while clustering is on,
- * such as attachment linking off. See {@link org.mailcluster.constraints.ClusterConstraints}.
+ * Cluster constraints (requirements R23–R25 in docs/REQUIREMENTS.md): settings that must have a
+ * fixed value while clustering is on, such as attachment linking off. See {@link
+ * org.mailcluster.constraints.ClusterConstraints}.
  */
 package org.mailcluster.constraints;

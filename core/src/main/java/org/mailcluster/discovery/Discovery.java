@@ -20,8 +20,9 @@ import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeAddress;
 
 /**
- * Finds servers on the network that an administrator may add to the cluster (SPEC R28). Discovery
- * may take a while and may block: call it from the host's own thread, never from a listener.
+ * Finds servers on the network that an administrator may add to the cluster (requirement R28 in
+ * docs/REQUIREMENTS.md). Discovery may take a while and may block: call it from the host's own
+ * thread, never from a listener.
  *
  * <p><b>Contract.</b> {@link #discover} returns every server found within {@code wait}, each
  * address once, and never throws for a server that does not answer; it fails with a {@link

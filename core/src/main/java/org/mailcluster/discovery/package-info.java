@@ -1,5 +1,6 @@
 /**
- * Finding servers to add to the cluster (SPEC R28): the {@link org.mailcluster.discovery.Discovery}
- * SPI with a static list, DNS (A/AAAA and SRV) and LAN multicast announcements.
+ * Finding servers to add to the cluster (requirement R28 in docs/REQUIREMENTS.md): the {@link
+ * org.mailcluster.discovery.Discovery} SPI with a static list, DNS (A/AAAA and SRV) and LAN
+ * multicast announcements.
  */
 package org.mailcluster.discovery;

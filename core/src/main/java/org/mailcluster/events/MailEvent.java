@@ -5,9 +5,9 @@ import static java.util.Objects.requireNonNull;
 import org.mailcluster.membership.NodeId;
 
 /**
- * A change to mail on one node that the other nodes must hear about (SPEC R6). Events are small:
- * the message store itself is shared, so an event only says what changed where, and receivers
- * re-read the folder.
+ * A change to mail on one node that the other nodes must hear about (requirement R6 in
+ * docs/REQUIREMENTS.md). Events are small: the message store itself is shared, so an event only
+ * says what changed where, and receivers re-read the folder.
  *
  * <pre>{@code
  * MailEvent e = cluster.mailEvents().publish("example.com/frank/Inbox", MailEvent.Kind.MESSAGE_ADDED, "uid=4711");

@@ -11,8 +11,9 @@ import org.mailcluster.internal.services.Forwarder;
 /**
  * Sends requests to a {@linkplain ClusterService#registerService named service} on the primary and
  * falls back to a local answer when the primary is unknown, unreachable, or does not answer within
- * the deadline (SPEC R18). A refusal by the service itself (any code but {@code UNAVAILABLE}) is
- * not a reason to fall back: it fails the returned future, as the primary's decision stands.
+ * the deadline (requirement R18 in docs/REQUIREMENTS.md). A refusal by the service itself (any code
+ * but {@code UNAVAILABLE}) is not a reason to fall back: it fails the returned future, as the
+ * primary's decision stands.
  *
  * <p>Built only on {@link ClusterService#primary()} and {@link ClusterService#call}, so it works
  * over any transport.

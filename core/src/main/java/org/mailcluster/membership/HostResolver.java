@@ -5,9 +5,10 @@ import java.net.UnknownHostException;
 import java.util.List;
 
 /**
- * Turns a server's name into IP addresses when an administrator registers it (SPEC R28), so a
- * mistyped name is refused at once instead of failing later on every connection attempt. Called on
- * the caller's thread, never on a node's loop, because a lookup may block.
+ * Turns a server's name into IP addresses when an administrator registers it (requirement R28 in
+ * docs/REQUIREMENTS.md), so a mistyped name is refused at once instead of failing later on every
+ * connection attempt. Called on the caller's thread, never on a node's loop, because a lookup may
+ * block.
  *
  * <p>The {@linkplain #system() system resolver} asks the operating system, which on Windows
  * resolves NetBIOS names as well as DNS names; tests inject their own.

@@ -6,8 +6,8 @@ import java.util.Optional;
 import org.mailcluster.Role;
 
 /**
- * A registered server, as every node lists it (SPEC R30). The list is replicated state, so a
- * secondary shows the same members and roles as the primary.
+ * A registered server, as every node lists it (requirement R30 in docs/REQUIREMENTS.md). The list
+ * is replicated state, so a secondary shows the same members and roles as the primary.
  *
  * <pre>{@code
  * for (Member m : cluster.members()) {

@@ -7,9 +7,9 @@ import com.google.common.net.InternetDomainName;
 
 /**
  * Where a node listens: a host and a port. The host is given the way a Windows administrator knows
- * the server (SPEC R28): a NetBIOS name ({@code MAIL2}), an IPv4 or IPv6 literal, or a DNS name
- * ({@code mx2.example.com}). Nothing is resolved here; resolution happens through the cluster's
- * injectable resolver when a connection is made.
+ * the server (requirement R28 in docs/REQUIREMENTS.md): a NetBIOS name ({@code MAIL2}), an IPv4 or
+ * IPv6 literal, or a DNS name ({@code mx2.example.com}). Nothing is resolved here; resolution
+ * happens through the cluster's injectable resolver when a connection is made.
  *
  * <pre>{@code
  * NodeAddress.parse("MAIL2");                 // NetBIOS name, default port 7400

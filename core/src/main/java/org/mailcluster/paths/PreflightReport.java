@@ -6,8 +6,9 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * The result of a shared-storage preflight started on one node (SPEC R5, R12, R27): its own checks
- * of every shared path, and every other node's reading of the probe it wrote.
+ * The result of a shared-storage preflight started on one node (requirements R5, R12 and R27 in
+ * docs/REQUIREMENTS.md): its own checks of every shared path, and every other node's reading of the
+ * probe it wrote.
  *
  * <pre>{@code
  * PreflightReport report = cluster.preflight().join();

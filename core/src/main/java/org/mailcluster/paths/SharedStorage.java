@@ -7,9 +7,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
- * The shared network storage a node must reach (SPEC R5, R12, R27): the shared root every node
- * names the same way, how this node reaches it on its own file system, the folders to check, and
- * the free space they need.
+ * The shared network storage a node must reach (requirements R5, R12 and R27 in
+ * docs/REQUIREMENTS.md): the shared root every node names the same way, how this node reaches it on
+ * its own file system, the folders to check, and the free space they need.
  *
  * <pre>{@code
  * StoragePath root = StoragePath.parse("\\\\nas01\\mail");

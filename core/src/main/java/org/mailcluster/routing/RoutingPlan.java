@@ -9,10 +9,11 @@ import org.mailcluster.Role;
 import org.mailcluster.membership.Member;
 
 /**
- * The simplest safe routing plan for a third-party load balancer (SPEC R11): SMTP, IMAP and POP3 to
- * any node (the message store is shared and mail changes are relayed); webmail/HTTP and XMPP to the
- * primary only, sticky; remote administration to the primary only. The health endpoint reports the
- * node's role ({@link #role()}), so a balancer can follow the primary.
+ * The simplest safe routing plan for a third-party load balancer (requirement R11 in
+ * docs/REQUIREMENTS.md): SMTP, IMAP and POP3 to any node (the message store is shared and mail
+ * changes are relayed); webmail/HTTP and XMPP to the primary only, sticky; remote administration to
+ * the primary only. The health endpoint reports the node's role ({@link #role()}), so a balancer
+ * can follow the primary.
  *
  * <pre>{@code
  * RoutingPlan plan = cluster.routing();

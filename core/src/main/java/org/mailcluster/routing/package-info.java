@@ -1,5 +1,5 @@
 /**
- * Routing advice for the load balancer in front of the cluster (SPEC R11). See {@link
- * org.mailcluster.routing.RoutingPlan}.
+ * Routing advice for the load balancer in front of the cluster (requirement R11 in
+ * docs/REQUIREMENTS.md). See {@link org.mailcluster.routing.RoutingPlan}.
  */
 package org.mailcluster.routing;

@@ -4,12 +4,13 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Dynamic screening for one node (SPEC R18, R19, B4). Every check and update goes to the primary,
- * whose screening data replicates to all nodes. While the primary cannot be reached, a secondary
- * decides on its own on the last replicated state and records what it changed; when the primary
- * returns, those changes are discarded ({@link ScreeningPolicy#OVERWRITE}, the default) or sent to
- * the primary first ({@link ScreeningPolicy#REPLAY}). Repeated requests (a replay of a request the
- * primary had already applied) are applied once.
+ * Dynamic screening for one node (requirements R18, R19 and B4 in docs/REQUIREMENTS.md). Every
+ * check and update goes to the primary, whose screening data replicates to all nodes. While the
+ * primary cannot be reached, a secondary decides on its own on the last replicated state and
+ * records what it changed; when the primary returns, those changes are discarded ({@link
+ * ScreeningPolicy#OVERWRITE}, the default) or sent to the primary first ({@link
+ * ScreeningPolicy#REPLAY}). Repeated requests (a replay of a request the primary had already
+ * applied) are applied once.
  *
  * <p>An address is blocked after {@value #MAX_FAILURES} failed logins within {@code 10} minutes,
  * for {@code 30} minutes, unless it is on the allow-list.

@@ -9,8 +9,10 @@ package org.mailcluster.screening;
  * }</pre>
  */
 public enum ScreeningPolicy {
-  /** Discard them: the primary's data wins (SPEC R19, the default). */
+  /**
+   * Discard them: the primary's data wins (the default; requirement R19 in docs/REQUIREMENTS.md).
+   */
   OVERWRITE,
-  /** Send them to the primary first, in the order they happened (SPEC B4). */
+  /** Send them to the primary first, in the order they happened (requirement B4). */
   REPLAY
 }

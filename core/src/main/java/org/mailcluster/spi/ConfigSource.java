@@ -10,7 +10,7 @@ import org.mailcluster.config.ConfigSnapshot;
  * <p>On the primary, edits that the host or a person makes to the files are committed and
  * replicated. On a secondary, replicated changes are written to the files with {@link #apply}, and
  * edits made behind the library's back are reported so that the node can overwrite them with the
- * primary's values (SPEC R3).
+ * primary's values (requirement R3 in docs/REQUIREMENTS.md).
  *
  * <p><b>Contract.</b>
  *

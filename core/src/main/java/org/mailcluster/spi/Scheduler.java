@@ -5,8 +5,9 @@ import java.time.Instant;
 
 /**
  * Time and deferred work for one node. Every component reads time and schedules work only through
- * this interface, so a test can run a whole cluster on virtual time (SPEC B5) and production code
- * never reads the system clock or starts a thread of its own.
+ * this interface, so a test can run a whole cluster on virtual time (deterministic simulation,
+ * requirement B5 in docs/REQUIREMENTS.md) and production code never reads the system clock or
+ * starts a thread of its own.
  *
  * <p><b>Contract.</b> Tasks passed to {@link #execute} and {@link #schedule} run one at a time, in
  * the order they become due (ties in submission order), never concurrently with each other: they

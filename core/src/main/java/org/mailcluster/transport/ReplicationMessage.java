@@ -14,7 +14,7 @@ import org.mailcluster.spi.LogEntry;
 /**
  * One message on a replication stream, primary to secondary. A secondary applies each {@link
  * Entries} whole, and a snapshot only once its last {@link SnapshotChunk} has arrived and its
- * fingerprint checks out (SPEC B9).
+ * fingerprint checks out (requirement B9 in docs/REQUIREMENTS.md).
  */
 public sealed interface ReplicationMessage {
   /** The sender's epoch. */

@@ -28,7 +28,10 @@ import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.runtime.SystemScheduler;
 
-/** The discovery SPI (SPEC R28): static list, DNS, SRV records and LAN multicast. */
+/**
+ * The discovery SPI (requirement R28 in docs/REQUIREMENTS.md): static list, DNS, SRV records and
+ * LAN multicast.
+ */
 class DiscoveryTest {
   private static final int PORT = 17401;
 

@@ -13,7 +13,8 @@ import org.mailcluster.config.SettingKey;
 
 /**
  * Where a mail server keeps, in its INI files, the folders a cluster must put on shared storage
- * (SPEC R12–R17) and the switches of the features a cluster cannot run with (R23–R25).
+ * (requirements R12–R17 in docs/REQUIREMENTS.md) and the switches of the features a cluster cannot
+ * run with (R23–R25).
  *
  * <p>{@link #mdaemon()} describes an MDaemon-style server ({@code MDaemon.ini}); a host whose keys
  * differ overrides them:

@@ -90,7 +90,8 @@ public sealed interface ClusterAction {
   }
 
   /**
-   * Roll the primary back to an earlier revision of its history (SPEC B1).
+   * Roll the primary back to an earlier revision of its history (history and rollback, requirement
+   * B1 in docs/REQUIREMENTS.md).
    *
    * @param back how many entries back from the newest, 0 or more (clamped to the oldest)
    */
@@ -104,7 +105,7 @@ public sealed interface ClusterAction {
   }
 
   /**
-   * Force a full resync of a node (SPEC B2), asked of the primary or of the node itself.
+   * Force a full resync of a node (requirement B2), asked of the primary or of the node itself.
    *
    * @param node the node's index
    * @param fromNode whether the node asks for itself rather than the primary being asked
@@ -112,17 +113,17 @@ public sealed interface ClusterAction {
   record ForceResync(int node, boolean fromNode) implements ClusterAction {}
 
   /**
-   * Ask a node to promote itself to primary, with the default checks (SPEC B3); refused while the
-   * primary answers or when the node is behind.
+   * Ask a node to promote itself to primary, with the default checks (requirement B3); refused
+   * while the primary answers or when the node is behind.
    *
    * @param node the node's index
    */
   record Promote(int node) implements ClusterAction {}
 
   /**
-   * The primary fails and a secondary is promoted (SPEC B3): the primary is cut off from the others
-   * (or crashes), the secondaries notice its silence, and {@code node} is promoted. The old primary
-   * returns through later {@link HealNetwork} or {@link Restart} steps.
+   * The primary fails and a secondary is promoted (requirement B3): the primary is cut off from the
+   * others (or crashes), the secondaries notice its silence, and {@code node} is promoted. The old
+   * primary returns through later {@link HealNetwork} or {@link Restart} steps.
    *
    * @param node the index of the node to promote
    * @param crash whether the primary crashes rather than being partitioned away

@@ -32,10 +32,10 @@ import org.mailcluster.spi.ConfigSource;
 import org.mailcluster.spi.Scheduler;
 
 /**
- * A whole cluster in one thread on virtual time (SPEC B5): real {@link ClusterService} nodes over a
- * {@link SimulatedNetwork}, each with a {@link SimulatedDisk} that survives crashes. The same seed
- * gives the same run, bit for bit; every failure message carries the seed and the end of the event
- * trace.
+ * A whole cluster in one thread on virtual time (requirement B5 in docs/REQUIREMENTS.md): real
+ * {@link ClusterService} nodes over a {@link SimulatedNetwork}, each with a {@link SimulatedDisk}
+ * that survives crashes. The same seed gives the same run, bit for bit; every failure message
+ * carries the seed and the end of the event trace.
  *
  * <pre>{@code
  * try (SimulatedCluster cluster = SimulatedCluster.builder().nodes(3).seed(42).build()) {
@@ -125,8 +125,8 @@ public final class SimulatedCluster implements AutoCloseable {
   }
 
   /**
-   * Returns the running primary: {@code mx1} until another node is promoted (SPEC B3); while a
-   * fenced-off primary has not yet learned of a newer one, the primary of the highest epoch.
+   * Returns the running primary: {@code mx1} until another node is promoted (requirement B3); while
+   * a fenced-off primary has not yet learned of a newer one, the primary of the highest epoch.
    *
    * @throws IllegalStateException if no running node is primary
    */

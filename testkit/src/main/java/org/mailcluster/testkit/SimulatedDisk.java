@@ -73,7 +73,7 @@ public final class SimulatedDisk {
    * Changes the durable state behind the store's back, as a failing disk or a person editing the
    * files would: the key gets {@code value} (or is removed when empty) in the state a restarted
    * node recovers, at the same revision. The log is folded into that state. For divergence tests
-   * (SPEC B2).
+   * (requirement B2 in docs/REQUIREMENTS.md).
    */
   public void tamper(String key, Optional<String> value) {
     requireNonNull(key, "key");

@@ -21,7 +21,10 @@ import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.constraints.ConstraintChange;
 import org.mailcluster.constraints.ConstraintReport;
 
-/** Cluster constraints (SPEC R23–R25) applied when clustering is enabled, and enforced after. */
+/**
+ * Cluster constraints (requirements R23–R25 in docs/REQUIREMENTS.md) applied when clustering is
+ * enabled, and enforced after.
+ */
 class ClusterConstraintsTest {
   // The three keys the default mail-server profile declares (MailServerProfile.mdaemon()).
   private static final SettingKey LINKING =

@@ -15,7 +15,10 @@ import org.mailcluster.config.Revision;
 import org.mailcluster.config.SettingKey;
 import org.mailcluster.membership.NodeId;
 
-/** Divergence detection and repair (SPEC B2): a secondary whose state changed behind its back. */
+/**
+ * Divergence detection and repair (requirement B2 in docs/REQUIREMENTS.md): a secondary whose state
+ * changed behind its back.
+ */
 class DivergenceRepairTest {
   private static final SettingKey LOCK = SettingKey.ini("MDaemon.ini", "Directories", "LockFiles");
 

@@ -18,7 +18,10 @@ import org.mailcluster.config.Revision;
 import org.mailcluster.config.SettingKey;
 import org.mailcluster.spi.LogEntry;
 
-/** Configuration history, diff and rollback (SPEC B1) on a simulated cluster. */
+/**
+ * Configuration history, diff and rollback (requirement B1 in docs/REQUIREMENTS.md) on a simulated
+ * cluster.
+ */
 class HistoryAndRollbackTest {
   private static final SettingKey LOCK = SettingKey.ini("MDaemon.ini", "Directories", "LockFiles");
   private static final SettingKey PEM = SettingKey.ini("MDaemon.ini", "Directories", "PEM");

@@ -26,7 +26,7 @@ import org.mailcluster.config.Revision;
 import org.mailcluster.config.SettingKey;
 import org.mailcluster.membership.NodeId;
 
-/** Promotion with epoch fencing (SPEC B3) on a simulated cluster. */
+/** Promotion with epoch fencing (requirement B3 in docs/REQUIREMENTS.md) on a simulated cluster. */
 class PromotionTest {
   private static final SettingKey LOCK = SettingKey.ini("MDaemon.ini", "Directories", "LockFiles");
   private static final SettingKey PEM = SettingKey.ini("MDaemon.ini", "Directories", "PEM");

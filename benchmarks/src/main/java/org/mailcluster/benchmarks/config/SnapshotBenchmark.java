@@ -26,9 +26,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The configuration model at 100k keys (DESIGN §10), each operation beside a baseline measured in
- * the same run: a {@link TreeMap} that must be copied to keep the old revision, and a naive
- * merge-walk diff over two {@code TreeMap}s.
+ * The configuration model at 100k keys (targets in benchmarks/README.md), each operation beside a
+ * baseline measured in the same run: a {@link TreeMap} that must be copied to keep the old
+ * revision, and a naive merge-walk diff over two {@code TreeMap}s.
  *
  * <p>Targets: one-key update ≤ 5 µs; diff of related snapshots 100 keys apart ≤ 1 ms; diff of
  * unrelated snapshots ≤ 50 ms.

@@ -54,8 +54,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * End-to-end replication over the real transport: three nodes in one JVM, gRPC with mutual TLS on
- * loopback, file state stores without fsync (DESIGN §10). The baseline is a plain gRPC unary round
- * trip over the same mutual-TLS transport, to a handler that answers at once.
+ * loopback, file state stores without fsync (targets in benchmarks/README.md). The baseline is a
+ * plain gRPC unary round trip over the same mutual-TLS transport, to a handler that answers at
+ * once.
  *
  * <ul>
  *   <li>{@code echoRoundTrip}: the baseline.

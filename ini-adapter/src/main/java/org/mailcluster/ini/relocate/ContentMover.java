@@ -25,12 +25,13 @@ import org.mailcluster.paths.PathMapping;
 
 /**
  * Copies folder contents to their new place with checksums, resumes after an interruption, and
- * verifies the copy before anything else happens (SPEC B6). Each file is written to a temporary
- * file beside its target, forced to the disk and renamed into place in one atomic step, then
- * recorded (path, size, SHA-256) in a journal that is forced after every line; a move interrupted
- * at any instant starts again where the journal ends. Verification reads every source and target
- * file again and compares their SHA-256. The source is deleted only by {@link #deleteSources},
- * which refuses to run before a verification passed.
+ * verifies the copy before anything else happens (verified relocation, requirement B6 in
+ * docs/REQUIREMENTS.md). Each file is written to a temporary file beside its target, forced to the
+ * disk and renamed into place in one atomic step, then recorded (path, size, SHA-256) in a journal
+ * that is forced after every line; a move interrupted at any instant starts again where the journal
+ * ends. Verification reads every source and target file again and compares their SHA-256. The
+ * source is deleted only by {@link #deleteSources}, which refuses to run before a verification
+ * passed.
  *
  * <p>Blocking: call it from the host's own worker thread, never from a node's callback.
  *

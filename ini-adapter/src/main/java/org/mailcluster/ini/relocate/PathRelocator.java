@@ -18,10 +18,10 @@ import org.mailcluster.ini.MailServerProfile.SharedFolder;
 import org.mailcluster.paths.StoragePath;
 
 /**
- * Plans and applies the move of a mail server's shared folders onto network storage (SPEC R12–R17,
- * B6): the mailbox root, public folders, lock files, the PEM directory, gateways, digests, archives
- * and the new-account template's mailbox path, read from and written to the INI keys of a {@link
- * MailServerProfile}.
+ * Plans and applies the move of a mail server's shared folders onto network storage (requirements
+ * R12–R17 and B6 in docs/REQUIREMENTS.md): the mailbox root, public folders, lock files, the PEM
+ * directory, gateways, digests, archives and the new-account template's mailbox path, read from and
+ * written to the INI keys of a {@link MailServerProfile}.
  *
  * <p>By default every folder goes directly under the shared root, keeping its last name ({@code
  * C:\MDaemon\Archive\} becomes {@code \\nas01\mail\Archive\}); lock files go under the new mailbox
@@ -137,10 +137,10 @@ public final class PathRelocator {
   }
 
   /**
-   * Moves the plan's folder contents and then switches the keys (SPEC B6): copy with checksums
-   * (resuming from the mover's journal), verify, apply the key changes as one revision, and only
-   * then, if {@code deleteSources}, delete the sources. The file work runs on {@code worker} (the
-   * host's own thread pool: it blocks), never on the node's thread.
+   * Moves the plan's folder contents and then switches the keys (requirement B6): copy with
+   * checksums (resuming from the mover's journal), verify, apply the key changes as one revision,
+   * and only then, if {@code deleteSources}, delete the sources. The file work runs on {@code
+   * worker} (the host's own thread pool: it blocks), never on the node's thread.
    *
    * <pre>{@code
    * Revision r = relocator.relocate(plan, cluster, mover, false, hostWorkers).join();

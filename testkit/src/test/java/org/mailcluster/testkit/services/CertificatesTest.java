@@ -28,7 +28,10 @@ import org.mailcluster.testkit.SimulatedCluster;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** Certificates (SPEC R20–R22) in a simulated cluster, written to real directories. */
+/**
+ * Certificates (requirements R20–R22 in docs/REQUIREMENTS.md) in a simulated cluster, written to
+ * real directories.
+ */
 class CertificatesTest {
   // Virtual time starts at 2026-01-01.
   private static final Instant FROM = Instant.parse("2025-06-01T00:00:00Z");

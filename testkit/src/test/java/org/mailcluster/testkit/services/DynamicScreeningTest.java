@@ -22,8 +22,9 @@ import org.mailcluster.testkit.Fault;
 import org.mailcluster.testkit.SimulatedCluster;
 
 /**
- * Forwarded requests and dynamic screening (SPEC R18, R19, B4) in a simulated cluster, with outages
- * that start before, during and after a request reaches the primary.
+ * Forwarded requests and dynamic screening (requirements R18, R19 and B4 in docs/REQUIREMENTS.md)
+ * in a simulated cluster, with outages that start before, during and after a request reaches the
+ * primary.
  */
 class DynamicScreeningTest {
   private static final NodeId MX1 = NodeId.of("mx1");

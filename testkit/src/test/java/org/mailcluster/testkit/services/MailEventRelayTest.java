@@ -17,7 +17,7 @@ import org.mailcluster.membership.NodeId;
 import org.mailcluster.testkit.Fault;
 import org.mailcluster.testkit.SimulatedCluster;
 
-/** The mail-change relay (SPEC R6) in a simulated cluster. */
+/** The mail-change relay (requirement R6 in docs/REQUIREMENTS.md) in a simulated cluster. */
 class MailEventRelayTest {
   private static final NodeId MX1 = NodeId.of("mx1");
   private static final NodeId MX2 = NodeId.of("mx2");
