@@ -19,11 +19,11 @@ import org.mailcluster.spi.LogEntry;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Writes the revisions a fenced-off primary committed that the new primary never received (SPEC
- * B3), so that an operator can re-apply them by hand: never merged, never lost. One JSON file per
- * demotion, replaced atomically (temporary file, fsync, atomic rename, directory fsync), so a crash
- * leaves either no file or the whole one; writing it again after a crash gives the same name and
- * content.
+ * Writes the revisions a fenced-off primary committed that the new primary never received
+ * (requirement B3 in docs/REQUIREMENTS.md), so that an operator can re-apply them by hand: never
+ * merged, never lost. One JSON file per demotion, replaced atomically (temporary file, fsync,
+ * atomic rename, directory fsync), so a crash leaves either no file or the whole one; writing it
+ * again after a crash gives the same name and content.
  *
  * <p>Format: {@code {"node", "epoch", "newEpoch", "newPrimary", "savedAt", "revisions":
  * [{"revision", "committedAt", "origin", "changes": [{"key","oldValue","newValue"}…]}…],

@@ -7,12 +7,13 @@ import org.mailcluster.config.SettingKey;
 import org.mailcluster.membership.NodeId;
 
 /**
- * Which revisions a replicated state descends from (SPEC B3). Every promotion commits, as the first
- * revision of its epoch, the key {@code epoch/<n>} = {@code "<primary> <base>"}: the node promoted
- * and the last revision it had when it took over. A revision {@code r} of an older epoch belongs to
- * the state's history if, at the first promotion after {@code r}'s epoch, the promoted node had
- * reached {@code r}; revisions of an epoch whose primary was fenced off after the base are not part
- * of it (they are the ones a returning primary saves to its divergence file).
+ * Which revisions a replicated state descends from (promotion, requirement B3 in
+ * docs/REQUIREMENTS.md). Every promotion commits, as the first revision of its epoch, the key
+ * {@code epoch/<n>} = {@code "<primary> <base>"}: the node promoted and the last revision it had
+ * when it took over. A revision {@code r} of an older epoch belongs to the state's history if, at
+ * the first promotion after {@code r}'s epoch, the promoted node had reached {@code r}; revisions
+ * of an epoch whose primary was fenced off after the base are not part of it (they are the ones a
+ * returning primary saves to its divergence file).
  *
  * <p>Revisions are unique across the cluster because only one node is primary in an epoch.
  */

@@ -5,9 +5,9 @@ import org.mailcluster.config.Revision;
 import org.mailcluster.membership.NodeId;
 
 /**
- * What a server tells a promotion candidate about itself (SPEC B3), carried as the payload of the
- * {@code mailcluster.status} node service: {@code "<role> <epoch> <promised> <revision>
- * <hearsPrimary>"}.
+ * What a server tells a promotion candidate about itself (promotion, requirement B3 in
+ * docs/REQUIREMENTS.md), carried as the payload of the {@code mailcluster.status} node service:
+ * {@code "<role> <epoch> <promised> <revision> <hearsPrimary>"}.
  *
  * @param node the server that answered
  * @param role its role

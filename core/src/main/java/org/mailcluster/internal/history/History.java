@@ -19,8 +19,9 @@ import org.mailcluster.spi.LogEntry;
 import org.mailcluster.spi.StateStore;
 
 /**
- * The committed revisions a node keeps for history, diff and rollback (SPEC B1): a contiguous run
- * of log entries ending at the node's applied state, bounded by count and by age.
+ * The committed revisions a node keeps for history, diff and rollback (requirement B1 in
+ * docs/REQUIREMENTS.md): a contiguous run of log entries ending at the node's applied state,
+ * bounded by count and by age.
  *
  * <p>Only the newest state is held whole; an older revision's content is rebuilt by undoing the
  * entries after it, newest first (every entry's diff carries its old values). So the retained

@@ -57,11 +57,11 @@ import org.mailcluster.internal.node.NodeSettings;
 import org.mailcluster.spi.Scheduler;
 
 /**
- * Certificates (SPEC R20–R22): {@code cert/<name>/chain} and {@code cert/<name>/key} in the
- * replicated state, as PEM. Imports are validated on the primary before they are committed; every
- * node checks what it has after each change that touches certificates or TLS settings, and every
- * hour (validity runs out with time), writes the files, and reports a check that would break TLS as
- * an error.
+ * Certificates (requirements R20–R22 in docs/REQUIREMENTS.md): {@code cert/<name>/chain} and {@code
+ * cert/<name>/key} in the replicated state, as PEM. Imports are validated on the primary before
+ * they are committed; every node checks what it has after each change that touches certificates or
+ * TLS settings, and every hour (validity runs out with time), writes the files, and reports a check
+ * that would break TLS as an error.
  */
 public final class CertificateService implements Certificates {
   static final String NAMESPACE = "cert";

@@ -16,9 +16,9 @@ import org.mailcluster.constraints.ConstraintReport;
 import org.mailcluster.internal.node.NodeSettings;
 
 /**
- * Cluster constraints (SPEC R23–R25) from the registry's constrained settings. The primary applies
- * them in its startup revision (see the primary); commits that break one are refused by the node's
- * commit check.
+ * Cluster constraints (requirements R23–R25 in docs/REQUIREMENTS.md) from the registry's
+ * constrained settings. The primary applies them in its startup revision (see the primary); commits
+ * that break one are refused by the node's commit check.
  */
 public final class ConstraintService implements ClusterConstraints {
   private final NodeContext node;

@@ -33,9 +33,9 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The mail-change relay (SPEC R6) over the node's named services: every event travels as a {@code
- * call} to the {@value #SERVICE} service of the next node, so it needs nothing from the transport
- * beyond {@code Request.Forward}.
+ * The mail-change relay (requirement R6 in docs/REQUIREMENTS.md) over the node's named services:
+ * every event travels as a {@code call} to the {@value #SERVICE} service of the next node, so it
+ * needs nothing from the transport beyond {@code Request.Forward}.
  *
  * <p>Each sender keeps one outgoing link per receiver (a secondary: one, to the primary; the
  * primary: one per other node). A link numbers its events, sends them in batches with at most one

@@ -30,9 +30,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A node's checks of its surroundings: peers' clocks and time zones (SPEC R26, B7) and the shared
- * storage (R5, R12, R27). Runs on the node's logical thread; talks to peers only through the node
- * (the transport's ping for clock samples, named services for zones and probes).
+ * A node's checks of its surroundings: peers' clocks and time zones (requirements R26 and B7 in
+ * docs/REQUIREMENTS.md) and the shared storage (R5, R12, R27). Runs on the node's logical thread;
+ * talks to peers only through the node (the transport's ping for clock samples, named services for
+ * zones and probes).
  */
 public final class NodeChecks {
   /** The service that answers this node's time zone and current UTC offset. */

@@ -23,11 +23,11 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The cluster services built into a node (DESIGN §5): mail-change relay, dynamic screening,
- * certificates, constraints and the write gate, plus the status reports through which the primary
- * shows every node's certificate and screening state in its diagnostics. The services use only the
- * node's public API (named services, {@code call}, {@code update}) and its scheduler, so they run
- * over any transport.
+ * The cluster services built into a node (docs/ARCHITECTURE.md, The node core): mail-change relay,
+ * dynamic screening, certificates, constraints and the write gate, plus the status reports through
+ * which the primary shows every node's certificate and screening state in its diagnostics. The
+ * services use only the node's public API (named services, {@code call}, {@code update}) and its
+ * scheduler, so they run over any transport.
  */
 public final class NodeServices {
   static final String STATUS_SERVICE = "mailcluster.report";

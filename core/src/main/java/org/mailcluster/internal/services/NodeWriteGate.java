@@ -12,7 +12,10 @@ import org.mailcluster.config.SettingKey;
 import org.mailcluster.internal.node.NodeSettings;
 import org.mailcluster.membership.Member;
 
-/** The write gate (SPEC R3, R4, R7) from the node's role, the registry and the members list. */
+/**
+ * The write gate (requirements R3, R4 and R7 in docs/REQUIREMENTS.md) from the node's role, the
+ * registry and the members list.
+ */
 public final class NodeWriteGate implements WriteGate {
   private final NodeContext node;
   private final NodeSettings settings;

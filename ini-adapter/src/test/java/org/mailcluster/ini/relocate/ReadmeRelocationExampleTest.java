@@ -20,16 +20,14 @@ import org.mailcluster.paths.StoragePath;
  * prints. Keep the three in step.
  */
 class ReadmeRelocationExampleTest {
-  /** The sample beside the repository when present; the module's identical copy otherwise. */
+  /** The module's copy of the sample, which must equal the one the demo ships. */
   private static byte[] sample() throws IOException {
     byte[] bundled;
     try (InputStream in = ReadmeRelocationExampleTest.class.getResourceAsStream("/MDaemon.ini")) {
       bundled = in.readAllBytes();
     }
-    Path shared = Path.of("../../shared/samples/MDaemon.ini");
-    if (Files.exists(shared)) {
-      assertArrayEquals(Files.readAllBytes(shared), bundled, "the module's copy of the sample");
-    }
+    Path demo = Path.of("../cli/src/main/resources/org/mailcluster/cli/MDaemon.ini");
+    assertArrayEquals(Files.readAllBytes(demo), bundled, "the demo's copy of the sample");
     return bundled;
   }
 
