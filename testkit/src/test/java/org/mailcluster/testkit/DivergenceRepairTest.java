@@ -83,4 +83,31 @@ class DivergenceRepairTest {
       c.assertConverged();
     }
   }
+
+  /** Regression: a resync still waiting when its node left the primary's role never completed. */
+  @Test
+  void aResyncStillWaitingWhenThePrimaryClosesFailsInsteadOfHanging() {
+    try (SimulatedCluster c = SimulatedCluster.builder().nodes(3).seed(33).build()) {
+      c.start();
+      c.awaitConverged(Duration.ofSeconds(10));
+      // mx2 cannot receive the snapshot, so the resync waits for its confirmation.
+      c.inject(
+          new Fault.Partition(
+              java.util.Set.of(NodeId.of("mx2")),
+              java.util.Set.of(NodeId.of("mx1"), NodeId.of("mx3"))));
+      var resync = c.primary().resync(NodeId.of("mx2"));
+      c.runFor(Duration.ofSeconds(3));
+      assertFalse(resync.isDone(), "mx2 is cut off: nothing can have confirmed the snapshot");
+
+      c.primary().closeAsync();
+      c.runFor(Duration.ofSeconds(1));
+      assertTrue(resync.isCompletedExceptionally(), "the resync must fail once mx1 closes");
+      var failure =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              java.util.concurrent.CompletionException.class, resync::join);
+      var cause = (org.mailcluster.ClusterException) failure.getCause();
+      assertEquals(org.mailcluster.ErrorCode.UNAVAILABLE, cause.code());
+      assertTrue(cause.getMessage().contains("mx1 closed"), cause.getMessage());
+    }
+  }
 }

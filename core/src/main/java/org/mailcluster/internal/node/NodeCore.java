@@ -31,6 +31,7 @@ import org.mailcluster.internal.services.NodeChecks;
 import org.mailcluster.internal.services.NodeContext;
 import org.mailcluster.internal.services.NodeServices;
 import org.mailcluster.membership.Member;
+import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.spi.ConfigSource;
 import org.mailcluster.spi.Scheduler;
@@ -264,6 +265,12 @@ public final class NodeCore implements NodeContext {
   }
 
   @Override
+  public Optional<NodeAddress> primaryAddress() {
+    RoleState r = role;
+    return r instanceof SecondaryRole s ? s.primaryAddress() : Optional.of(settings.address());
+  }
+
+  @Override
   public long epoch() {
     return epochs.current();
   }
@@ -346,9 +353,9 @@ public final class NodeCore implements NodeContext {
 
   @Override
   public CompletableFuture<Response> send(NodeId target, Request request, Duration deadline) {
-    Optional<org.mailcluster.membership.NodeAddress> address;
+    Optional<NodeAddress> address;
     try {
-      address = member(target).map(m -> org.mailcluster.membership.NodeAddress.parse(m.address()));
+      address = member(target).map(m -> NodeAddress.parse(m.address()));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }

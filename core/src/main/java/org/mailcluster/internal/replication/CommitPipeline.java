@@ -10,11 +10,11 @@ import org.mailcluster.ErrorCode;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
-import org.mailcluster.config.Setting;
 import org.mailcluster.config.SettingKey;
 import org.mailcluster.internal.history.History;
 import org.mailcluster.internal.node.NodeCore;
 import org.mailcluster.internal.node.NodeEvents;
+import org.mailcluster.internal.services.ConstraintService;
 import org.mailcluster.spi.LogEntry;
 import org.slf4j.MDC;
 
@@ -56,7 +56,7 @@ final class CommitPipeline {
       if (c.getValue().isPresent()) {
         String value = c.getValue().get();
         node.settings().registry().validate(key, value);
-        checkConstraint(key, value);
+        ConstraintService.check(node.settings().registry(), key, value);
         next = next.with(key, value);
       } else {
         next = next.without(key);
@@ -144,29 +144,6 @@ final class CommitPipeline {
       }
     }
     afterFlush.run();
-  }
-
-  private void checkConstraint(String key, String value) {
-    Optional<Setting<?>> setting = node.settings().registry().find(key);
-    if (setting.isEmpty()) {
-      return;
-    }
-    Optional<String> required = setting.get().encodedClusterConstraint();
-    if (required.isPresent() && !sameValue(setting.get(), required.get(), value)) {
-      throw new ClusterException(
-          ErrorCode.CONSTRAINT_VIOLATION,
-          "setting "
-              + setting.get().key().displayName()
-              + " must be '"
-              + required.get()
-              + "' while clustering is on, not '"
-              + value
-              + "'");
-    }
-  }
-
-  private static boolean sameValue(Setting<?> setting, String a, String b) {
-    return setting.decode(a).equals(setting.decode(b));
   }
 
   private static void checkKey(String key) {

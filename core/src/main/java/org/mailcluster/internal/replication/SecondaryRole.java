@@ -532,11 +532,23 @@ public final class SecondaryRole implements RoleState {
     return primaryId;
   }
 
-  /** The address of the primary: its registered address, else the server this node joins. */
+  /**
+   * Where the primary is, as far as this node knows: the registered address of the primary it
+   * follows; before it has joined one, the server registered as primary; else the server it tries
+   * first (the configured primary, or the last one that accepted it).
+   */
   public Optional<NodeAddress> primaryAddress() {
     return primaryId
         .flatMap(node::member)
         .map(m -> NodeAddress.parse(m.address()))
+        .or(
+            () ->
+                primaryId.isPresent()
+                    ? Optional.empty()
+                    : node.members().stream()
+                        .filter(m -> m.role() == Role.PRIMARY)
+                        .map(Member::address)
+                        .findFirst())
         .or(() -> Optional.ofNullable(preferredPrimary));
   }
 

@@ -7,9 +7,11 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ConfigUpdate;
+import org.mailcluster.ErrorCode;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Setting;
 import org.mailcluster.config.SettingKey;
+import org.mailcluster.config.SettingsRegistry;
 import org.mailcluster.constraints.ClusterConstraints;
 import org.mailcluster.constraints.ConstraintChange;
 import org.mailcluster.constraints.ConstraintReport;
@@ -74,6 +76,31 @@ public final class ConstraintService implements ClusterConstraints {
       }
     }
     return out;
+  }
+
+  /**
+   * Refuses a commit of {@code value} to {@code key} if it breaks the key's cluster constraint.
+   *
+   * @throws ClusterException with {@code CONSTRAINT_VIOLATION}, naming the setting and the value it
+   *     must have
+   */
+  public static void check(SettingsRegistry registry, String key, String value) {
+    Optional<Setting<?>> setting = registry.find(key);
+    if (setting.isEmpty()) {
+      return;
+    }
+    Optional<String> required = setting.get().encodedClusterConstraint();
+    if (required.isPresent() && !satisfied(setting.get(), Optional.of(value), required.get())) {
+      throw new ClusterException(
+          ErrorCode.CONSTRAINT_VIOLATION,
+          "setting "
+              + setting.get().key().displayName()
+              + " must be '"
+              + required.get()
+              + "' while clustering is on, not '"
+              + value
+              + "'");
+    }
   }
 
   private static boolean satisfied(Setting<?> s, Optional<String> raw, String required) {

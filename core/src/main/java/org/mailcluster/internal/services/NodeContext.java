@@ -12,6 +12,7 @@ import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
 import org.mailcluster.internal.node.NodeLoop;
 import org.mailcluster.membership.Member;
+import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.transport.Request;
 import org.mailcluster.transport.Response;
@@ -30,6 +31,9 @@ public interface NodeContext {
 
   /** The current primary: this node, the one it streams from, or empty while it knows none. */
   Optional<NodeId> primary();
+
+  /** Where the primary is: this node's address on the primary, else as the secondary knows it. */
+  Optional<NodeAddress> primaryAddress();
 
   /** The registered servers, this node included. */
   List<Member> members();

@@ -10,7 +10,6 @@ import org.mailcluster.config.Editability;
 import org.mailcluster.config.Setting;
 import org.mailcluster.config.SettingKey;
 import org.mailcluster.internal.node.NodeSettings;
-import org.mailcluster.membership.Member;
 
 /**
  * The write gate (requirements R3, R4 and R7 in docs/REQUIREMENTS.md) from the node's role, the
@@ -79,15 +78,6 @@ public final class NodeWriteGate implements WriteGate {
   }
 
   private Optional<String> primaryAddress() {
-    if (node.role() == Role.PRIMARY) {
-      return Optional.of(settings.address().toString());
-    }
-    Optional<String> fromMembers =
-        node.members().stream()
-            .filter(m -> m.role() == Role.PRIMARY)
-            .map(Member::address)
-            .map(Object::toString)
-            .findFirst();
-    return fromMembers.isPresent() ? fromMembers : settings.primaryAddress().map(Object::toString);
+    return node.primaryAddress().map(Object::toString);
   }
 }

@@ -1,0 +1,2 @@
+/** Micro benchmarks of the configuration model: commits and diffs on large snapshots. */
+package org.mailcluster.benchmarks.config;
