@@ -136,6 +136,23 @@ public final class PropertyRuns {
         .describedAs(PropertyRuns::quoted);
   }
 
+  /**
+   * Strings of {@code min} to {@code max} characters of well-formed text: any {@code char} but a
+   * surrogate, so supplementary characters are left out too.
+   */
+  public static Gen<String> textStrings(int min, int max) {
+    return lists()
+        .of(
+            Generate.frequency(
+                org.quicktheories.api.Pair.of(
+                    27, Generate.characters(Character.MIN_VALUE, Character.MIN_SURROGATE - 1)),
+                org.quicktheories.api.Pair.of(
+                    4, Generate.characters(Character.MAX_SURROGATE + 1, Character.MAX_VALUE))))
+        .ofSizeBetween(min, max)
+        .map(PropertyRuns::join)
+        .describedAs(PropertyRuns::quoted);
+  }
+
   /** Sorted maps of up to {@code max} entries (fewer where generated keys collide). */
   public static <K extends Comparable<K>, V> Gen<TreeMap<K, V>> maps(
       Gen<K> keys, Gen<V> values, int max) {
