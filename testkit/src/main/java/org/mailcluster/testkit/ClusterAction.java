@@ -5,8 +5,10 @@ import static java.util.Objects.requireNonNull;
 /**
  * One step of a generated scenario for a {@link SimulatedCluster}: what happens next to the
  * cluster. The set is closed, so a property can interpret every action and check its invariants
- * after each; {@code org.mailcluster.testkit.jqwik.ClusterArbitraries} generates sequences of them.
- * Node numbers are indexes into {@link SimulatedCluster#ids()}.
+ * after each; {@link org.mailcluster.testkit.property.ClusterActions} generates seeded, weighted
+ * sequences of them and plays them, and {@link org.mailcluster.testkit.property.ActionProperty}
+ * runs a property over such sequences and shrinks a failing one. Node numbers are indexes into
+ * {@link SimulatedCluster#ids()}.
  *
  * <pre>{@code
  * for (ClusterAction a : actions) {
@@ -90,7 +92,7 @@ public sealed interface ClusterAction {
   }
 
   /**
-   * Roll the primary back to an earlier revision of its history (SPEC B1).
+   * Roll the primary back to an earlier revision of its history (rollback).
    *
    * @param back how many entries back from the newest, 0 or more (clamped to the oldest)
    */
@@ -104,7 +106,7 @@ public sealed interface ClusterAction {
   }
 
   /**
-   * Force a full resync of a node (SPEC B2), asked of the primary or of the node itself.
+   * Force a full resync of a node (forced resync), asked of the primary or of the node itself.
    *
    * @param node the node's index
    * @param fromNode whether the node asks for itself rather than the primary being asked
@@ -112,7 +114,7 @@ public sealed interface ClusterAction {
   record ForceResync(int node, boolean fromNode) implements ClusterAction {}
 
   /**
-   * Ask a node to promote itself to primary, with the default checks (SPEC B3); refused while the
+   * Ask a node to promote itself to primary, with the default checks (promotion); refused while the
    * primary answers or when the node is behind.
    *
    * @param node the node's index
@@ -120,9 +122,9 @@ public sealed interface ClusterAction {
   record Promote(int node) implements ClusterAction {}
 
   /**
-   * The primary fails and a secondary is promoted (SPEC B3): the primary is cut off from the others
-   * (or crashes), the secondaries notice its silence, and {@code node} is promoted. The old primary
-   * returns through later {@link HealNetwork} or {@link Restart} steps.
+   * The primary fails and a secondary is promoted (promotion): the primary is cut off from the
+   * others (or crashes), the secondaries notice its silence, and {@code node} is promoted. The old
+   * primary returns through later {@link HealNetwork} or {@link Restart} steps.
    *
    * @param node the index of the node to promote
    * @param crash whether the primary crashes rather than being partitioned away
