@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.mailcluster.PropertyRuns;
 import org.quicktheories.api.Pair;
@@ -22,6 +23,7 @@ import org.quicktheories.generators.Generate;
  * from a small alphabet (with non-ASCII letters and case variants) so that edits collide. Each
  * property makes {@code mailcluster.tries} tries (1000 in the build) and prints its seed.
  */
+@Tag("slow")
 class ConfigDiffProperties {
 
   @Test
