@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.ini.IniDocument;
@@ -29,6 +30,7 @@ import org.mailcluster.ini.IniDocument;
  * mailcluster certs}, replicating a directory of INI files over gRPC with mutual TLS on loopback;
  * checked from outside with {@code mailcluster status} and by reading the files.
  */
+@Tag("process")
 class NodeAgentProcessTest {
   private static final Charset CP1252 = Charset.forName("windows-1252");
   private static final Duration PATIENCE = Duration.ofSeconds(60);

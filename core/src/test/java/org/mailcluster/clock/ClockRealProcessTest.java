@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.ClusterException;
@@ -47,6 +48,7 @@ import org.mailcluster.transport.Subscribe;
  * store; its transport to the child is the child's stdin and stdout. The warnings and figures must
  * appear in the node's diagnostics and in the cluster log.
  */
+@Tag("process")
 class ClockRealProcessTest {
   private static final Duration CHILD_SKEW = Duration.ofSeconds(5);
   private static final NodeAddress CHILD = NodeAddress.parse("127.0.0.1:7402");

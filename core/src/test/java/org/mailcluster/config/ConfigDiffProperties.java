@@ -2,167 +2,202 @@ package org.mailcluster.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.generators.SourceDSL.lists;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.statistics.Statistics;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.mailcluster.PropertyRuns;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /**
- * The laws of DESIGN.md §2, checked against a plain {@link TreeMap} as the reference model. States
- * are generated as a base map plus edits, so that pairs share structure and keys as real revisions
- * do; keys come from a small alphabet (with non-ASCII letters and case variants) so that edits
- * collide.
+ * The laws of configuration diffs (between, apply, compose, invert, the JSON form) and of
+ * snapshots, checked against a plain {@link TreeMap} as the reference model. States are generated
+ * as a base map plus edits, so that pairs share structure and keys as real revisions do; keys come
+ * from a small alphabet (with non-ASCII letters and case variants) so that edits collide. Each
+ * property makes {@code mailcluster.tries} tries (1000 in the build) and prints its seed.
  */
+@Tag("slow")
 class ConfigDiffProperties {
 
-  @Property
-  void diffOfASnapshotWithItselfIsEmpty(@ForAll("maps") TreeMap<String, String> a) {
-    ConfigSnapshot s = ConfigSnapshot.of(a);
-    assertTrue(ConfigDiff.between(s, s).isEmpty());
-    assertTrue(ConfigDiff.between(s, ConfigSnapshot.of(a)).isEmpty());
+  @Test
+  void diffOfASnapshotWithItselfIsEmpty() {
+    PropertyRuns.check(
+        theory ->
+            theory
+                .forAll(maps())
+                .checkAssert(
+                    a -> {
+                      ConfigSnapshot s = ConfigSnapshot.of(a);
+                      assertTrue(ConfigDiff.between(s, s).isEmpty());
+                      assertTrue(ConfigDiff.between(s, ConfigSnapshot.of(a)).isEmpty());
+                    }));
   }
 
-  @Property
-  void applyingTheDiffGivesTheTarget(
-      @ForAll("related")
-          Tuple.Tuple3<TreeMap<String, String>, TreeMap<String, String>, TreeMap<String, String>>
-              t) {
-    ConfigSnapshot a = derived(t.get1());
-    ConfigSnapshot b = derivedFrom(a, t.get2());
-    ConfigDiff d = ConfigDiff.between(a, b);
-    assertEquals(t.get2(), new TreeMap<>(d.apply(a).asMap()));
-    assertEquals(referenceDiff(t.get1(), t.get2()), d.changes());
-    assertTrue(d.appliesCleanlyTo(a));
-    Statistics.label("diff size").collect(d.size() == 0 ? "0" : d.size() < 5 ? "1-4" : "5+");
+  @Test
+  void applyingTheDiffGivesTheTarget() {
+    PropertyRuns.check(
+        theory ->
+            theory
+                .forAll(related())
+                .checkAssert(
+                    t -> {
+                      ConfigSnapshot a = derived(t.a());
+                      ConfigSnapshot b = derivedFrom(a, t.b());
+                      ConfigDiff d = ConfigDiff.between(a, b);
+                      assertEquals(t.b(), new TreeMap<>(d.apply(a).asMap()));
+                      assertEquals(referenceDiff(t.a(), t.b()), d.changes());
+                      assertTrue(d.appliesCleanlyTo(a));
+                    }));
   }
 
-  @Property
-  void diffOfUnrelatedSnapshotsIsCorrectToo(
-      @ForAll("maps") TreeMap<String, String> a, @ForAll("maps") TreeMap<String, String> b) {
-    ConfigDiff d = ConfigDiff.between(ConfigSnapshot.of(a), ConfigSnapshot.of(b));
-    assertEquals(referenceDiff(a, b), d.changes());
+  @Test
+  void diffOfUnrelatedSnapshotsIsCorrectToo() {
+    PropertyRuns.check(
+        theory ->
+            theory
+                .forAll(maps(), maps())
+                .checkAssert(
+                    (a, b) -> {
+                      ConfigDiff d = ConfigDiff.between(ConfigSnapshot.of(a), ConfigSnapshot.of(b));
+                      assertEquals(referenceDiff(a, b), d.changes());
+                    }));
   }
 
-  @Property
-  void composeEqualsApplyingInSequence(
-      @ForAll("related")
-          Tuple.Tuple3<TreeMap<String, String>, TreeMap<String, String>, TreeMap<String, String>>
-              t) {
-    ConfigSnapshot a = derived(t.get1());
-    ConfigSnapshot b = derivedFrom(a, t.get2());
-    ConfigSnapshot c = derivedFrom(b, t.get3());
-    ConfigDiff d1 = ConfigDiff.between(a, b);
-    ConfigDiff d2 = ConfigDiff.between(b, c);
-    ConfigSnapshot sequential = d2.apply(d1.apply(a));
-    ConfigSnapshot composed = d1.compose(d2).apply(a);
-    assertEquals(t.get3(), new TreeMap<>(composed.asMap()));
-    assertTrue(sequential.sameContentAs(composed));
-    assertEquals(ConfigDiff.between(a, c), d1.compose(d2));
+  @Test
+  void composeEqualsApplyingInSequence() {
+    PropertyRuns.check(
+        theory ->
+            theory
+                .forAll(related())
+                .checkAssert(
+                    t -> {
+                      ConfigSnapshot a = derived(t.a());
+                      ConfigSnapshot b = derivedFrom(a, t.b());
+                      ConfigSnapshot c = derivedFrom(b, t.c());
+                      ConfigDiff d1 = ConfigDiff.between(a, b);
+                      ConfigDiff d2 = ConfigDiff.between(b, c);
+                      ConfigSnapshot sequential = d2.apply(d1.apply(a));
+                      ConfigSnapshot composed = d1.compose(d2).apply(a);
+                      assertEquals(t.c(), new TreeMap<>(composed.asMap()));
+                      assertTrue(sequential.sameContentAs(composed));
+                      assertEquals(ConfigDiff.between(a, c), d1.compose(d2));
+                    }));
   }
 
-  @Property
-  void invertUndoes(
-      @ForAll("related")
-          Tuple.Tuple3<TreeMap<String, String>, TreeMap<String, String>, TreeMap<String, String>>
-              t) {
-    ConfigSnapshot a = derived(t.get1());
-    ConfigSnapshot b = derivedFrom(a, t.get2());
-    ConfigDiff d = ConfigDiff.between(a, b);
-    assertEquals(t.get1(), new TreeMap<>(d.invert().apply(b).asMap()));
-    assertEquals(ConfigDiff.between(b, a), d.invert());
+  @Test
+  void invertUndoes() {
+    PropertyRuns.check(
+        theory ->
+            theory
+                .forAll(related())
+                .checkAssert(
+                    t -> {
+                      ConfigSnapshot a = derived(t.a());
+                      ConfigSnapshot b = derivedFrom(a, t.b());
+                      ConfigDiff d = ConfigDiff.between(a, b);
+                      assertEquals(t.a(), new TreeMap<>(d.invert().apply(b).asMap()));
+                      assertEquals(ConfigDiff.between(b, a), d.invert());
+                    }));
   }
 
-  @Property
-  void snapshotBehavesLikeTheReferenceMap(
-      @ForAll("related")
-          Tuple.Tuple3<TreeMap<String, String>, TreeMap<String, String>, TreeMap<String, String>>
-              t) {
-    ConfigSnapshot b = derivedFrom(derived(t.get1()), t.get2());
-    assertEquals(new ArrayList<>(t.get2().entrySet()), new ArrayList<>(b.asMap().entrySet()));
-    assertEquals(t.get2().size(), b.size());
-    assertEquals(ConfigSnapshot.of(t.get2()).fingerprint(), b.fingerprint());
-    for (String k : t.get2().keySet()) {
-      assertEquals(Optional.of(t.get2().get(k)), b.get(k));
-    }
-    assertTrue(heapOrdered(b.root()));
+  @Test
+  void snapshotBehavesLikeTheReferenceMap() {
+    PropertyRuns.check(
+        theory ->
+            theory
+                .forAll(related())
+                .checkAssert(
+                    t -> {
+                      ConfigSnapshot b = derivedFrom(derived(t.a()), t.b());
+                      assertEquals(
+                          new ArrayList<>(t.b().entrySet()), new ArrayList<>(b.asMap().entrySet()));
+                      assertEquals(t.b().size(), b.size());
+                      assertEquals(ConfigSnapshot.of(t.b()).fingerprint(), b.fingerprint());
+                      for (String k : t.b().keySet()) {
+                        assertEquals(Optional.of(t.b().get(k)), b.get(k));
+                      }
+                      assertTrue(heapOrdered(b.root()));
+                    }));
   }
 
-  @Property
-  void jsonFormRoundTrips(
-      @ForAll("related")
-          Tuple.Tuple3<TreeMap<String, String>, TreeMap<String, String>, TreeMap<String, String>>
-              t) {
-    ConfigDiff d = ConfigDiff.between(ConfigSnapshot.of(t.get1()), ConfigSnapshot.of(t.get2()));
-    assertEquals(d, ConfigDiff.fromJson(d.toJson()));
+  @Test
+  void jsonFormRoundTrips() {
+    PropertyRuns.check(
+        theory ->
+            theory
+                .forAll(related())
+                .checkAssert(
+                    t -> {
+                      ConfigDiff d =
+                          ConfigDiff.between(ConfigSnapshot.of(t.a()), ConfigSnapshot.of(t.b()));
+                      assertEquals(d, ConfigDiff.fromJson(d.toJson()));
+                    }));
   }
 
   // ---- generators ------------------------------------------------------------------------
 
-  @Provide
-  Arbitrary<TreeMap<String, String>> maps() {
-    return Arbitraries.maps(keys(), values()).ofMaxSize(60).map(TreeMap::new);
+  /** A base state and two successive edits of it. */
+  record Related(TreeMap<String, String> a, TreeMap<String, String> b, TreeMap<String, String> c) {}
+
+  /** One edit: set a key, or remove it (an empty value). */
+  record Edit(String key, Optional<String> value) {}
+
+  private static Gen<TreeMap<String, String>> maps() {
+    return PropertyRuns.maps(keys(), values(), 60);
   }
 
   /** A base map and two successive edits of it, so that states share most of their keys. */
-  @Provide
-  Arbitrary<Tuple.Tuple3<TreeMap<String, String>, TreeMap<String, String>, TreeMap<String, String>>>
-      related() {
-    Arbitrary<TreeMap<String, String>> base = maps();
-    return base.flatMap(
-        a ->
-            edits()
-                .flatMap(
-                    e1 -> {
-                      TreeMap<String, String> b = edited(a, e1);
-                      return edits().map(e2 -> Tuple.of(a, b, edited(b, e2)));
-                    }));
+  private static Gen<Related> related() {
+    return maps()
+        .flatMap(
+            a ->
+                edits()
+                    .flatMap(
+                        e1 -> {
+                          TreeMap<String, String> b = edited(a, e1);
+                          return edits().map(e2 -> new Related(a, b, edited(b, e2)));
+                        }));
   }
 
-  private Arbitrary<List<Tuple.Tuple2<String, Optional<String>>>> edits() {
-    Arbitrary<Optional<String>> valueOrRemove =
-        Arbitraries.frequencyOf(
-            Tuple.of(3, values().map(Optional::of)),
-            Tuple.of(1, Arbitraries.just(Optional.empty())));
-    return Combinators.combine(keys(), valueOrRemove).as(Tuple::of).list().ofMaxSize(12);
+  private static Gen<List<Edit>> edits() {
+    Gen<Optional<String>> valueOrRemove =
+        Generate.frequency(
+            Pair.of(3, values().map(Optional::of)),
+            Pair.of(1, Generate.constant(Optional.empty())));
+    return lists().of(keys().zip(valueOrRemove, Edit::new)).ofSizeBetween(0, 12);
   }
 
-  private static TreeMap<String, String> edited(
-      TreeMap<String, String> base, List<Tuple.Tuple2<String, Optional<String>>> edits) {
+  private static TreeMap<String, String> edited(TreeMap<String, String> base, List<Edit> edits) {
     TreeMap<String, String> out = new TreeMap<>(base);
-    for (Tuple.Tuple2<String, Optional<String>> e : edits) {
-      if (e.get2().isPresent()) {
-        out.put(e.get1(), e.get2().get());
+    for (Edit e : edits) {
+      if (e.value().isPresent()) {
+        out.put(e.key(), e.value().get());
       } else {
-        out.remove(e.get1());
+        out.remove(e.key());
       }
     }
     return out;
   }
 
-  private static Arbitrary<String> keys() {
+  private static Gen<String> keys() {
     // A few prefixes and a small alphabet with case variants and non-ASCII letters collide often.
-    Arbitrary<String> prefix =
-        Arbitraries.of("config/MDaemon.ini/", "config/mdaemon.ini/", "setting/p/", "");
-    Arbitrary<String> name =
-        Arbitraries.strings().withChars("aAbBéÉ/_中").ofMinLength(1).ofMaxLength(4);
-    return Combinators.combine(prefix, name).as(String::concat);
+    Gen<String> prefix =
+        Generate.pick(List.of("config/MDaemon.ini/", "config/mdaemon.ini/", "setting/p/", ""));
+    return prefix.zip(PropertyRuns.strings("aAbBéÉ/_中", 1, 4), String::concat);
   }
 
-  private static Arbitrary<String> values() {
-    return Arbitraries.frequencyOf(
-        Tuple.of(8, Arbitraries.strings().withChars("xyzXYZ \\;=").ofMaxLength(3)),
-        Tuple.of(1, Arbitraries.strings().ofMinLength(200).ofMaxLength(5000)),
-        Tuple.of(1, Arbitraries.just("")));
+  private static Gen<String> values() {
+    return Generate.frequency(
+        Pair.of(8, PropertyRuns.strings("xyzXYZ \\;=", 0, 3)),
+        Pair.of(1, PropertyRuns.anyStrings(200, 5000)),
+        Pair.of(1, Generate.constant("")));
   }
 
   // ---- helpers ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.ClusterException;
@@ -31,6 +32,7 @@ import org.mailcluster.spi.StateStore;
  * after {@code append} returned) is recovered. A process kill keeps what reached the kernel, so
  * this checks the write path and recovery, not the fsync calls (that would take a power cut).
  */
+@Tag("process")
 class CrashDurabilityTest {
   private static final Duration DEADLINE = Duration.ofSeconds(60);
 

@@ -2,8 +2,12 @@ package org.mailcluster.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,24 +19,21 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+import org.mailcluster.PropertyRuns;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
 import org.mailcluster.spi.LogEntry;
 import org.mailcluster.spi.StateStore;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /**
  * Random sequences of appends, snapshots, resets, reopens and torn tails, each checked against a
  * plain reference model after every step: the state as a map, the revision of the last snapshot,
- * and the entries logged since the last reset. jqwik shrinks a failure to a short sequence and
- * prints its seed.
+ * and the entries logged since the last reset. 150 sequences of up to 40 steps; the seed is printed
+ * and a failure shrinks to a short sequence.
  */
 class FileStateStoreProperties {
 
@@ -54,25 +55,24 @@ class FileStateStoreProperties {
   /** Closes the store, cuts 1 to all bytes of the last record off the log, reopens. */
   record CutTail(int amount) implements Op {}
 
-  @Provide
-  Arbitrary<List<Op>> ops() {
-    Arbitrary<Op> append =
-        Combinators.combine(
-                Arbitraries.integers().between(1, 3),
-                Arbitraries.longs(),
-                Arbitraries.integers().between(0, 12))
-            .as((n, seed, e) -> new Append(n, seed, e == 0));
-    Arbitrary<Op> reset =
-        Combinators.combine(Arbitraries.longs(), Arbitraries.integers().between(-3, 3))
-            .as(Reset::new);
-    return Arbitraries.frequencyOf(
-            Tuple.of(8, append),
-            Tuple.of(2, Arbitraries.just(new Save())),
-            Tuple.of(1, reset),
-            Tuple.of(2, Arbitraries.just(new Reopen())),
-            Tuple.of(2, Arbitraries.integers().between(1, 100_000).map(CutTail::new)))
-        .list()
-        .ofMaxSize(40);
+  static Gen<List<Op>> ops() {
+    Gen<Op> append =
+        integers()
+            .between(1, 3)
+            .zip(
+                longs().all(),
+                integers().between(0, 12),
+                (n, seed, e) -> (Op) new Append(n, seed, e == 0));
+    Gen<Op> reset =
+        longs().all().zip(integers().between(-3, 3), (seed, delta) -> (Op) new Reset(seed, delta));
+    Gen<Op> op =
+        Generate.frequency(
+            Pair.of(8, append),
+            Pair.of(2, Generate.constant(new Save())),
+            Pair.of(1, reset),
+            Pair.of(2, Generate.constant(new Reopen())),
+            Pair.of(2, integers().between(1, 100_000).map(a -> (Op) new CutTail(a))));
+    return lists().of(op).ofSizeBetween(0, 40);
   }
 
   /** The reference model. */
@@ -87,12 +87,24 @@ class FileStateStoreProperties {
     }
   }
 
-  @Property(tries = 150)
-  void storeBehavesLikeTheModel(
-      @ForAll("ops") List<Op> ops,
-      @ForAll @IntRange(min = 0, max = 6) int retainEntries,
-      @ForAll @IntRange(min = 100, max = 600) int segmentBytes)
-      throws IOException {
+  @Test
+  void storeBehavesLikeTheModel() {
+    PropertyRuns.check(
+        150,
+        theory ->
+            theory
+                .forAll(ops(), integers().between(0, 6), integers().between(100, 600))
+                .checkAssert(
+                    (ops, retainEntries, segmentBytes) -> {
+                      try {
+                        run(ops, retainEntries, segmentBytes);
+                      } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                      }
+                    }));
+  }
+
+  private static void run(List<Op> ops, int retainEntries, int segmentBytes) throws IOException {
     Path dir = Files.createTempDirectory("mailcluster-store-property");
     Model m = new Model();
     FileStateStore store = open(dir, retainEntries, segmentBytes);

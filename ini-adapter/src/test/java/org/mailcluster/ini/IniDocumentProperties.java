@@ -3,31 +3,43 @@ package org.mailcluster.ini;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.quicktheories.generators.SourceDSL.booleans;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /**
- * Round-trip and editing properties of {@link IniDocument}. Tries follow {@code
- * jqwik.tries.default} (1000 in the build); jqwik prints the seed of any failure.
+ * Round-trip and editing properties of {@link IniDocument}. Each property makes {@code
+ * mailcluster.tries} tries (1000 in the build) and prints its seed.
  */
 class IniDocumentProperties {
   static final String[] NAMES = {"a", "A", "Sec", "sec", "SEC", "x y", "k", "K", "Dir", "[q"};
 
-  @Property
-  void any_bytes_round_trip_through_the_lenient_parser(@ForAll("anyBytes") byte[] bytes) {
-    assertArrayEquals(bytes, IniDocument.parseLenient(bytes).toBytes());
+  @Test
+  void any_bytes_round_trip_through_the_lenient_parser() {
+    PropertyRuns.check(
+        theory ->
+            theory
+                .forAll(anyBytes())
+                .checkAssert(
+                    bytes -> assertArrayEquals(bytes, IniDocument.parseLenient(bytes).toBytes())));
   }
 
-  @Property
-  void strict_parser_refuses_or_round_trips(@ForAll("anyBytes") byte[] bytes) {
+  @Test
+  void strict_parser_refuses_or_round_trips() {
+    PropertyRuns.check(
+        theory ->
+            theory.forAll(anyBytes()).checkAssert(IniDocumentProperties::refusedOrRoundTrips));
+  }
+
+  private static void refusedOrRoundTrips(byte[] bytes) {
     IniDocument doc;
     try {
       doc = IniDocument.parse(bytes);
@@ -37,8 +49,13 @@ class IniDocumentProperties {
     assertArrayEquals(bytes, doc.toBytes());
   }
 
-  @Property
-  void ini_like_text_round_trips_and_reads_like_the_model(@ForAll("iniText") String text) {
+  @Test
+  void ini_like_text_round_trips_and_reads_like_the_model() {
+    PropertyRuns.check(
+        theory -> theory.forAll(iniText()).checkAssert(IniDocumentProperties::readsLikeTheModel));
+  }
+
+  private static void readsLikeTheModel(String text) {
     byte[] bytes = text.getBytes(ISO_8859_1);
     IniDocument doc = IniDocument.parse(bytes, ISO_8859_1);
     assertArrayEquals(bytes, doc.toBytes());
@@ -51,9 +68,16 @@ class IniDocumentProperties {
     }
   }
 
-  @Property
-  void edits_change_exactly_what_the_model_changes(
-      @ForAll("iniText") String text, @ForAll("edits") List<Edit> edits) {
+  @Test
+  void edits_change_exactly_what_the_model_changes() {
+    PropertyRuns.check(
+        theory ->
+            theory
+                .forAll(iniText(), edits())
+                .checkAssert(IniDocumentProperties::editsLikeTheModel));
+  }
+
+  private static void editsLikeTheModel(String text, List<Edit> edits) {
     IniDocument doc = IniDocument.parse(text.getBytes(ISO_8859_1), ISO_8859_1);
     IniModel model = IniModel.of(text);
     for (Edit edit : edits) {
@@ -69,7 +93,7 @@ class IniDocumentProperties {
     }
   }
 
-  /** One editing step, printed readably when jqwik shrinks a failure. */
+  /** One editing step, printed readably in a shrunk failure. */
   record Edit(String op, String section, String key, String value) {
     void applyTo(IniDocument doc) {
       switch (op) {
@@ -97,24 +121,18 @@ class IniDocumentProperties {
     }
   }
 
-  @Provide
-  Arbitrary<List<Edit>> edits() {
-    Arbitrary<String> names = Arbitraries.of("a", "A", "Sec", "sec", "x y", "k", "K", "Dir");
-    Arbitrary<String> values = Arbitraries.of("", "1", "v;w", "a=b", "\u00e0", "x y", "[z]");
-    Arbitrary<Edit> edit =
-        Combinators.combine(
-                Arbitraries.of("set", "set", "set", "remove", "removeSection"),
-                names,
-                names,
-                values)
-            .as(Edit::new);
-    return edit.list().ofMaxSize(8);
+  static Gen<List<Edit>> edits() {
+    Gen<String> names = Generate.pick(List.of("a", "A", "Sec", "sec", "x y", "k", "K", "Dir"));
+    Gen<String> values = Generate.pick(List.of("", "1", "v;w", "a=b", "\u00e0", "x y", "[z]"));
+    Gen<Edit> edit =
+        Generate.pick(List.of("set", "set", "set", "remove", "removeSection"))
+            .zip(names, names, values, Edit::new);
+    return lists().of(edit).ofSizeBetween(0, 8);
   }
 
-  @Provide
-  Arbitrary<byte[]> anyBytes() {
-    Arbitrary<Byte> interesting =
-        Arbitraries.of(
+  static Gen<byte[]> anyBytes() {
+    List<Byte> interesting =
+        List.of(
             (byte) '\r',
             (byte) '\n',
             (byte) '[',
@@ -133,53 +151,65 @@ class IniDocumentProperties {
             (byte) 0xA9,
             (byte) 0x81,
             (byte) 'a');
-    Arbitrary<Byte> any =
-        Arbitraries.frequencyOf(Tuple.of(3, interesting), Tuple.of(1, Arbitraries.bytes()));
-    Arbitrary<byte[]> body = any.array(byte[].class).ofMaxSize(300);
-    Arbitrary<byte[]> prefix =
-        Arbitraries.of(
-            new byte[0],
-            new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF},
-            new byte[] {(byte) 0xFF, (byte) 0xFE},
-            new byte[] {(byte) 0xFE, (byte) 0xFF});
-    return Combinators.combine(prefix, body)
-        .as(
+    Gen<Byte> any =
+        Generate.frequency(
+            Pair.of(3, Generate.pick(interesting)),
+            Pair.of(1, Generate.bytes(Byte.MIN_VALUE, Byte.MAX_VALUE, (byte) 0)));
+    Gen<byte[]> body = Generate.byteArrays(integers().between(0, 300), any);
+    Gen<byte[]> prefix =
+        Generate.pick(
+            List.of(
+                new byte[0],
+                new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF},
+                new byte[] {(byte) 0xFF, (byte) 0xFE},
+                new byte[] {(byte) 0xFE, (byte) 0xFF}));
+    return prefix
+        .zip(
+            body,
             (p, b) -> {
               byte[] out = new byte[p.length + b.length];
               System.arraycopy(p, 0, out, 0, p.length);
               System.arraycopy(b, 0, out, p.length, b.length);
               return out;
-            });
+            })
+        .describedAs(Arrays::toString);
   }
 
-  @Provide
-  Arbitrary<String> iniText() {
-    Arbitrary<String> name = Arbitraries.of(NAMES);
-    Arbitrary<String> blank = Arbitraries.of("", "", " ", "\t", "  ");
-    Arbitrary<String> value =
-        Arbitraries.of("", "1", "C:\\Mail\\", "465;993", "a=b", "\u00e0 x", "\"q\"");
-    Arbitrary<String> header =
-        Combinators.combine(blank, name, blank, Arbitraries.of("", " ; c", "]"))
-            .as((b, n, b2, tail) -> b + "[" + b2 + n + b2 + "]" + tail);
-    Arbitrary<String> key =
-        Combinators.combine(blank, name, blank, blank, value, blank)
-            .as((b1, n, b2, b3, v, b4) -> b1 + n + b2 + "=" + b3 + v + b4);
-    Arbitrary<String> other =
-        Arbitraries.of("", "; comment", "  ;x=1", "#k=1", "no key", "=v", "[open", "[k=2", " ");
-    Arbitrary<String> line =
-        Arbitraries.frequencyOf(Tuple.of(2, header), Tuple.of(5, key), Tuple.of(2, other));
-    Arbitrary<String> terminator = Arbitraries.of("\r\n", "\r\n", "\n", "\r");
-    return Combinators.combine(
-            Combinators.combine(line, terminator).as((l, t) -> l + t).list().ofMaxSize(20),
+  static Gen<String> iniText() {
+    Gen<String> name = Generate.pick(List.of(NAMES));
+    Gen<String> blank = Generate.pick(List.of("", "", " ", "\t", "  "));
+    Gen<String> value =
+        Generate.pick(List.of("", "1", "C:\\Mail\\", "465;993", "a=b", "\u00e0 x", "\"q\""));
+    Gen<String> header =
+        blank.zip(
+            name,
+            blank,
+            Generate.pick(List.of("", " ; c", "]")),
+            (b, n, b2, tail) -> b + "[" + b2 + n + b2 + "]" + tail);
+    Gen<String> key =
+        blank.zip(
+            name,
+            blank,
+            blank.zip(value, blank, (b3, v, b4) -> b3 + v + b4),
+            (b1, n, b2, rest) -> b1 + n + b2 + "=" + rest);
+    Gen<String> other =
+        Generate.pick(
+            List.of("", "; comment", "  ;x=1", "#k=1", "no key", "=v", "[open", "[k=2", " "));
+    Gen<String> line = Generate.frequency(Pair.of(2, header), Pair.of(5, key), Pair.of(2, other));
+    Gen<String> terminator = Generate.pick(List.of("\r\n", "\r\n", "\n", "\r"));
+    return lists()
+        .of(line.zip(terminator, (l, t) -> l + t))
+        .ofSizeBetween(0, 20)
+        .zip(
             line,
-            Arbitraries.of(true, false))
-        .as(
+            booleans().all(),
             (lines, last, unterminated) -> {
               List<String> all = new ArrayList<>(lines);
               if (unterminated) {
                 all.add(last);
               }
               return String.join("", all);
-            });
+            })
+        .describedAs(PropertyRuns::quoted);
   }
 }

@@ -5,8 +5,10 @@ import static java.util.Objects.requireNonNull;
 /**
  * One step of a generated scenario for a {@link SimulatedCluster}: what happens next to the
  * cluster. The set is closed, so a property can interpret every action and check its invariants
- * after each; {@code org.mailcluster.testkit.jqwik.ClusterArbitraries} generates sequences of them.
- * Node numbers are indexes into {@link SimulatedCluster#ids()}.
+ * after each; {@link org.mailcluster.testkit.property.ClusterActions} generates seeded, weighted
+ * sequences of them and plays them, and {@link org.mailcluster.testkit.property.ActionProperty}
+ * runs a property over such sequences and shrinks a failing one. Node numbers are indexes into
+ * {@link SimulatedCluster#ids()}.
  *
  * <pre>{@code
  * for (ClusterAction a : actions) {

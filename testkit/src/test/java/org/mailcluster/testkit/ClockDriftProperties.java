@@ -2,39 +2,54 @@ package org.mailcluster.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import java.time.Duration;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.RandomDistribution;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.statistics.Statistics;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
 import org.mailcluster.Diagnostics;
 import org.mailcluster.clock.ClockState;
 
 /**
- * The clock check on skewed virtual clocks with simulated latency (SPEC R26, B7). With the network
- * delaying each message by at most {@code latency + jitter}, the worst round trip is {@code RTT = 2
- * × (latency + jitter)}; the node must never warn when the true skew is below {@code threshold −
- * RTT/2} and always warn when it is above {@code threshold + RTT/2}. Whatever the skew, the true
- * offset lies within the reported error bound of the reported offset.
+ * The clock check on skewed virtual clocks with simulated latency (clock drift warnings). With the
+ * network delaying each message by at most {@code latency + jitter}, the worst round trip is {@code
+ * RTT = 2 × (latency + jitter)}; the node must never warn when the true skew is below {@code
+ * threshold − RTT/2} and always warn when it is above {@code threshold + RTT/2}. Whatever the skew,
+ * the true offset lies within the reported error bound of the reported offset.
  *
- * <p>Each try prints nothing unless it fails; a failure names the cluster seed (the {@code
- * clusterSeed} parameter jqwik reports) and the end of the network trace.
+ * <p>A value-level property (a skew, a latency and a seed in, the warnings out), so it runs as a
+ * QuickTheories theory: {@code mailcluster.tries} tries (200 in the testkit's build), seed printed;
+ * a failure names the cluster seed and the end of the network trace.
  */
 class ClockDriftProperties {
   private static final Duration THRESHOLD = Duration.ofSeconds(1);
 
-  @Property
-  void warnsExactlyWhenTheDriftIsReal(
-      @ForAll("skews") int skewMillis,
-      @ForAll @IntRange(min = 0, max = 150) int latencyMillis,
-      @ForAll @IntRange(min = 0, max = 100) int jitterMillis,
-      @ForAll long clusterSeed) {
+  @Test
+  void warnsExactlyWhenTheDriftIsReal() {
+    Map<String, Integer> bands = new TreeMap<>();
+    PropertyRuns.check(
+        theory ->
+            theory
+                // Skews spread evenly, so the bands around the threshold are hit often.
+                .forAll(
+                    integers().between(-2500, 2500),
+                    integers().between(0, 150),
+                    integers().between(0, 100),
+                    longs().all())
+                .checkAssert(
+                    (skew, latency, jitter, seed) ->
+                        bands.merge(warnsExactly(skew, latency, jitter, seed), 1, Integer::sum)));
+    System.out.println("ClockDriftProperties: tries by band " + bands);
+    assertTrue(
+        bands.containsKey("below") && bands.containsKey("above"), "bands not both hit: " + bands);
+  }
+
+  /** Runs one try and returns its band: below, between or above the threshold. */
+  private static String warnsExactly(
+      int skewMillis, int latencyMillis, int jitterMillis, long clusterSeed) {
     Duration skew = Duration.ofMillis(skewMillis);
     Duration oneWay = Duration.ofMillis(latencyMillis + jitterMillis);
     try (SimulatedCluster cluster =
@@ -59,7 +74,6 @@ class ClockDriftProperties {
 
       boolean mustNotWarn = skew.abs().compareTo(THRESHOLD.minus(oneWay)) < 0;
       boolean mustWarn = skew.abs().compareTo(THRESHOLD.plus(oneWay)) > 0;
-      Statistics.label("band").collect(mustNotWarn ? "below" : mustWarn ? "above" : "between");
       for (String id : List.of("mx1", "mx2")) {
         Diagnostics d = cluster.node(id).diagnostics();
         String peer = id.equals("mx1") ? "mx2" : "mx1";
@@ -78,15 +92,8 @@ class ClockDriftProperties {
         }
         assertFalse(clockOf(d, peer, cluster).zoneDiffers());
       }
+      return mustNotWarn ? "below" : mustWarn ? "above" : "between";
     }
-  }
-
-  /** Skews spread evenly, so the bands around the threshold are hit often. */
-  @Provide
-  Arbitrary<Integer> skews() {
-    return Arbitraries.integers()
-        .between(-2500, 2500)
-        .withDistribution(RandomDistribution.uniform());
   }
 
   private static ClockState clockOf(Diagnostics d, String peer, SimulatedCluster cluster) {

@@ -1,8 +1,11 @@
 package org.mailcluster.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -10,14 +13,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.statistics.Statistics;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterListener;
 import org.mailcluster.ClusterService;
@@ -33,7 +35,10 @@ import org.mailcluster.config.Revision;
 import org.mailcluster.config.SettingKey;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.spi.LogEntry;
-import org.mailcluster.testkit.jqwik.ClusterArbitraries;
+import org.mailcluster.testkit.junit.ActionPropertyExtension;
+import org.mailcluster.testkit.junit.ActionSequences;
+import org.mailcluster.testkit.property.ActionProperty;
+import org.mailcluster.testkit.property.ClusterActions;
 
 /**
  * The replication engine against a reference model, over generated sequences of commits, writes on
@@ -62,17 +67,98 @@ import org.mailcluster.testkit.jqwik.ClusterArbitraries;
  *   <li>a rollback's revision has the target revision's configuration.
  * </ol>
  *
- * <p>Runs {@code jqwik.tries.default} sequences (set by the build); the long mode is documented in
- * the README. A failure shrinks to a short sequence and prints the cluster seed and trace.
+ * <p>The sequences come from the testkit's own {@link ClusterActions#generator} (the weighted
+ * action set plugin authors get), run by {@link ActionProperty} through its JUnit 5 extension:
+ * {@code mailcluster.tries} sequences of 100 to 120 steps (200 in the build; the long mode is
+ * documented in the README), seed printed. A failure is shrunk by replaying smaller and simpler
+ * sequences from the same cluster seed and printed as Java source, with the cluster seed and trace.
  */
+@ExtendWith(ActionPropertyExtension.class)
 class ReplicationProperties {
   private static final List<String> NODES = List.of("mx1", "mx2", "mx3");
   private static final int KEYS = 6;
 
-  @Property
-  void replicationKeepsItsInvariants(
-      @ForAll("steps") List<ClusterAction> steps, @ForAll long clusterSeed) {
-    new Run_(clusterSeed).execute(steps);
+  @Test
+  @ActionSequences(nodes = 3, keys = KEYS)
+  void replicationKeepsItsInvariants(ActionProperty<ClusterAction> property) {
+    Coverage coverage = new Coverage();
+    ActionProperty.Summary run =
+        property.check((steps, clusterSeed) -> new Run_(clusterSeed, coverage).execute(steps));
+    System.out.println("ReplicationProperties: " + coverage);
+    // The fault paths must be exercised, or the invariants hold for want of trying.
+    if (run.sequences() >= 50) {
+      assertTrue(coverage.promoted.get() > 0, "no promotion succeeded: " + coverage);
+      assertTrue(coverage.diverged.get() > 0, "no divergence was ever saved: " + coverage);
+      assertTrue(coverage.epochs.size() > 1, "no run went past epoch 1: " + coverage);
+    }
+  }
+
+  /**
+   * Same seed, same trace: one generated scenario, run twice from one seed, gives the same network
+   * trace, the same amount of virtual time and tasks, and the same revision, fingerprint and
+   * history on every node.
+   */
+  @Test
+  void theSameSeedGivesTheSameRun() {
+    String override = System.getProperty(ActionProperty.SEED_PROPERTY);
+    long seed = override == null ? new SecureRandom().nextLong() : Long.parseLong(override);
+    System.out.println(
+        "ReplicationProperties.theSameSeedGivesTheSameRun: seed "
+            + seed
+            + " (replay with -D"
+            + ActionProperty.SEED_PROPERTY
+            + "="
+            + seed
+            + ")");
+    SplittableRandom random = new SplittableRandom(seed);
+    long clusterSeed = random.nextLong();
+    List<ClusterAction> steps = ClusterActions.generator(NODES.size(), KEYS).sequence(random);
+
+    Outcome first = new Run_(clusterSeed, new Coverage()).execute(steps);
+    Outcome second = new Run_(clusterSeed, new Coverage()).execute(steps);
+
+    assertTrue(first.trace().size() > 100, "a scenario that does little: " + first.trace().size());
+    for (int i = 0; i < Math.min(first.trace().size(), second.trace().size()); i++) {
+      assertEquals(
+          first.trace().get(i), second.trace().get(i), "trace line " + i + " (seed " + seed + ")");
+    }
+    assertEquals(first.trace().size(), second.trace().size(), "trace length (seed " + seed + ")");
+    assertEquals(first.now(), second.now(), "virtual time at the end (seed " + seed + ")");
+    assertEquals(first.tasks(), second.tasks(), "tasks run (seed " + seed + ")");
+    assertEquals(NODES, List.copyOf(first.nodes().keySet()));
+    for (String id : NODES) {
+      NodeState a = first.nodes().get(id);
+      NodeState b = second.nodes().get(id);
+      assertEquals(a.revision(), b.revision(), id + " revision (seed " + seed + ")");
+      assertEquals(a.fingerprint(), b.fingerprint(), id + " fingerprint (seed " + seed + ")");
+      assertEquals(a.history(), b.history(), id + " history (seed " + seed + ")");
+    }
+  }
+
+  /** What a run ends with: its whole trace, its time and tasks, and every node's state. */
+  record Outcome(List<String> trace, Instant now, long tasks, Map<String, NodeState> nodes) {}
+
+  /** One node's state at the end of a run. */
+  record NodeState(Revision revision, Fingerprint fingerprint, List<LogEntry> history) {}
+
+  /** How often the runs took the fault paths, to show that they were exercised. */
+  static final class Coverage {
+    final AtomicInteger promoted = new AtomicInteger();
+    final AtomicInteger refused = new AtomicInteger();
+    final AtomicInteger diverged = new AtomicInteger();
+    final Map<Integer, Integer> epochs = new TreeMap<>();
+
+    @Override
+    public String toString() {
+      return "promotions "
+          + promoted
+          + " promoted, "
+          + refused
+          + " refused; sequences that saved diverged revisions: "
+          + diverged
+          + "; sequences by epochs reached: "
+          + epochs;
+    }
   }
 
   /**
@@ -81,9 +167,9 @@ class ReplicationProperties {
    * the final history after all, and all of epoch 2 is saved instead. Every acknowledged revision
    * must still be accounted for.
    */
-  @Example
+  @Test
   void aPromotionFromAnOlderEpochStillAccountsForEveryAcknowledgedRevision() {
-    new Run_(0)
+    new Run_(0, new Coverage())
         .execute(
             List.of(
                 new ClusterAction.FailOver(1, true),
@@ -200,8 +286,10 @@ class ReplicationProperties {
     final Set<Revision> savedAsDiverged = new HashSet<>();
     int checks;
     final Map<String, Integer> overwrites = new HashMap<>();
+    final Coverage coverage;
 
-    Run_(long seed) {
+    Run_(long seed, Coverage coverage) {
+      this.coverage = coverage;
       cluster =
           SimulatedCluster.builder()
               .nodes(NODES.size())
@@ -213,7 +301,7 @@ class ReplicationProperties {
       committedStates.put(Revision.INITIAL, Fingerprint.EMPTY);
     }
 
-    void execute(List<ClusterAction> steps) {
+    Outcome execute(List<ClusterAction> steps) {
       try (cluster) {
         cluster.start();
         NODES.forEach(this::listen);
@@ -239,14 +327,19 @@ class ReplicationProperties {
         cluster.assertConverged();
         checkHistoryDiffs(cluster.primary(), "the end", -1);
         checkNothingAcknowledgedWasLost();
-        Statistics.label("epochs").collect(primaries.size());
-        Statistics.label("final revision")
-            .collect(cluster.primary().configuration().revision().sequence() / 20 * 20);
+        coverage.epochs.merge(primaries.size(), 1, Integer::sum);
+        Map<String, NodeState> nodes = new java.util.LinkedHashMap<>();
+        for (String id : NODES) {
+          ClusterService n = cluster.node(id);
+          ConfigSnapshot s = n.configuration();
+          nodes.put(id, new NodeState(s.revision(), s.fingerprint(), n.history()));
+        }
+        return new Outcome(
+            cluster.network().trace(), cluster.time().now(), cluster.time().tasksRun(), nodes);
       }
     }
 
     private void apply(ClusterAction step) {
-      Statistics.label("steps").collect(step.kind());
       Optional<String> primary = cluster.currentPrimary();
       if (step instanceof ClusterAction.Commit c) {
         if (primary.isPresent()) {
@@ -449,7 +542,7 @@ class ReplicationProperties {
         if (first.sequence() != 1 || cluster.node(id).role() != Role.PRIMARY) {
           throw cluster.failure(id + " was promoted to " + first + " but is not a new primary");
         }
-        Statistics.label("promotion").collect("promoted");
+        coverage.promoted.incrementAndGet();
       } catch (CompletionException e) {
         Throwable cause = e.getCause();
         boolean expected =
@@ -462,7 +555,7 @@ class ReplicationProperties {
           a.initCause(cause);
           throw a;
         }
-        Statistics.label("promotion").collect("refused");
+        coverage.refused.incrementAndGet();
       }
     }
 
@@ -479,7 +572,9 @@ class ReplicationProperties {
                   + ") nor in a divergence file");
         }
       }
-      Statistics.label("saved as diverged").collect(!savedAsDiverged.isEmpty());
+      if (!savedAsDiverged.isEmpty()) {
+        coverage.diverged.incrementAndGet();
+      }
     }
 
     /** The reference model of epoch records: {@code epoch/<n>} = "<primary> <base revision>". */
@@ -662,10 +757,5 @@ class ReplicationProperties {
 
   private static SettingKey key(int k) {
     return SettingKey.ini("MDaemon.ini", "Property", "Key" + k);
-  }
-
-  @Provide
-  Arbitrary<List<ClusterAction>> steps() {
-    return ClusterArbitraries.actions(NODES.size(), KEYS);
   }
 }

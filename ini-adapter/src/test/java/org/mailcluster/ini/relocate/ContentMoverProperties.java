@@ -3,25 +3,27 @@ package org.mailcluster.ini.relocate;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.statistics.Statistics;
+import org.junit.jupiter.api.Test;
 import org.mailcluster.ini.MailServerProfile.SharedFolder;
+import org.mailcluster.ini.PropertyRuns;
 import org.mailcluster.paths.PathMapping;
 import org.mailcluster.paths.StoragePath;
 
 /**
  * A content move interrupted at a random byte (once or twice, mid-file or between files) and then
  * resumed by a new mover ends with a target byte-identical to the source, with no temporary file
- * left. Each try builds a random tree from its {@code treeSeed}, which jqwik reports on failure.
+ * left. Each of the 60 tries builds a random tree from its {@code treeSeed}, which a failure
+ * reports with the run's seed.
  */
 class ContentMoverProperties {
   private static final StoragePath FROM = StoragePath.parse("C:\\MDaemon\\Users");
@@ -34,11 +36,30 @@ class ContentMoverProperties {
     }
   }
 
-  @Property(tries = 60)
-  void anInterruptedMoveResumedEndsByteIdentical(
-      @ForAll long treeSeed,
-      @ForAll @IntRange(min = 0, max = 1000) int firstStopPermille,
-      @ForAll @IntRange(min = 0, max = 1000) int secondStopPermille)
+  @Test
+  void anInterruptedMoveResumedEndsByteIdentical() {
+    int[] interruptions = new int[3];
+    PropertyRuns.check(
+        60,
+        theory ->
+            theory
+                .forAll(longs().all(), integers().between(0, 1000), integers().between(0, 1000))
+                .checkAssert(
+                    (treeSeed, first, second) -> {
+                      try {
+                        interruptions[moveOnce(treeSeed, first, second)]++;
+                      } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                      }
+                    }));
+    System.out.println(
+        "ContentMoverProperties: moves interrupted 0, 1, 2 times: "
+            + java.util.Arrays.toString(interruptions));
+    assertTrue(interruptions[2] > 0, "no move was interrupted twice");
+  }
+
+  /** Moves a random tree, interrupted at two points; returns how many interruptions there were. */
+  private static int moveOnce(long treeSeed, int firstStopPermille, int secondStopPermille)
       throws IOException {
     Path tmp = Files.createTempDirectory("mover");
     try {
@@ -75,7 +96,6 @@ class ContentMoverProperties {
           interruptions++;
         }
       }
-      Statistics.label("interruptions").collect(interruptions);
 
       ContentMover.Report report =
           ContentMover.builder(mapping, journal).sync(false).build().copyAndVerify(moves);
@@ -86,6 +106,7 @@ class ContentMoverProperties {
       try (Stream<Path> s = Files.walk(target)) {
         assertTrue(s.noneMatch(p -> p.toString().endsWith(".mailcluster-part")));
       }
+      return interruptions;
     } finally {
       deleteTree(tmp);
     }

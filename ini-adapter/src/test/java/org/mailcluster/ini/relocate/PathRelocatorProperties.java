@@ -2,24 +2,33 @@ package org.mailcluster.ini.relocate;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.ini.MailServerProfile;
 import org.mailcluster.ini.MailServerProfile.SharedFolder;
+import org.mailcluster.ini.PropertyRuns;
 import org.mailcluster.paths.StoragePath;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
-/** Whatever the current folders are, every relocated folder lies under the shared root. */
+/**
+ * Whatever the current folders are, every relocated folder lies under the shared root ({@code
+ * mailcluster.tries} tries, 1000 in the build; the seed is printed).
+ */
 class PathRelocatorProperties {
 
-  @Property
-  void aRelocatedFolderNeverEscapesTheSharedRoot(
-      @ForAll("roots") String rootText,
-      @ForAll("configurations") Map<SharedFolder, String> values) {
+  @Test
+  void aRelocatedFolderNeverEscapesTheSharedRoot() {
+    PropertyRuns.check(
+        theory ->
+            theory
+                .forAll(roots(), configurations())
+                .checkAssert(PathRelocatorProperties::staysUnderTheRoot));
+  }
+
+  private static void staysUnderTheRoot(String rootText, Map<SharedFolder, String> values) {
     StoragePath root = StoragePath.parse(rootText);
     ConfigSnapshot s = ConfigSnapshot.empty();
     for (Map.Entry<SharedFolder, String> e : values.entrySet()) {
@@ -33,24 +42,23 @@ class PathRelocatorProperties {
     }
   }
 
-  @Provide
-  Arbitrary<String> roots() {
-    return Arbitraries.of(
-        "\\\\nas01\\mail", "\\\\NAS01\\Mail\\cluster\\", "//srv/share/a/b", "/mnt/mail");
+  private static Gen<String> roots() {
+    return Generate.pick(
+        List.of("\\\\nas01\\mail", "\\\\NAS01\\Mail\\cluster\\", "//srv/share/a/b", "/mnt/mail"));
   }
 
-  @Provide
-  Arbitrary<Map<SharedFolder, String>> configurations() {
-    Arbitrary<String> value =
-        Arbitraries.of(
-            "C:\\MDaemon\\Users\\",
-            "c:/mdaemon/PEM",
-            "D:\\x\\..\\Archive\\.",
-            "\\\\old\\share\\Public Folders\\",
-            "\\\\nas01\\mail\\Users\\",
-            "C:\\MDaemon\\Users\\$DOMAIN$\\$MAILBOX$\\",
-            "/var/mail/digests/",
-            "E:\\");
-    return Arbitraries.maps(Arbitraries.of(SharedFolder.class), value).ofMaxSize(8);
+  private static Gen<Map<SharedFolder, String>> configurations() {
+    Gen<String> value =
+        Generate.pick(
+            List.of(
+                "C:\\MDaemon\\Users\\",
+                "c:/mdaemon/PEM",
+                "D:\\x\\..\\Archive\\.",
+                "\\\\old\\share\\Public Folders\\",
+                "\\\\nas01\\mail\\Users\\",
+                "C:\\MDaemon\\Users\\$DOMAIN$\\$MAILBOX$\\",
+                "/var/mail/digests/",
+                "E:\\"));
+    return PropertyRuns.maps(Generate.enumValues(SharedFolder.class), value, 8).map(m -> m);
   }
 }

@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLException;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.ClusterException;
@@ -62,6 +63,7 @@ import org.mailcluster.transport.grpc.v1.SubscribeRequest;
  * above the message size limit, and a replication message above the secondary's assembly limit.
  * Each is refused or contained, and the primary keeps serving the well-behaved nodes.
  */
+@Tag("slow")
 class HostilePeerTest {
   private static final Duration CONVERGE = Duration.ofSeconds(30);
   private static final Duration DEADLINE = Duration.ofSeconds(10);

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.ClusterService;
@@ -30,6 +31,7 @@ import org.mailcluster.storage.FileStateStore;
  * converged on the primary's revision and fingerprint within a stated bound, and the primary keeps
  * committing throughout.
  */
+@Tag("slow")
 class NetworkFaultTest {
   /** The bound within which the secondary must converge once the network is healthy again. */
   private static final Duration CONVERGE = Duration.ofSeconds(20);

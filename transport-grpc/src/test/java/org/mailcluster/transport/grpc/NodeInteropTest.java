@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,6 +51,7 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code target/node-interop} (by {@code npm ci}, once per lockfile). Node.js and npm must be on
  * the {@code PATH}; without them this test fails and says what to install.
  */
+@Tag("process")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NodeInteropTest {
   private static final Duration NPM_TIMEOUT = Duration.ofMinutes(5);

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.ClusterService;
@@ -45,6 +46,7 @@ import org.mailcluster.storage.FileStateStore;
  * form. {@code -Dmailcluster.soak.seed=S} replays the fault sequence of an earlier run, whose seed
  * it prints.
  */
+@Tag("soak")
 class SoakTest {
   private static final Duration CONVERGE = Duration.ofSeconds(60);
   private static final SettingsRegistry REGISTRY = SettingsRegistry.create();

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.config.Revision;
@@ -33,6 +34,7 @@ import org.mailcluster.transport.grpc.ClusterCertificateAuthority;
  * -Dmailcluster.crash.seed=S} replays the kill points of an earlier run, whose seed the test
  * prints.
  */
+@Tag("process")
 class CrashCyclesTest {
   private static final Duration START = Duration.ofSeconds(40);
   private static final Duration ANSWER = Duration.ofSeconds(20);

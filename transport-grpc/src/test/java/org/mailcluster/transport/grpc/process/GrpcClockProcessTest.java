@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.ZoneId;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.ClusterService;
@@ -34,6 +35,7 @@ import org.mailcluster.transport.grpc.TransportSecurity;
  * real, different time zone; no extra tool needed). Each side must report the other's zone in its
  * diagnostics and its cluster log, with the measured offset and error bound.
  */
+@Tag("process")
 class GrpcClockProcessTest {
   private static final Duration ANSWER = Duration.ofSeconds(60);
 

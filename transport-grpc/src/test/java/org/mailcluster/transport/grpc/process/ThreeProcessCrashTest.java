@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.config.Revision;
@@ -33,6 +34,7 @@ import org.mailcluster.transport.grpc.ClusterCertificateAuthority;
  * to the same revision and fingerprint with no error on the way. Then a secondary is killed the
  * same way while it applies a second stream, restarted, and catches up.
  */
+@Tag("process")
 class ThreeProcessCrashTest {
   private static final Charset CP1252 = Charset.forName("windows-1252");
   private static final Duration START = Duration.ofSeconds(40);

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailcluster.membership.NodeId;
@@ -22,6 +23,7 @@ import org.mailcluster.transport.grpc.ClusterCertificateAuthority;
  * published on a secondary reaches the other two nodes and never comes back to its origin, and a
  * certificate imported on the primary is written on every node, owner-only, byte for byte.
  */
+@Tag("process")
 class ThreeProcessServicesTest {
   private static final Duration START = Duration.ofSeconds(40);
   private static final Duration ANSWER = Duration.ofSeconds(20);
