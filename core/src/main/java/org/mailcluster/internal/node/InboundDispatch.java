@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.internal.replication.SecondaryRole;
 import org.mailcluster.transport.InboundHandler;
 import org.mailcluster.transport.PeerIdentity;
 import org.mailcluster.transport.ReplicationMessage;
@@ -32,6 +33,9 @@ final class InboundDispatch implements InboundHandler {
         .call(
             () -> {
               node.roleChange().check(request.epoch(), from);
+              if (node.roleState() instanceof SecondaryRole s && from.node().isPresent()) {
+                s.heardFrom(from.node().get(), request.epoch());
+              }
               if (request instanceof Request.Join j) {
                 return CompletableFuture.completedFuture(node.asPrimary().onJoin(from, j));
               } else if (request instanceof Request.Ack a) {

@@ -55,6 +55,8 @@ public final class SecondaryRole implements RoleState {
   private long streamGeneration;
   private Revision primaryLatest;
   private int failedAttempts;
+  // When the next join attempt is due while this node waits out its backoff; null otherwise.
+  private Instant retryAt;
   // Whether this outage of the primary was already reported in the cluster log (once per outage).
   private boolean unreachableReported;
   private Instant lastHeard = Instant.EPOCH;
@@ -100,6 +102,7 @@ public final class SecondaryRole implements RoleState {
     if (node.isClosing() || closed) {
       return;
     }
+    retryAt = null;
     long generation = ++streamGeneration;
     Optional<NodeAddress> target = joinTarget();
     if (target.isEmpty()) {
@@ -459,14 +462,48 @@ public final class SecondaryRole implements RoleState {
   private void retryLater() {
     failedAttempts++;
     long generation = streamGeneration;
+    Duration delay = RETRY.jittered(failedAttempts - 1, node.settings().random());
+    retryAt = node.scheduler().now().plus(delay);
+    if (RETRY.ceiling(failedAttempts - 1).equals(RETRY.max())) {
+      NodeEvents.CLUSTER_LOG.info(
+          "still no primary after {} attempts; the next in {} ms",
+          failedAttempts,
+          delay.toMillis());
+    }
     node.scheduler()
         .schedule(
-            RETRY.jittered(failedAttempts - 1, node.settings().random()),
+            delay,
             () -> {
               if (generation == streamGeneration && !node.isClosing()) {
                 node.loop().withContext(this::join);
               }
             });
+  }
+
+  /**
+   * A registered server called this node. If it is the primary this node last followed, calling
+   * with a current epoch while this node waits out its backoff, the way to it is open again: join
+   * now rather than when the backoff ends (after a long outage the backoff reaches its ceiling, so
+   * waiting could cost half a minute or more after the network healed).
+   */
+  public void heardFrom(NodeId peer, long epoch) {
+    Instant now = node.scheduler().now();
+    if (closed
+        || subscription != null
+        || retryAt == null
+        || !primaryId.equals(Optional.of(peer))
+        || epoch < node.epochs().current()
+        || !retryAt.isAfter(now.plus(node.settings().heartbeatInterval()))) {
+      return;
+    }
+    retryAt = null;
+    streamGeneration++; // the scheduled retry is no longer wanted
+    failedAttempts = 0;
+    joinRotation = 0;
+    node.member(peer).ifPresent(m -> preferredPrimary = NodeAddress.parse(m.address()));
+    NodeEvents.CLUSTER_LOG.info(
+        "{} called this node while it waited to retry: joining it now", peer);
+    node.loop().execute(this::join);
   }
 
   /** Reconnects if the primary fell silent; every heartbeat interval. */
