@@ -9,7 +9,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -21,16 +20,17 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.internal.io.AtomicWriter;
 import org.mailcluster.paths.PathMapping;
 
 /**
  * Copies folder contents to their new place with checksums, resumes after an interruption, and
- * verifies the copy before anything else happens (SPEC B6). Each file is written to a temporary
- * file beside its target, forced to the disk and renamed into place in one atomic step, then
- * recorded (path, size, SHA-256) in a journal that is forced after every line; a move interrupted
- * at any instant starts again where the journal ends. Verification reads every source and target
- * file again and compares their SHA-256. The source is deleted only by {@link #deleteSources},
- * which refuses to run before a verification passed.
+ * verifies the copy before anything else happens. Each file is written to a temporary file beside
+ * its target, forced to the disk and renamed into place in one atomic step, then recorded (path,
+ * size, SHA-256) in a journal that is forced after every line; a move interrupted at any instant
+ * starts again where the journal ends. Verification reads every source and target file again and
+ * compares their SHA-256. The source is deleted only by {@link #deleteSources}, which refuses to
+ * run before a verification passed.
  *
  * <p>Blocking: call it from the host's own worker thread, never from a node's callback.
  *
@@ -264,34 +264,24 @@ public final class ContentMover {
 
   private String copy(Path from, Path to, long[] written) throws IOException {
     MessageDigest digest = sha256();
-    Path part = to.resolveSibling(to.getFileName() + PART_SUFFIX);
-    try (InputStream in = Files.newInputStream(from);
-        FileChannel out =
-            FileChannel.open(
-                part,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-      byte[] buffer = new byte[BUFFER];
-      int n;
-      while ((n = in.read(buffer)) > 0) {
-        digest.update(buffer, 0, n);
-        ByteBuffer bb = ByteBuffer.wrap(buffer, 0, n);
-        while (bb.hasRemaining()) {
-          out.write(bb);
-        }
-        written[0] += n;
-        listener.bytesWritten(written[0]);
-      }
-      if (sync) {
-        out.force(true);
-      }
-    }
-    Files.move(part, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    // A distinct suffix: a mail folder may well hold files whose names end in ".tmp".
+    AtomicWriter.of(sync)
+        .withTempSuffix(PART_SUFFIX)
+        .write(
+            to,
+            out -> {
+              try (InputStream in = Files.newInputStream(from)) {
+                byte[] buffer = new byte[BUFFER];
+                int n;
+                while ((n = in.read(buffer)) > 0) {
+                  digest.update(buffer, 0, n);
+                  out.write(buffer, 0, n);
+                  written[0] += n;
+                  listener.bytesWritten(written[0]);
+                }
+              }
+            });
     Files.setLastModifiedTime(to, Files.getLastModifiedTime(from));
-    if (sync) {
-      fsyncDirectory(to.getParent());
-    }
     return HexFormat.of().formatHex(digest.digest());
   }
 
@@ -388,14 +378,6 @@ public final class ContentMover {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java platform has SHA-256", e);
-    }
-  }
-
-  private static void fsyncDirectory(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException e) {
-      // Some platforms (Windows) cannot open a directory; the rename is as durable as they make it.
     }
   }
 
