@@ -207,48 +207,43 @@ class PemTest {
     assertTrue(e.getMessage().contains("check the path and its permissions"), e.getMessage());
   }
 
-  // ---- garbage
-  // -----------------------------------------------------------------------------------
+  // ---- garbage ---------------------------------------------------------------------------------
 
   @ParameterizedTest
   @CsvSource(
       delimiter = '|',
       quoteCharacter = '"',
       value = {
-        "hello | holds no '-----BEGIN PRIVATE KEY-----' block",
-        "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE----- | holds no '-----BEGIN PRIVATE",
-        "-----BEGIN PRIVATE KEY-----\\n!!!!\\n-----END PRIVATE KEY----- | block is not valid base64",
-        "-----BEGIN PRIVATE KEY-----\\n\\n-----END PRIVATE KEY----- | block is empty",
-        "-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY----- | in PKCS#8 form",
-        "-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END RSA PRIVATE KEY----- | ends with '-----END RSA",
-        "-----BEGIN RSA PRIVATE KEY-----\\nAA==\\n-----END RSA PRIVATE KEY----- | openssl pkcs8",
-        "-----BEGIN RSA PRIVATE KEY-----\\nMAMCAQA=\\n-----END RSA PRIVATE KEY----- | (PKCS#1) block",
-        "-----BEGIN EC PRIVATE KEY-----\\nMAA=\\n-----END EC PRIVATE KEY----- | (SEC1) block",
-        "-----BEGIN EC PRIVATE KEY-----\\nMIIB\\n-----END EC PRIVATE KEY----- | (SEC1) block",
+        "key | hello | holds no '-----BEGIN PRIVATE KEY-----' block",
+        "key | -----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE----- | holds no '-----BEGIN",
+        "key | -----BEGIN PRIVATE KEY-----\\n!!!!\\n-----END PRIVATE KEY----- | is not valid base64",
+        "key | -----BEGIN PRIVATE KEY-----\\n\\n-----END PRIVATE KEY----- | block is empty",
+        "key | -----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY----- | in PKCS#8 form",
+        "key | -----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END RSA PRIVATE KEY----- | ends with '-----END",
+        "key | -----BEGIN RSA PRIVATE KEY-----\\nAA==\\n-----END RSA PRIVATE KEY----- | openssl pkcs8",
+        "key | -----BEGIN RSA PRIVATE KEY-----\\nMAMCAQA=\\n-----END RSA PRIVATE KEY----- | (PKCS#1)",
+        "key | -----BEGIN EC PRIVATE KEY-----\\nMAA=\\n-----END EC PRIVATE KEY----- | (SEC1) block",
+        "key | -----BEGIN EC PRIVATE KEY-----\\nMIIB\\n-----END EC PRIVATE KEY----- | (SEC1) block",
+        "chain | \"\" | holds no '-----BEGIN CERTIFICATE-----' block",
+        "chain | hello | holds no '-----BEGIN CERTIFICATE-----' block",
+        "chain | -----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE----- | certificate 1 cannot",
+        "chain | -----BEGIN CERTIFICATE-----\\n%%%\\n-----END CERTIFICATE----- | is not valid base64",
       })
-  void garbageKeysAreInvalidValuesThatSayWhatIsWrong(String text, String problem) {
+  void garbageIsAnInvalidValueThatSaysWhatIsWrong(String kind, String text, String problem) {
     String pem = text.replace("\\n", "\n");
-    ClusterException e = invalid(() -> Pem.privateKey(pem, "the private key"));
-    assertTrue(e.getMessage().startsWith("the private key"), e.getMessage());
+    String source = kind.equals("key") ? "the private key" : "the certificate chain";
+    ClusterException e =
+        invalid(
+            () -> {
+              if (kind.equals("key")) {
+                Pem.privateKey(pem, source);
+              } else {
+                Pem.certificates(pem, source);
+              }
+            });
+    assertTrue(e.getMessage().startsWith(source), e.getMessage());
     assertTrue(e.getMessage().contains(problem.trim()), e.getMessage());
     assertEquals(null, e.getCause(), "no parser exception inside");
-  }
-
-  @ParameterizedTest
-  @CsvSource(
-      delimiter = '|',
-      quoteCharacter = '"',
-      value = {
-        "\"\" | holds no '-----BEGIN CERTIFICATE-----' block",
-        "hello | holds no '-----BEGIN CERTIFICATE-----' block",
-        "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE----- | certificate 1 cannot be",
-        "-----BEGIN CERTIFICATE-----\\n%%%\\n-----END CERTIFICATE----- | block is not valid base64",
-      })
-  void garbageCertificatesAreInvalidValuesThatSayWhatIsWrong(String text, String problem) {
-    String pem = text.replace("\\n", "\n");
-    ClusterException e = invalid(() -> Pem.certificates(pem, "the certificate chain"));
-    assertTrue(e.getMessage().startsWith("the certificate chain"), e.getMessage());
-    assertTrue(e.getMessage().contains(problem.trim()), e.getMessage());
   }
 
   @Test
