@@ -13,6 +13,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The state store's use of {@link AtomicWriter}, which replaces snapshots and metadata so that a
  * crash cannot tear them, and the clean-up of what an interrupted replacement leaves behind.
+ *
+ * <p>Invariant: in a state directory only a replacement in progress creates files ending in {@link
+ * #TEMP_SUFFIX}, so whatever carries it when a store opens (and holds the directory's lock) is the
+ * leftover of a write that a crash interrupted, and is deleted.
  */
 final class AtomicFiles {
   /** Suffix of temporary files; whatever carries it is a leftover of an interrupted write. */
