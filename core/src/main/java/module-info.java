@@ -5,7 +5,13 @@
  *
  * <p>Guava and Jackson are implementation details: no type of theirs appears in an exported
  * signature, so a host keeps its own versions of both.
+ *
+ * <p>{@code org.mailcluster.internal.io} (atomic file replacement and PEM) is shared with the
+ * sibling modules only, by a qualified export. When core is compiled those modules do not exist
+ * yet, and javac warns that it cannot find them ({@code -Xlint:module}); the warning is suppressed
+ * here, on this declaration alone, because that is the only reason for it.
  */
+@SuppressWarnings("module")
 module org.mailcluster.core {
   requires com.google.common;
   requires tools.jackson.databind;
@@ -30,4 +36,7 @@ module org.mailcluster.core {
   exports org.mailcluster.admin;
   exports org.mailcluster.paths;
   exports org.mailcluster.clock;
+  exports org.mailcluster.internal.io to
+      org.mailcluster.ini,
+      org.mailcluster.transport.grpc;
 }

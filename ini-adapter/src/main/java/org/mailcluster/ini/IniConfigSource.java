@@ -7,19 +7,13 @@ import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -36,6 +30,7 @@ import org.mailcluster.ErrorCode;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.SettingKey;
+import org.mailcluster.internal.io.AtomicWriter;
 import org.mailcluster.spi.ConfigSource;
 import org.mailcluster.spi.Scheduler;
 import org.slf4j.Logger;
@@ -49,11 +44,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Writing.</b> {@link #apply} reads each file it touches, edits it with {@link IniDocument}'s
  * minimal changes (formatting, comments and encoding stay), and replaces it atomically: a temporary
- * file in the same directory is written and forced to disk, renamed over the file ({@code
- * ATOMIC_MOVE}), and the directory is forced too where the platform allows. A reader sees the old
- * file or the new one, never a mix; a file whose content would not change is not written. Keys are
- * matched case-insensitively against the file; a file that does not exist yet is created
- * (windows-1252, CRLF, unless a fallback charset says otherwise).
+ * file in the same directory, with the permissions of the file it replaces, is written and forced
+ * to disk, renamed over the file ({@code ATOMIC_MOVE}), and the directory is forced too where the
+ * platform allows. A reader sees the old file or the new one, never a mix; a file whose content
+ * would not change is not written. Keys are matched case-insensitively against the file; a file
+ * that does not exist yet is created (windows-1252, CRLF, unless a fallback charset says
+ * otherwise).
  *
  * <p><b>Watching.</b> {@link #watch} reports edits made by anyone else: a {@link WatchService} is
  * polled without blocking on the injected {@link Scheduler}, and a file named by events is read
@@ -570,20 +566,11 @@ public final class IniConfigSource implements ConfigSource {
 
   /** Replaces {@code target} so that a reader sees the old bytes or the new ones, never a mix. */
   static void writeAtomically(Path target, byte[] bytes) {
-    Path dir = target.toAbsolutePath().getParent();
-    Path tmp = null;
     try {
-      tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        ch.force(true);
-      }
-      copyPermissions(target, tmp);
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      tmp = null;
+      // The replaced file keeps the permissions it had; a new one gets the platform's default.
+      AtomicWriter.durable()
+          .withPermissions(AtomicWriter.Permissions.SAME_AS_REPLACED)
+          .write(target, bytes);
     } catch (IOException e) {
       throw new ClusterException(
           ErrorCode.STORAGE_FAILURE,
@@ -592,40 +579,9 @@ public final class IniConfigSource implements ConfigSource {
               + ": "
               + e
               + "; check free space and write permission on "
-              + dir
+              + target.toAbsolutePath().getParent()
               + ". The file keeps its old content",
           e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException e) {
-          log.warn("cannot remove temporary file {}: {}", tmp, e.toString());
-        }
-      }
-    }
-    forceDirectory(dir);
-  }
-
-  private static void copyPermissions(Path from, Path to) throws IOException {
-    PosixFileAttributeView view = Files.getFileAttributeView(to, PosixFileAttributeView.class);
-    if (view == null) {
-      return;
-    }
-    // createTempFile makes owner-only files; the replaced file keeps the permissions it had.
-    view.setPermissions(
-        Files.exists(from)
-            ? Files.getPosixFilePermissions(from)
-            : PosixFilePermissions.fromString("rw-r--r--"));
-  }
-
-  private static void forceDirectory(Path dir) {
-    // Makes the rename durable on POSIX file systems; Windows cannot open a directory this way,
-    // and NTFS journals the rename itself, so a failure here is expected there and harmless.
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException | UnsupportedOperationException e) {
-      log.debug("cannot force directory {}: {}", dir, e.toString());
     }
   }
 

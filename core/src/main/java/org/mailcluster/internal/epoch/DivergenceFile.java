@@ -1,19 +1,16 @@
 package org.mailcluster.internal.epoch;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.internal.io.AtomicWriter;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.spi.LogEntry;
 import tools.jackson.databind.json.JsonMapper;
@@ -75,22 +72,7 @@ public final class DivergenceFile {
             .getBytes(StandardCharsets.UTF_8);
     Files.createDirectories(directory);
     Path target = directory.resolve(fileName(epoch, state.revision().toString()));
-    Path temp = target.resolveSibling(target.getFileName() + ".tmp");
-    Files.deleteIfExists(temp);
-    try (FileChannel ch =
-        FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
-      while (buf.hasRemaining()) {
-        ch.write(buf);
-      }
-      ch.force(true);
-    }
-    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
-      dir.force(true);
-    } catch (IOException e) {
-      // Some platforms cannot open a directory; the rename is as durable as they make it.
-    }
+    AtomicWriter.durable().write(target, bytes);
     return target;
   }
 }

@@ -5,14 +5,9 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.hash.Hashing;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
@@ -53,6 +48,8 @@ import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
 import org.mailcluster.config.SettingKey;
+import org.mailcluster.internal.io.AtomicWriter;
+import org.mailcluster.internal.io.Pem;
 import org.mailcluster.internal.node.NodeSettings;
 import org.mailcluster.spi.Scheduler;
 
@@ -68,8 +65,6 @@ public final class CertificateService implements Certificates {
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9.-]{0,63}");
   private static final Duration RECHECK = Duration.ofHours(1);
   private static final Duration EXPIRY_WARNING = Duration.ofDays(14);
-  private static final Set<PosixFilePermission> OWNER_ONLY =
-      PosixFilePermissions.fromString("rw-------");
   private static final Set<PosixFilePermission> OWNER_ONLY_DIR =
       PosixFilePermissions.fromString("rwx------");
 
@@ -117,8 +112,8 @@ public final class CertificateService implements Certificates {
     requireNonNull(keyPem, "keyPem");
     checkName(name);
     try {
-      List<X509Certificate> chain = Pem.certificates(chainPem);
-      PrivateKey key = Pem.privateKey(keyPem);
+      List<X509Certificate> chain = Pem.certificates(chainPem, "the certificate chain");
+      PrivateKey key = Pem.privateKey(keyPem, "the private key");
       return store(name, chain, key, "certificates:import " + name);
     } catch (ClusterException e) {
       return CompletableFuture.failedFuture(
@@ -335,7 +330,7 @@ public final class CertificateService implements Certificates {
     }
     List<X509Certificate> chain;
     try {
-      chain = Pem.certificates(chainPem.get());
+      chain = Pem.certificates(chainPem.get(), "the certificate chain");
     } catch (ClusterException e) {
       problems.add(e.getMessage() + ": import the certificate again on the primary");
       return new CertificateCheck(
@@ -351,7 +346,7 @@ public final class CertificateService implements Certificates {
     X509Certificate leaf = chain.get(0);
     List<String> hostNames = hostNames(leaf);
     try {
-      PrivateKey key = Pem.privateKey(keyPem.get());
+      PrivateKey key = Pem.privateKey(keyPem.get(), "the private key");
       if (!Pem.matches(key, leaf.getPublicKey())) {
         problems.add("the private key does not belong to the certificate: import the matching key");
         level = CertificateCheck.Level.ERROR;
@@ -469,9 +464,9 @@ public final class CertificateService implements Certificates {
   // ---- files ---------------------------------------------------------------------------
 
   /**
-   * Replaces {@code target} atomically with a file only its owner may read and write: the temporary
-   * file is created with those permissions, so the content is never readable by others, not even
-   * for an instant.
+   * Replaces {@code target} atomically and durably with a file only its owner may read and write:
+   * the temporary file is created with those permissions, so the content is never readable by
+   * others, not even for an instant.
    */
   private void writeOwnerOnly(Path target, String content) throws IOException {
     String hash = Hashing.sha256().hashString(content, StandardCharsets.UTF_8).toString();
@@ -486,29 +481,10 @@ public final class CertificateService implements Certificates {
         Files.createDirectories(dir);
       }
     }
-    Path temp = dir.resolve("." + target.getFileName() + ".tmp");
-    Files.deleteIfExists(temp);
-    try {
-      if (posix(dir)) {
-        Files.createFile(temp, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-      } else {
-        // Not POSIX (Windows): the directory's ACL decides; keep the directory private.
-        Files.createFile(temp);
-      }
-    } catch (FileAlreadyExistsException e) {
-      throw new IOException("a temporary file " + temp + " appeared while writing", e);
-    }
-    try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-      ByteBuffer buffer = ByteBuffer.wrap(content.getBytes(StandardCharsets.US_ASCII));
-      while (buffer.hasRemaining()) {
-        ch.write(buffer);
-      }
-      ch.force(true);
-    }
-    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    if (posix(dir)) {
-      Files.setPosixFilePermissions(target, OWNER_ONLY);
-    }
+    // Without POSIX permissions (Windows) the directory's access rules decide who reads them.
+    AtomicWriter.durable()
+        .withPermissions(AtomicWriter.Permissions.OWNER_ONLY)
+        .write(target, content.getBytes(StandardCharsets.US_ASCII));
     written.put(target, hash);
   }
 

@@ -1,19 +1,19 @@
 package org.mailcluster.internal.services;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.internal.io.AtomicWriteException;
+import org.mailcluster.internal.io.AtomicWriter;
 import org.mailcluster.paths.PreflightCheck;
 import org.mailcluster.paths.SharedStorage;
 import org.mailcluster.paths.StoragePath;
@@ -31,8 +31,8 @@ final class StorageProbe {
   }
 
   /**
-   * Writes {@code token} to {@code file} in {@code path} (as a temporary file renamed into place),
-   * locks it and checks free space, adding one check per step.
+   * Writes {@code token} to {@code file} in {@code path} (as a temporary file forced to the disk
+   * and renamed into place), locks it and checks free space, adding one check per step.
    *
    * @return whether the probe is in place for other nodes to read
    */
@@ -63,32 +63,37 @@ final class StorageProbe {
               node, p, "create", false, dir + " is not a directory this node can reach"));
       return false;
     }
-    Path temp = dir.resolve(file + ".tmp");
     Path target = dir.resolve(file);
+    AtomicWriter writer = AtomicWriter.durable();
+    AtomicWriteException failure = null;
     try {
-      Files.deleteIfExists(temp);
-      Files.createFile(temp);
-      checks.add(new PreflightCheck(node, p, "create", true, temp.toString()));
+      writer.write(target, token.getBytes(StandardCharsets.US_ASCII));
+    } catch (AtomicWriteException e) {
+      failure = e;
     } catch (IOException | RuntimeException e) {
       checks.add(new PreflightCheck(node, p, "create", false, describe(e)));
       return false;
     }
-    try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-      ch.write(ByteBuffer.wrap(token.getBytes(StandardCharsets.US_ASCII)));
-      ch.force(true);
-      checks.add(new PreflightCheck(node, p, "write", true, token.length() + " bytes"));
-    } catch (IOException | RuntimeException e) {
-      checks.add(new PreflightCheck(node, p, "write", false, describe(e)));
-      deleteQuietly(temp);
-      return false;
-    }
-    try {
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      checks.add(new PreflightCheck(node, p, "rename", true, target.toString()));
-    } catch (IOException | RuntimeException e) {
-      checks.add(new PreflightCheck(node, p, "rename", false, describe(e)));
-      deleteQuietly(temp);
-      return false;
+    // One check per step of the atomic write, in order, up to the one that failed (the writer
+    // then removed its temporary file).
+    for (AtomicWriteException.Step step : AtomicWriteException.Step.values()) {
+      String name =
+          switch (step) {
+            case CREATE -> "create";
+            case WRITE -> "write";
+            case RENAME -> "rename";
+          };
+      if (failure != null && step == failure.step()) {
+        checks.add(new PreflightCheck(node, p, name, false, describe(cause(failure))));
+        return false;
+      }
+      String detail =
+          switch (step) {
+            case CREATE -> writer.temporaryFile(target).toString();
+            case WRITE -> token.length() + " bytes";
+            case RENAME -> target.toString();
+          };
+      checks.add(new PreflightCheck(node, p, name, true, detail));
     }
     try (FileChannel ch = FileChannel.open(target, StandardOpenOption.WRITE);
         FileLock lock = ch.tryLock()) {
@@ -163,12 +168,8 @@ final class StorageProbe {
     }
   }
 
-  private static void deleteQuietly(Path p) {
-    try {
-      Files.deleteIfExists(p);
-    } catch (IOException e) {
-      // The failed check already says what went wrong with this file.
-    }
+  private static Exception cause(AtomicWriteException e) {
+    return e.getCause() instanceof Exception c ? c : e;
   }
 
   private static String describe(Exception e) {

@@ -9,7 +9,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -21,6 +20,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.internal.io.AtomicWriter;
 import org.mailcluster.paths.PathMapping;
 
 /**
@@ -265,34 +265,24 @@ public final class ContentMover {
 
   private String copy(Path from, Path to, long[] written) throws IOException {
     MessageDigest digest = sha256();
-    Path part = to.resolveSibling(to.getFileName() + PART_SUFFIX);
-    try (InputStream in = Files.newInputStream(from);
-        FileChannel out =
-            FileChannel.open(
-                part,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-      byte[] buffer = new byte[BUFFER];
-      int n;
-      while ((n = in.read(buffer)) > 0) {
-        digest.update(buffer, 0, n);
-        ByteBuffer bb = ByteBuffer.wrap(buffer, 0, n);
-        while (bb.hasRemaining()) {
-          out.write(bb);
-        }
-        written[0] += n;
-        listener.bytesWritten(written[0]);
-      }
-      if (sync) {
-        out.force(true);
-      }
-    }
-    Files.move(part, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    // A distinct suffix: a mail folder may well hold files whose names end in ".tmp".
+    AtomicWriter.of(sync)
+        .withTempSuffix(PART_SUFFIX)
+        .write(
+            to,
+            out -> {
+              try (InputStream in = Files.newInputStream(from)) {
+                byte[] buffer = new byte[BUFFER];
+                int n;
+                while ((n = in.read(buffer)) > 0) {
+                  digest.update(buffer, 0, n);
+                  out.write(buffer, 0, n);
+                  written[0] += n;
+                  listener.bytesWritten(written[0]);
+                }
+              }
+            });
     Files.setLastModifiedTime(to, Files.getLastModifiedTime(from));
-    if (sync) {
-      fsyncDirectory(to.getParent());
-    }
     return HexFormat.of().formatHex(digest.digest());
   }
 
@@ -389,14 +379,6 @@ public final class ContentMover {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java platform has SHA-256", e);
-    }
-  }
-
-  private static void fsyncDirectory(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException e) {
-      // Some platforms (Windows) cannot open a directory; the rename is as durable as they make it.
     }
   }
 

@@ -5,15 +5,10 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.net.InetAddresses;
 import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -26,8 +21,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
-import java.util.Set;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -42,15 +35,12 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.mailcluster.ClusterException;
-import org.mailcluster.ErrorCode;
+import org.mailcluster.internal.io.AtomicWriter;
+import org.mailcluster.internal.io.Pem;
 import org.mailcluster.membership.NodeId;
 
 /**
@@ -68,7 +58,7 @@ import org.mailcluster.membership.NodeId;
  * }</pre>
  *
  * <p>Keys are EC P-256; private keys are written with owner-only permissions where the file system
- * supports them.
+ * supports them. Every file is replaced atomically and forced to the disk.
  */
 public final class ClusterCertificateAuthority {
   /** How long certificates are valid unless told otherwise. */
@@ -132,7 +122,7 @@ public final class ClusterCertificateAuthority {
 
   /** Returns the CA's certificate as PEM text. */
   public String certificatePem() {
-    return Pem.encode(certificate);
+    return Pem.encode(List.of(certificate));
   }
 
   /** Issues a node certificate valid for {@link #DEFAULT_VALIDITY}. */
@@ -195,7 +185,7 @@ public final class ClusterCertificateAuthority {
           Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(certificate));
       X509Certificate issued = sign(builder, key);
       return new NodeCertificate(
-          node, Pem.encode(issued), Pem.encode(pair.getPrivate()), certificatePem());
+          node, Pem.encode(List.of(issued)), Pem.encode(pair.getPrivate()), certificatePem());
     } catch (GeneralSecurityException | IOException | OperatorCreationException e) {
       throw new IllegalStateException(
           "could not issue a certificate for " + node + ": " + e.getMessage(), e);
@@ -208,8 +198,8 @@ public final class ClusterCertificateAuthority {
    * @throws UncheckedIOException if the files cannot be written
    */
   public void writeTo(Path directory) {
-    Pem.write(directory.resolve("ca.pem"), certificatePem(), false);
-    Pem.write(directory.resolve("ca-key.pem"), Pem.encode(key), true);
+    write(directory.resolve("ca.pem"), certificatePem(), false);
+    write(directory.resolve("ca-key.pem"), Pem.encode(key), true);
   }
 
   private static KeyPair newKeyPair() throws GeneralSecurityException {
@@ -256,9 +246,9 @@ public final class ClusterCertificateAuthority {
      * directory, creating it.
      */
     public void writeTo(Path directory) {
-      Pem.write(directory.resolve("node.pem"), certificatePem, false);
-      Pem.write(directory.resolve("node-key.pem"), privateKeyPem, true);
-      Pem.write(directory.resolve("ca.pem"), caCertificatePem, false);
+      write(directory.resolve("node.pem"), certificatePem, false);
+      write(directory.resolve("node-key.pem"), privateKeyPem, true);
+      write(directory.resolve("ca.pem"), caCertificatePem, false);
     }
 
     @Override
@@ -267,97 +257,19 @@ public final class ClusterCertificateAuthority {
     }
   }
 
-  /** PEM reading and writing. */
-  static final class Pem {
-    private Pem() {}
-
-    static String encode(Object object) {
-      StringWriter out = new StringWriter();
-      try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
-        if (object instanceof PrivateKey k) {
-          writer.writeObject(new JcaPKCS8Generator(k, null));
-        } else {
-          writer.writeObject(object);
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      return out.toString();
-    }
-
-    static List<X509Certificate> certificates(Path file) {
-      return certificates(read(file), file.toString());
-    }
-
-    static List<X509Certificate> certificates(String pem, String source) {
-      List<X509Certificate> out = new ArrayList<>();
-      try (PEMParser parser = new PEMParser(new StringReader(pem))) {
-        for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
-          if (o instanceof org.bouncycastle.cert.X509CertificateHolder h) {
-            out.add(new JcaX509CertificateConverter().getCertificate(h));
-          }
-        }
-      } catch (IOException | GeneralSecurityException | RuntimeException e) {
-        throw bad(source, "is not a readable PEM certificate file: " + e.getMessage());
-      }
-      if (out.isEmpty()) {
-        throw bad(source, "holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)");
-      }
-      return out;
-    }
-
-    static PrivateKey privateKey(Path file) {
-      return privateKey(read(file), file.toString());
-    }
-
-    static PrivateKey privateKey(String pem, String source) {
-      try (PEMParser parser = new PEMParser(new StringReader(pem))) {
-        for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
-          JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-          if (o instanceof PrivateKeyInfo info) {
-            return converter.getPrivateKey(info);
-          } else if (o instanceof org.bouncycastle.openssl.PEMKeyPair pair) {
-            return converter.getKeyPair(pair).getPrivate();
-          }
-        }
-      } catch (IOException | RuntimeException e) {
-        throw bad(source, "is not a readable PEM private key: " + e.getMessage());
-      }
-      throw bad(
-          source, "holds no unencrypted PEM private key (expected -----BEGIN PRIVATE KEY-----)");
-    }
-
-    private static String read(Path file) {
-      try {
-        return Files.readString(file, US_ASCII);
-      } catch (IOException e) {
-        throw bad(file.toString(), "cannot be read: " + e);
-      }
-    }
-
-    private static final Set<PosixFilePermission> OWNER_ONLY =
-        PosixFilePermissions.fromString("rw-------");
-
-    static void write(Path file, String text, boolean secret) {
-      try {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(temp);
-        if (secret && file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-          // Owner-only from its creation: never readable by others, not even for an instant.
-          Files.createFile(temp, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-        } else {
-          Files.createFile(temp);
-        }
-        Files.writeString(temp, text, US_ASCII);
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (IOException e) {
-        throw new UncheckedIOException("could not write " + file + ": " + e.getMessage(), e);
-      }
-    }
-
-    private static ClusterException bad(String source, String problem) {
-      return new ClusterException(ErrorCode.INVALID_VALUE, source + " " + problem);
+  /**
+   * Replaces {@code file} atomically and durably, creating its directory; a {@code secret} is
+   * owner-only from the moment its file exists.
+   */
+  private static void write(Path file, String text, boolean secret) {
+    try {
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      AtomicWriter.durable()
+          .withPermissions(
+              secret ? AtomicWriter.Permissions.OWNER_ONLY : AtomicWriter.Permissions.DEFAULT)
+          .write(file, text.getBytes(US_ASCII));
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not write " + file + ": " + e.getMessage(), e);
     }
   }
 }

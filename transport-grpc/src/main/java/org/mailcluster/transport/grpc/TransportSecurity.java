@@ -10,9 +10,9 @@ import java.util.Optional;
 import javax.security.auth.x500.X500Principal;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.internal.io.Pem;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.transport.grpc.ClusterCertificateAuthority.NodeCertificate;
-import org.mailcluster.transport.grpc.ClusterCertificateAuthority.Pem;
 
 /**
  * How a {@link GrpcTransport} secures its connections: mutual TLS with the cluster CA (the default,
@@ -41,7 +41,7 @@ public final class TransportSecurity {
 
   /**
    * Mutual TLS from PEM files: the cluster CA's certificate, this node's certificate (optionally
-   * followed by intermediates) and its unencrypted PKCS#8 or PKCS#1 private key.
+   * followed by intermediates) and its unencrypted private key: PKCS#8, PKCS#1 (RSA) or SEC1 (EC).
    *
    * @throws ClusterException with {@code INVALID_VALUE} if a file cannot be read or parsed
    */
