@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * file in the same directory is written and forced to disk, renamed over the file ({@code
  * ATOMIC_MOVE}), and the directory is forced too where the platform allows. A reader sees the old
  * file or the new one, never a mix; a file whose content would not change is not written. Keys are
- * matched case-insensitively against the file; a file that does not exist yet is created
+ * matched case-insensitively against the file; a removed key loses every line of that name in its
+ * section, so that no duplicate takes its place. A file that does not exist yet is created
  * (windows-1252, CRLF, unless a fallback charset says otherwise).
  *
  * <p><b>Watching.</b> {@link #watch} reports edits made by anyone else: a {@link WatchService} is
@@ -206,7 +207,10 @@ public final class IniConfigSource implements ConfigSource {
       for (ConfigDiff.Change c : changes) {
         if (c.newValue().isEmpty()) {
           SettingKey k = SettingKey.parse(c.key());
-          doc.remove(k.iniSection().orElseThrow(), k.iniKey().orElseThrow());
+          // Every line of the key goes: a duplicate left behind would become the value read.
+          while (doc.remove(k.iniSection().orElseThrow(), k.iniKey().orElseThrow())) {
+            // remove() takes the first line of the key, as Windows does.
+          }
         }
       }
       for (ConfigDiff.Change c : changes) {
@@ -508,8 +512,9 @@ public final class IniConfigSource implements ConfigSource {
 
   /**
    * Returns the state keys and values that a document contributes under {@code file}: one per key
-   * the Windows profile API can reach, spelled as in the file. Entries that cannot be named as a
-   * state key (an empty section name, a control character) stay in the file but are left out.
+   * the Windows profile API can reach, spelled as in the file, with the value it returns (see
+   * {@link IniDocument#get}). Entries that cannot be named as a state key (an empty section or key
+   * name, a control character) stay in the file but are left out.
    *
    * <pre>{@code
    * ConfigSnapshot s = IniConfigSource.entriesOf("MDaemon.ini", IniDocument.parse(bytes));

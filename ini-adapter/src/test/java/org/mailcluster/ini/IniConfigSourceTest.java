@@ -133,6 +133,41 @@ class IniConfigSourceTest {
   }
 
   @Test
+  void apply_of_a_removal_takes_every_line_of_the_key_so_no_duplicate_is_read() throws IOException {
+    Files.writeString(
+        dir.resolve("MDaemon.ini"),
+        "[Special]\r\nAttachmentLinking=Yes\r\nServerName=mx\r\nattachmentlinking=No\r\n",
+        ISO_8859_1);
+    source = builder().build();
+    source.load();
+    source.apply(
+        ConfigDiff.of(Change.removed("config/MDaemon.ini/Special/AttachmentLinking", "Yes")));
+    assertEquals("[Special]\r\nServerName=mx\r\n", read("MDaemon.ini"));
+    assertEquals(
+        Optional.empty(), source.load().get("config/MDaemon.ini/Special/AttachmentLinking"));
+  }
+
+  @Test
+  void quoted_values_are_read_without_their_quotes_and_written_back_between_them()
+      throws IOException {
+    Files.writeString(
+        dir.resolve("MDaemon.ini"),
+        "[Directories]\r\nPublicFolders=\"C:\\MDaemon\\Public Folders\\\"\r\n",
+        ISO_8859_1);
+    source = builder().build();
+    String key = "config/MDaemon.ini/Directories/PublicFolders";
+    assertEquals(Optional.of("C:\\MDaemon\\Public Folders\\"), source.load().get(key));
+    source.apply(
+        ConfigDiff.of(
+            Change.changed(
+                key, "C:\\MDaemon\\Public Folders\\", "\\\\nas01\\mail\\Public Folders\\")));
+    assertEquals(
+        "[Directories]\r\nPublicFolders=\"\\\\nas01\\mail\\Public Folders\\\"\r\n",
+        read("MDaemon.ini"));
+    assertEquals(Optional.of("\\\\nas01\\mail\\Public Folders\\"), source.load().get(key));
+  }
+
+  @Test
   void apply_of_an_unwritable_value_writes_nothing() throws IOException {
     source = builder().build();
     source.load();
