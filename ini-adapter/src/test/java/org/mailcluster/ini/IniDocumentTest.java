@@ -788,6 +788,7 @@ class IniDocumentTest {
     IniDocument ini = IniDocument.parse(input);
     assertThrows(IllegalArgumentException.class, () -> ini.set("S", "j", "\u4e2d"));
     assertThrows(IllegalArgumentException.class, () -> ini.set("T]x", "j", "w"));
+    assertThrows(IllegalArgumentException.class, () -> ini.set("\u4e2d", "j", "w"));
     assertArrayEquals(input, ini.toBytes());
   }
 
