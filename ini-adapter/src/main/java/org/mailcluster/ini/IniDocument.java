@@ -130,9 +130,9 @@ import java.util.RandomAccess;
  *       one {@link #get} reads, as {@code WritePrivateProfileString(section, key, NULL)} does; a
  *       later duplicate of the key becomes the one read.
  *   <li>{@link #removeSection} deletes the first section of that name, as {@code
- *       WritePrivateProfileString(section, NULL, NULL)} does: its header, keys and other lines, but
- *       not its comments and blank lines, which stay where they were. A later duplicate section
- *       becomes the one read.
+ *       WritePrivateProfileString(section, NULL, NULL)} does: its header, keys and other lines. Its
+ *       comments stay where they were, as Windows keeps them, and so do its blank lines. A later
+ *       duplicate section becomes the one read.
  *   <li>Names and values that would not read back exactly are refused with {@link
  *       IllegalArgumentException}: line breaks, NUL, names with blanks at either end, {@code =} in
  *       a key, a key starting with {@code ;} or {@code [}, a section name holding {@code ]},
@@ -143,14 +143,16 @@ import java.util.RandomAccess;
  *
  * <ul>
  *   <li>A UTF-8 byte order mark is honoured and a UTF-16 big-endian one refused (see above).
- *   <li>{@code WritePrivateProfileString} writes a value with blanks at either end as given, and
- *       the next read loses them; {@link #set} writes it between quotes, so that the mail server
- *       reads the value that was set, not a trimmed one.
+ *   <li>{@code WritePrivateProfileString} writes a value with blanks at either end, or one between
+ *       a pair of matching quotes, as given, and the next read loses the blanks or the quotes;
+ *       {@link #set} writes it between double quotes, so that the mail server reads the value that
+ *       was set.
  *   <li>Windows ends the lines it writes with CRLF; an edit here uses the file's dominant line
  *       ending, so that an LF file stays an LF file.
- *   <li>Windows writes a name that cannot be read back (one holding {@code ]}, one with blanks at
- *       either end) as it can, or silently replaces characters the ANSI code page lacks with {@code
- *       ?}; {@link #set} refuses them instead of writing something else than asked.
+ *   <li>Windows writes a section name holding {@code ]} as given (it then reads back as a shorter
+ *       name), trims spaces from names but keeps tabs (which reading then trims), and turns
+ *       characters the ANSI code page lacks into look-alikes or {@code ?}; {@link #set} refuses
+ *       such names and values instead of writing something other than asked.
  * </ul>
  *
  * <p>A document is mutable and not thread-safe, like a {@link StringBuilder}: confine it to one
@@ -844,9 +846,9 @@ public final class IniDocument {
 
   /**
    * Removes the first section named {@code section}, as {@code WritePrivateProfileString(section,
-   * NULL, NULL)} does: its header, its keys and its other lines. Its comment lines and blank lines
-   * stay where they were, as Windows keeps them. A later section of the same name is then the one
-   * read.
+   * NULL, NULL)} does: its header, its keys and its other lines. Its comment lines stay where they
+   * were, as Windows keeps them, and so do its blank lines. A later section of the same name is
+   * then the one read.
    *
    * <pre>{@code
    * // ;top  [A] ;about A  x=1  [B] y=2
