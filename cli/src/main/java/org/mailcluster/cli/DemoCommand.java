@@ -178,6 +178,8 @@ final class DemoCommand implements Callable<Integer> {
                   n.address,
                   n == primaryNode() ? Optional.empty() : Optional.of(primaryNode().address),
                   n.ini.getParent(),
+                  List.of(),
+                  Optional.empty(),
                   home.resolve(n.id).resolve("Cluster"),
                   TransportSecurity.mutualTls(
                       certs.resolve("ca.pem"),

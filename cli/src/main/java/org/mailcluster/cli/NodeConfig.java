@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import org.mailcluster.ini.IniConfigSource;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 
@@ -29,6 +31,7 @@ import org.mailcluster.membership.NodeId;
  * role = primary
  * servers = mx2=10.0.0.12:7400, mx3=10.0.0.13:7400
  * ini.directory = C:/MDaemon/App
+ * ini.files = MDaemon.ini, Plugins.ini
  * state.directory = state
  * tls.directory = certs
  * product.version = 23.5.2
@@ -43,6 +46,9 @@ import org.mailcluster.membership.NodeId;
  * @param primary where the primary listens (on a secondary)
  * @param servers the secondaries the primary registers (on the primary)
  * @param iniDirectory the directory of INI files to replicate
+ * @param iniFiles the INI files of that directory to replicate by name; empty for the mail server
+ *     profile's ({@code MDaemon.ini})
+ * @param iniFilePattern a pattern ({@code *} and {@code ?}) of further files to replicate, if any
  * @param stateDirectory where the node keeps its log and snapshots
  * @param tlsDirectory the folder holding {@code ca.pem}, {@code node.pem} and {@code node-key.pem}
  * @param productVersion the mail server's version, the same on every node
@@ -61,6 +67,8 @@ record NodeConfig(
     Optional<NodeAddress> primary,
     Map<NodeId, NodeAddress> servers,
     Path iniDirectory,
+    List<String> iniFiles,
+    Optional<String> iniFilePattern,
     Path stateDirectory,
     Path tlsDirectory,
     String productVersion,
@@ -81,6 +89,8 @@ record NodeConfig(
               "primary",
               "servers",
               "ini.directory",
+              "ini.files",
+              "ini.file.pattern",
               "state.directory",
               "tls.directory",
               "product.version",
@@ -176,6 +186,8 @@ record NodeConfig(
         primaryAddress,
         Map.copyOf(servers),
         base.resolve(NodeConfig.<String>required(p, file, "ini.directory", String::strip)),
+        optional(p, file, "ini.files", NodeConfig::fileNames).orElse(List.of()),
+        optional(p, file, "ini.file.pattern", NodeConfig::filePattern),
         base.resolve(NodeConfig.<String>required(p, file, "state.directory", String::strip)),
         base.resolve(NodeConfig.<String>required(p, file, "tls.directory", String::strip)),
         required(p, file, "product.version", s -> s),
@@ -218,6 +230,23 @@ record NodeConfig(
     } catch (IllegalArgumentException e) {
       throw new InputException(file + ": " + key + ": " + e.getMessage(), HINT, e);
     }
+  }
+
+  private static List<String> fileNames(String text) {
+    List<String> names = new ArrayList<>();
+    for (String name : text.split(",")) {
+      if (!name.isBlank()) {
+        names.add(name.strip());
+      }
+    }
+    // The source's builder checks the names as it will use them.
+    IniConfigSource.builder(Path.of(".")).files(names);
+    return List.copyOf(names);
+  }
+
+  private static String filePattern(String text) {
+    IniConfigSource.builder(Path.of(".")).filePattern(text);
+    return text;
   }
 
   private static long positive(String text) {

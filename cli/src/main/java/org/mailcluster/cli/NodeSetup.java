@@ -2,6 +2,7 @@ package org.mailcluster.cli;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.mailcluster.ClusterService;
 import org.mailcluster.ClusterServiceBuilder;
@@ -23,6 +24,9 @@ import org.mailcluster.transport.grpc.TransportSecurity;
  * @param listen where it listens for peers
  * @param primary where the primary listens, on a secondary; empty on the primary
  * @param iniDirectory the directory of INI files it replicates
+ * @param iniFiles the files of that directory it replicates by name; empty for the mail server
+ *     profile's
+ * @param iniFilePattern a pattern of further files it replicates, if any
  * @param stateDirectory where it keeps its log and snapshots
  * @param security its certificate and the cluster CA
  * @param productVersion the mail server's version; every node of a cluster must run the same one
@@ -37,6 +41,8 @@ record NodeSetup(
     NodeAddress listen,
     Optional<NodeAddress> primary,
     Path iniDirectory,
+    List<String> iniFiles,
+    Optional<String> iniFilePattern,
     Path stateDirectory,
     TransportSecurity security,
     String productVersion,
@@ -62,17 +68,25 @@ record NodeSetup(
             .productVersion(productVersion)
             .licenceKey(licenceKey)
             .registry(SettingsRegistry.create())
-            .configSource(
-                IniConfigSource.builder(iniDirectory)
-                    .scheduler(scheduler)
-                    .debounce(debounce)
-                    .rescanInterval(rescan)
-                    .build())
+            .configSource(iniFiles(scheduler))
             .stateStore(FileStateStore.builder(stateDirectory).build())
             .transport(transport)
             .scheduler(scheduler);
     return primary.isPresent()
         ? builder.secondaryOf(primary.get()).build()
         : builder.primary().build();
+  }
+
+  private IniConfigSource iniFiles(SystemScheduler scheduler) {
+    IniConfigSource.Builder ini =
+        IniConfigSource.builder(iniDirectory)
+            .scheduler(scheduler)
+            .debounce(debounce)
+            .rescanInterval(rescan);
+    if (!iniFiles.isEmpty()) {
+      ini.files(iniFiles);
+    }
+    iniFilePattern.ifPresent(ini::filePattern);
+    return ini.build();
   }
 }

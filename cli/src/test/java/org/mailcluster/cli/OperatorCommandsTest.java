@@ -134,6 +134,15 @@ class OperatorCommandsTest {
 
     Files.writeString(
         config,
+        "node.id = mx2\nrole = primary\nlisten = 127.0.0.1:7402\nini.directory = app\n"
+            + "state.directory = state\ntls.directory = certs\nproduct.version = 23.5.2\n"
+            + "ini.files = MDaemon.ini, sub/Plugins.ini\n");
+    err.getBuffer().setLength(0);
+    assertEquals(3, run("node", config.toString()));
+    assertTrue(err.toString().contains("ini.files: file name 'sub/Plugins.ini'"), err.toString());
+
+    Files.writeString(
+        config,
         "node.id = mx1\nrole = primary\nlisten = 127.0.0.1:7402\nini.directory = app\n"
             + "state.directory = state\ntls.directory = certs\nproduct.version = 23.5.2\n");
     err.getBuffer().setLength(0);

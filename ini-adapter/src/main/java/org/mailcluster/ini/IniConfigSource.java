@@ -19,11 +19,15 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
@@ -37,19 +41,36 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link ConfigSource} over a directory of INI files: every {@code *.ini} file at the top level
- * (extension in any letter case) becomes keys {@code config/<file>/<section>/<key>} ({@link
- * SettingKey#ini}), one per key that the Windows profile API can reach (see {@link IniDocument}),
- * spelled as the key's first occurrence in the file.
+ * A {@link ConfigSource} over the INI files of a directory: each file it manages becomes keys
+ * {@code config/<file>/<section>/<key>} ({@link SettingKey#ini}), one per key that the Windows
+ * profile API can reach (see {@link IniDocument}), spelled as the key's first occurrence in the
+ * file, with the value that API returns (trimmed, outer quotes removed).
+ *
+ * <p><b>Which files.</b> Only the named files at the top level of the directory, and those matching
+ * a {@linkplain Builder#filePattern pattern} if one is set, are read, watched and written. The
+ * names are those of the mail server's profile, {@link MailServerProfile#mdaemon()} ({@code
+ * MDaemon.ini}), unless {@link Builder#files} names others. A copy left beside the file ({@code
+ * MDaemon-backup.ini}) therefore never replicates unless asked for. Names compare
+ * case-insensitively, as Windows file names do; names starting with {@code .} are never managed
+ * (this source's own temporary files start so). Changes for a file it does not manage are not
+ * written, and logged.
  *
  * <p><b>Writing.</b> {@link #apply} reads each file it touches, edits it with {@link IniDocument}'s
  * minimal changes (formatting, comments and encoding stay), and replaces it atomically: a temporary
  * file in the same directory, with the permissions of the file it replaces, is written and forced
  * to disk, renamed over the file ({@code ATOMIC_MOVE}), and the directory is forced too where the
  * platform allows. A reader sees the old file or the new one, never a mix; a file whose content
- * would not change is not written. Keys are matched case-insensitively against the file; a file
+ * would not change is not written. Keys are matched case-insensitively against the file; a removed
+ * key loses every line of that name in its section, so that no duplicate takes its place. A file
  * that does not exist yet is created (windows-1252, CRLF, unless a fallback charset says
  * otherwise).
+ *
+ * <p><b>Files that stop replicating.</b> When the primary deletes a file or stops managing it, its
+ * keys are removed on every node. If that leaves a file with nothing but section headers and blank
+ * lines (the headers of the keys replication wrote), the file is deleted instead of being left as a
+ * stub of empty sections, which would read like no file anyway. A file with anything else in it
+ * (comments, other text, keys) stays, with its headers. A node that does not manage the file either
+ * leaves it as it was.
  *
  * <p><b>Watching.</b> {@link #watch} reports edits made by anyone else: a {@link WatchService} is
  * polled without blocking on the injected {@link Scheduler}, and a file named by events is read
@@ -87,6 +108,10 @@ public final class IniConfigSource implements ConfigSource {
   private final Duration debounce;
   private final Duration pollInterval;
   private final Charset fallbackCharset;
+  // Case-insensitive, as Windows file names are.
+  private final Set<String> fileNames;
+  private final Pattern filePattern;
+  private final String filePatternText;
 
   private final Object lock = new Object();
   // Keyed case-insensitively: Windows file names are, and SettingKey compares them so.
@@ -119,6 +144,11 @@ public final class IniConfigSource implements ConfigSource {
     this.debounce = b.debounce == null ? DEFAULT_DEBOUNCE : b.debounce;
     this.fallbackCharset =
         b.fallbackCharset == null ? Charset.forName("windows-1252") : b.fallbackCharset;
+    Set<String> names = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+    names.addAll(b.fileNames != null ? b.fileNames : MailServerProfile.mdaemon().files());
+    this.fileNames = Collections.unmodifiableSet(names);
+    this.filePattern = b.filePattern == null ? null : glob(b.filePattern);
+    this.filePatternText = b.filePattern;
     long pollMillis = Math.max(10, Math.min(250, debounce.toMillis() / 2));
     this.pollInterval = Duration.ofMillis(pollMillis);
     this.debouncer = new EditDebouncer(debounce.toNanos(), debounce.toNanos() * 10);
@@ -132,6 +162,50 @@ public final class IniConfigSource implements ConfigSource {
   /** Returns the directory this source reads and writes. */
   public Path directory() {
     return directory;
+  }
+
+  /**
+   * Returns whether this source manages the file {@code fileName} of its directory: reads, watches
+   * and writes it (see the class description).
+   *
+   * <pre>{@code
+   * IniConfigSource s = IniConfigSource.builder(dir).scheduler(scheduler).build();
+   * s.manages("mdaemon.INI");         // true: the default is MailServerProfile.mdaemon()'s file
+   * s.manages("MDaemon-backup.ini");  // false
+   * }</pre>
+   */
+  public boolean manages(String fileName) {
+    requireNonNull(fileName, "fileName");
+    if (fileName.isEmpty()
+        || fileName.startsWith(".")
+        || fileName.indexOf('/') >= 0
+        || fileName.indexOf('\\') >= 0) {
+      return false;
+    }
+    return fileNames.contains(fileName)
+        || (filePattern != null && filePattern.matcher(fileName).matches());
+  }
+
+  private String selection() {
+    String names = fileNames.isEmpty() ? "" : "files " + String.join(", ", fileNames);
+    String pattern = filePattern == null ? "" : "files matching " + filePatternText;
+    return names.isEmpty() || pattern.isEmpty() ? names + pattern : names + " and " + pattern;
+  }
+
+  /** Compiles a glob of {@code *} and {@code ?} into a case-insensitive pattern. */
+  private static Pattern glob(String glob) {
+    StringBuilder regex = new StringBuilder();
+    for (int i = 0; i < glob.length(); i++) {
+      char c = glob.charAt(i);
+      if (c == '*') {
+        regex.append(".*");
+      } else if (c == '?') {
+        regex.append('.');
+      } else {
+        regex.append(Pattern.quote(String.valueOf(c)));
+      }
+    }
+    return Pattern.compile(regex.toString(), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
   }
 
   @Override
@@ -155,13 +229,25 @@ public final class IniConfigSource implements ConfigSource {
         loaded = true;
       }
       Map<String, List<ConfigDiff.Change>> byFile = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+      Set<String> unmanaged = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
       for (ConfigDiff.Change change : diff.changes()) {
-        iniKey(change.key())
-            .ifPresent(
-                key ->
-                    byFile
-                        .computeIfAbsent(key.iniFile().orElseThrow(), f -> new ArrayList<>())
-                        .add(change));
+        Optional<SettingKey> key = iniKey(change.key());
+        if (key.isEmpty()) {
+          continue;
+        }
+        String file = key.get().iniFile().orElseThrow();
+        if (manages(file)) {
+          byFile.computeIfAbsent(file, f -> new ArrayList<>()).add(change);
+        } else {
+          unmanaged.add(file);
+        }
+      }
+      if (!unmanaged.isEmpty()) {
+        log.warn(
+            "not writing the keys of {} in {}: this source manages {} only",
+            unmanaged,
+            directory,
+            selection());
       }
       try {
         for (Map.Entry<String, List<ConfigDiff.Change>> e : byFile.entrySet()) {
@@ -198,11 +284,15 @@ public final class IniConfigSource implements ConfigSource {
     }
     // Removals first, so that a removal and an addition of the same key in another letter case
     // leave the key present.
+    boolean removedAny = false;
     try {
       for (ConfigDiff.Change c : changes) {
         if (c.newValue().isEmpty()) {
           SettingKey k = SettingKey.parse(c.key());
-          doc.remove(k.iniSection().orElseThrow(), k.iniKey().orElseThrow());
+          // Every line of the key goes: a duplicate left behind would become the value read.
+          while (doc.remove(k.iniSection().orElseThrow(), k.iniKey().orElseThrow())) {
+            removedAny = true;
+          }
         }
       }
       for (ConfigDiff.Change c : changes) {
@@ -216,6 +306,14 @@ public final class IniConfigSource implements ConfigSource {
           ErrorCode.INVALID_VALUE,
           "cannot write to " + path + ": " + e.getMessage() + "; nothing was written to this file",
           e);
+    }
+    if (removedAny && doc.holdsOnlySectionHeaders()) {
+      // Replication removed the file's last key: a stub of empty sections would stay behind on
+      // every node, so the file goes, as it went on the primary.
+      delete(path);
+      files.remove(name);
+      log.info("{} deleted: replication removed its last key, leaving only section headers", path);
+      return;
     }
     byte[] after = doc.toBytes();
     if (!Arrays.equals(before, after)) {
@@ -301,7 +399,7 @@ public final class IniConfigSource implements ConfigSource {
           for (WatchEvent<?> event : key.pollEvents()) {
             if (event.kind() == OVERFLOW) {
               rescanAll = true;
-            } else if (event.context() instanceof Path p && isIniName(p.toString())) {
+            } else if (event.context() instanceof Path p && manages(p.toString())) {
               debouncer.mark(p.toString(), now);
             }
           }
@@ -340,7 +438,7 @@ public final class IniConfigSource implements ConfigSource {
       List<String> targets = new ArrayList<>();
       if (names == null) {
         try {
-          targets.addAll(listIniFiles());
+          targets.addAll(listManagedFiles());
         } catch (ClusterException e) {
           log.warn("cannot list {}: {}", directory, e.getMessage());
           return;
@@ -439,7 +537,7 @@ public final class IniConfigSource implements ConfigSource {
 
   private Map<String, FileState> readAll() {
     Map<String, FileState> read = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    for (String name : listIniFiles()) {
+    for (String name : listManagedFiles()) {
       if (read.containsKey(name)) {
         log.warn(
             "{} and {} differ only in letter case; only the first is managed",
@@ -475,10 +573,10 @@ public final class IniConfigSource implements ConfigSource {
     }
   }
 
-  private List<String> listIniFiles() {
+  private List<String> listManagedFiles() {
     try (Stream<Path> entries = Files.list(directory)) {
       return entries
-          .filter(p -> isIniName(p.getFileName().toString()) && Files.isRegularFile(p))
+          .filter(p -> manages(p.getFileName().toString()) && Files.isRegularFile(p))
           .map(p -> p.getFileName().toString())
           .sorted()
           .toList();
@@ -504,8 +602,9 @@ public final class IniConfigSource implements ConfigSource {
 
   /**
    * Returns the state keys and values that a document contributes under {@code file}: one per key
-   * the Windows profile API can reach, spelled as in the file. Entries that cannot be named as a
-   * state key (an empty section name, a control character) stay in the file but are left out.
+   * the Windows profile API can reach, spelled as in the file, with the value it returns (see
+   * {@link IniDocument#get}). Entries that cannot be named as a state key (an empty section or key
+   * name, a control character) stay in the file but are left out.
    *
    * <pre>{@code
    * ConfigSnapshot s = IniConfigSource.entriesOf("MDaemon.ini", IniDocument.parse(bytes));
@@ -535,20 +634,26 @@ public final class IniConfigSource implements ConfigSource {
     }
     try {
       SettingKey key = SettingKey.parse(stateKey);
-      return key.isIni()
-              && isIniName(key.iniFile().orElseThrow())
-              && !key.iniFile().orElseThrow().contains("/")
-          ? Optional.of(key)
-          : Optional.empty();
+      return key.isIni() ? Optional.of(key) : Optional.empty();
     } catch (IllegalArgumentException malformed) {
       return Optional.empty();
     }
   }
 
-  static boolean isIniName(String name) {
-    return name.length() > 4
-        && name.toLowerCase(Locale.ROOT).endsWith(".ini")
-        && !name.startsWith(".");
+  private static void delete(Path path) {
+    try {
+      Files.deleteIfExists(path);
+    } catch (IOException e) {
+      throw new ClusterException(
+          ErrorCode.STORAGE_FAILURE,
+          "cannot delete "
+              + path
+              + ", whose last key replication removed: "
+              + e
+              + "; check write permission on its directory. The file keeps its old content",
+          e);
+    }
+    forceDirectory(path.toAbsolutePath().getParent());
   }
 
   private static byte[] readOrEmpty(Path path) {
@@ -606,6 +711,8 @@ public final class IniConfigSource implements ConfigSource {
     private Duration rescanInterval;
     private Duration debounce;
     private Charset fallbackCharset;
+    private Set<String> fileNames;
+    private String filePattern;
 
     private Builder(Path directory) {
       this.directory = directory;
@@ -656,6 +763,86 @@ public final class IniConfigSource implements ConfigSource {
       TextCodec.singleByte(value);
       this.fallbackCharset = value;
       return this;
+    }
+
+    /**
+     * Sets the files to manage by name, compared case-insensitively as Windows file names are,
+     * instead of those of {@link MailServerProfile#mdaemon()} ({@code MDaemon.ini}); no other file
+     * of the directory is read, watched or written, unless it matches {@link #filePattern}.
+     *
+     * <pre>{@code
+     * IniConfigSource.builder(dir).scheduler(scheduler).files("MDaemon.ini", "Plugins.ini").build();
+     * }</pre>
+     *
+     * @throws IllegalArgumentException if a name is empty, starts with {@code .}, or holds a path
+     *     separator or a control character
+     */
+    public Builder files(String... names) {
+      requireNonNull(names, "names");
+      return files(Arrays.asList(names));
+    }
+
+    /**
+     * Sets the files to manage by name, for example those of a mail server's profile; see {@link
+     * #files(String...)}.
+     *
+     * <pre>{@code
+     * IniConfigSource.builder(dir).scheduler(scheduler).files(profile.files()).build();
+     * }</pre>
+     *
+     * @throws IllegalArgumentException if a name is empty, starts with {@code .}, or holds a path
+     *     separator or a control character
+     */
+    public Builder files(Collection<String> names) {
+      requireNonNull(names, "names");
+      checkUnset(fileNames, "files");
+      Set<String> checked = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+      for (String name : names) {
+        checkFileName(requireNonNull(name, "file name"), "file name");
+        checked.add(name);
+      }
+      this.fileNames = checked;
+      return this;
+    }
+
+    /**
+     * Manages, besides the {@linkplain #files named files} ({@code MDaemon.ini} unless told
+     * otherwise), every file whose name matches {@code glob}, where {@code *} stands for any run of
+     * characters and {@code ?} for one, compared case-insensitively. {@code "*.ini"} manages every
+     * INI file of the directory, a backup copy such as {@code MDaemon-backup.ini} included: name
+     * the files when the directory may hold such copies. No pattern if never set.
+     *
+     * <pre>{@code
+     * IniConfigSource.builder(dir).scheduler(scheduler).filePattern("*.ini").build();
+     * }</pre>
+     *
+     * @throws IllegalArgumentException if the pattern is empty, starts with {@code .}, or holds a
+     *     path separator or a control character
+     */
+    public Builder filePattern(String glob) {
+      requireNonNull(glob, "filePattern");
+      checkUnset(filePattern, "filePattern");
+      checkFileName(glob, "file pattern");
+      this.filePattern = glob;
+      return this;
+    }
+
+    private static void checkFileName(String name, String what) {
+      if (name.isEmpty() || name.startsWith(".")) {
+        throw new IllegalArgumentException(
+            what + " '" + name + "' is empty or starts with '.': name a file of the directory");
+      }
+      for (int i = 0; i < name.length(); i++) {
+        char c = name.charAt(i);
+        if (c == '/' || c == '\\' || Character.isISOControl(c)) {
+          throw new IllegalArgumentException(
+              what
+                  + " '"
+                  + name.replaceAll("\\p{Cntrl}", "?")
+                  + "' holds a path separator or a control character: name a file directly in"
+                  + " the directory");
+        }
+      }
     }
 
     /**

@@ -16,79 +16,143 @@ import java.util.Optional;
 import java.util.RandomAccess;
 
 /**
- * An INI file that keeps every byte it was read from, reads like the Windows private-profile API
- * ({@code GetPrivateProfileString}) and edits by changing as few bytes as possible.
+ * An INI file that keeps every byte it was read from, reads like the Windows private-profile
+ * functions ({@code GetPrivateProfileString}, {@code GetPrivateProfileSection}, {@code
+ * GetPrivateProfileSectionNames}) and edits like {@code WritePrivateProfileString}, changing as few
+ * bytes as possible.
  *
  * <h2>Lossless</h2>
  *
  * <p>{@link #toBytes()} of a document that was not edited returns exactly the bytes it was parsed
  * from: byte order mark, encoding, line endings (CRLF, LF, CR, mixed), comments, blank lines,
- * spacing around {@code =}, order, duplicate sections and keys, lines that are neither, a missing
- * final newline, even bytes that are not valid in the encoding. Each line keeps its raw bytes; only
- * lines that are edited are written anew.
+ * spacing around {@code =}, quotes, order, duplicate sections and keys, lines that are neither, a
+ * missing final newline, even bytes that are not valid in the encoding. Each line keeps its raw
+ * bytes; only lines that are edited are written anew.
  *
  * <h2>Encoding</h2>
  *
  * <ul>
- *   <li>A byte order mark decides: {@code EF BB BF} is UTF-8, {@code FF FE} UTF-16LE, {@code FE FF}
- *       UTF-16BE.
- *   <li>Without one, bytes that are valid UTF-8 and hold at least one multi-byte sequence are
- *       UTF-8. Everything else, pure ASCII included, is read in the fallback charset (windows-1252
- *       unless told otherwise), because the Windows profile API reads a file without a byte order
- *       mark in the ANSI code page: a value with {@code à} added to an ASCII file is written as the
- *       single byte {@code E0}, as the mail server expects.
+ *   <li>{@code FF FE} starts a UTF-16LE file, which Windows reads and writes as Unicode.
+ *   <li>A file without a byte order mark is read in the fallback charset (windows-1252 unless told
+ *       otherwise), whatever its bytes: Windows reads it in the ANSI code page even when the bytes
+ *       happen to be valid UTF-8. A value with {@code à} is written as the single byte {@code E0},
+ *       as the mail server expects.
  *   <li>Bytes the fallback charset leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D in windows-1252)
  *       read as the C1 control of the same number, as Windows converts them, so they survive being
  *       read and written.
+ *   <li><b>Deliberate difference:</b> {@code EF BB BF} is honoured, the file is read and written as
+ *       UTF-8. Windows 10 does not know this byte order mark: it reads the file as ANSI, and the
+ *       three bytes become part of the first line, so a section header on that line is not
+ *       recognised and its keys are out of the mail server's reach. A file that starts with it was
+ *       saved as UTF-8 on purpose; read as ANSI, every non-ASCII name and value would replicate as
+ *       other characters. Start such a file with a comment or a blank line if the mail server must
+ *       find its first section too.
+ *   <li><b>Deliberate difference:</b> {@code FE FF} (UTF-16 big-endian), which Windows 10 cannot
+ *       read either (it takes the bytes for ANSI text and finds no section), is refused by {@link
+ *       #parse} with an {@link IniSyntaxException} saying how to save the file, instead of being
+ *       read as something the mail server never sees. {@link #parseLenient} reads it as UTF-16BE,
+ *       so that a repair tool can convert it.
  * </ul>
  *
  * <h2>Reading rules</h2>
  *
- * <p>Lines end at CRLF, LF or CR. "Blank" below means space or tab.
+ * <p>Lines end at CRLF, LF or CR. "Blank" below means space, tab or vertical tab.
  *
  * <ol>
  *   <li><b>Names are case-insensitive.</b> {@code get("directories", "LOCKFILES")} finds {@code
  *       LockFiles=} under {@code [Directories]}.
  *   <li><b>The first section of a name is the one searched.</b> With {@code [A] x=1 ... [a] x=2
  *       y=3}, {@code get("A","x")} is {@code 1} and {@code get("A","y")} is empty: keys of a later
- *       duplicate section are not reachable, as in Windows.
+ *       duplicate section are not reachable.
  *   <li><b>The first key of a name wins.</b> With {@code x=1} then {@code X=2} in one section,
  *       {@code get(s, "x")} is {@code 1}.
  *   <li><b>{@code ;} starts a comment only at the start of a line</b> (after optional blanks):
  *       {@code ; Users=D:\} is a comment, but in {@code Ports=465;993} the value is {@code
  *       465;993}. {@code #} is not a comment character: {@code #x=1} is the key {@code #x}.
- *   <li><b>Blanks around names and values are trimmed.</b> {@code Users = C:\Mail } is key {@code
- *       Users} with value {@code C:\Mail}. Quotes are kept: {@code x="a"} is {@code "a"}.
+ *   <li><b>Blanks around names and values are trimmed, then one pair of quotes around the value is
+ *       removed.</b> {@code Users = C:\Mail } is key {@code Users} with value {@code C:\Mail};
+ *       {@code x = " a b " } is {@code " a b "} without its quotes, blanks inside kept; {@code
+ *       x='q'} is {@code q}; {@code x=""q""} is {@code "q"}; {@code x="q'} keeps both marks, which
+ *       do not match. The quotes stay in the file: only the value read loses them.
  *   <li><b>A key line is split at its first {@code =}.</b> {@code a=b=c} is key {@code a} with
- *       value {@code b=c}. A line without {@code =}, or with nothing before it ({@code =x}), is not
- *       a key; it is kept and ignored.
- *   <li><b>A section header is {@code [} up to the last {@code ]} on the line</b>: {@code [a]b]} is
- *       section {@code a]b}, and {@code [ Paths ]} is {@code Paths}. A line starting with {@code [}
- *       but without {@code ]} is read as an ordinary line ({@code [x=1} is key {@code [x}).
- *   <li><b>Keys before the first section header are kept but belong to no section</b>: no lookup
- *       reaches them.
+ *       value {@code b=c}. Nothing before the {@code =} is a key with an empty name: {@code =x} is
+ *       read by {@code get(section, "")}. A line without {@code =} is not a key: no lookup finds
+ *       it, but {@link #sectionLines} lists it.
+ *   <li><b>A line whose first non-blank is {@code [} is a section header, and the name ends at the
+ *       first {@code ]}.</b> {@code [ Paths ]} is {@code Paths}; in {@code [a]b]} the name is
+ *       {@code a} and the rest of the line is ignored; a header that never closes runs to the end
+ *       of the line ({@code [x=1} is section {@code x=1}, not a key). {@code []} is a section with
+ *       an empty name, which {@code get("", key)} reads.
+ *   <li><b>Keys before the first section header belong to no section</b>: no lookup reaches them,
+ *       not even one with an empty section name.
  * </ol>
+ *
+ * <h2>Listing</h2>
+ *
+ * <ul>
+ *   <li>{@link #sectionNames()} lists every section header in file order, duplicates included, as
+ *       {@code GetPrivateProfileSectionNames} does; {@link #sections()} lists each name once.
+ *   <li>{@link #keyNames(String)} lists every key of the first section of that name, duplicates
+ *       included, without comments or lines lacking {@code =}, as {@code GetPrivateProfileString}
+ *       with a {@code NULL} key does; {@link #keys(String)} lists each name once.
+ *   <li>{@link #sectionLines(String)} returns the section as {@code GetPrivateProfileSection} does:
+ *       {@code key=value} for every key, the value as written (quotes included), and the text of
+ *       lines without {@code =}.
+ *   <li>{@link #entries()} returns what lookups reach: the first key of each name in the first
+ *       section of each name, with its value as {@link #get} returns it.
+ * </ul>
  *
  * <h2>Strict and lenient parsing</h2>
  *
  * <p>{@link #parse(byte[])} refuses what is not a text INI file with an {@link IniSyntaxException}:
  * a NUL character (binary files hold them, text files never do), UTF-16 with an odd number of bytes
- * or an unpaired surrogate, or invalid UTF-8 after a UTF-8 byte order mark. {@link
- * #parseLenient(byte[])} accepts any bytes and still round-trips them exactly; use it to inspect or
- * repair a damaged file.
+ * or an unpaired surrogate, invalid UTF-8 after a UTF-8 byte order mark, or a UTF-16 big-endian
+ * byte order mark. {@link #parseLenient(byte[])} accepts any bytes and still round-trips them
+ * exactly; use it to inspect or repair a damaged file.
  *
  * <h2>Editing</h2>
  *
  * <ul>
  *   <li>{@link #set} of an existing key replaces only the value bytes: the key's spelling, the
- *       spacing around {@code =}, trailing blanks and the line ending stay.
+ *       spacing around {@code =}, the quotes around the value, trailing blanks and the line ending
+ *       stay. {@code PublicFolders="C:\Public Folders\"} set to {@code \\nas\Public Folders\}
+ *       becomes {@code PublicFolders="\\nas\Public Folders\"}.
  *   <li>A new key goes after the last key of the (first) section of that name, indented and spaced
- *       like that key and ended like it.
+ *       like that key and ended like it. If that key is the last line and has no line ending, it
+ *       gets the file's dominant line ending first, and so does the new line: Windows ends every
+ *       line it writes.
  *   <li>A new section is appended at the end of the file with the file's dominant line ending; if
- *       the file had no final newline, its last line gets one first.
+ *       the file had no final newline, its last line gets one first, as Windows does.
+ *   <li>A value that reading would change, one with blanks at either end or with a pair of matching
+ *       quotes around it, is written between double quotes so that it reads back exactly: {@code
+ *       set(s, "k", " x ")} writes {@code k=" x "} and {@code get(s, "k")} is {@code " x "}.
+ *   <li>{@link #remove} deletes the first line of that key in the first section of that name, the
+ *       one {@link #get} reads, as {@code WritePrivateProfileString(section, key, NULL)} does; a
+ *       later duplicate of the key becomes the one read.
+ *   <li>{@link #removeSection} deletes the first section of that name, as {@code
+ *       WritePrivateProfileString(section, NULL, NULL)} does: its header, keys and other lines. Its
+ *       comments stay where they were, as Windows keeps them, and so do its blank lines. A later
+ *       duplicate section becomes the one read.
  *   <li>Names and values that would not read back exactly are refused with {@link
- *       IllegalArgumentException}: line breaks, NUL, blanks at either end, {@code =} in a key,
+ *       IllegalArgumentException}: line breaks, NUL, names with blanks at either end, {@code =} in
+ *       a key, a key starting with {@code ;} or {@code [}, a section name holding {@code ]},
  *       characters the document's charset cannot encode.
+ * </ul>
+ *
+ * <h2>Where this class deliberately differs from Windows</h2>
+ *
+ * <ul>
+ *   <li>A UTF-8 byte order mark is honoured and a UTF-16 big-endian one refused (see above).
+ *   <li>{@code WritePrivateProfileString} writes a value with blanks at either end, or one between
+ *       a pair of matching quotes, as given, and the next read loses the blanks or the quotes;
+ *       {@link #set} writes it between double quotes, so that the mail server reads the value that
+ *       was set.
+ *   <li>Windows ends the lines it writes with CRLF; an edit here uses the file's dominant line
+ *       ending, so that an LF file stays an LF file.
+ *   <li>Windows writes a section name holding {@code ]} as given (it then reads back as a shorter
+ *       name), trims spaces from names but keeps tabs (which reading then trims), and turns
+ *       characters the ANSI code page lacks into look-alikes or {@code ?}; {@link #set} refuses
+ *       such names and values instead of writing something other than asked.
  * </ul>
  *
  * <p>A document is mutable and not thread-safe, like a {@link StringBuilder}: confine it to one
@@ -110,8 +174,6 @@ public final class IniDocument {
   private final byte[] trailer;
   private final List<Block> blocks;
   private Map<String, Block> sectionIndex;
-  // Over-approximates "some byte is >= 0x80": set at parse and by edits, never cleared.
-  private boolean mayHoldNonAscii;
 
   /**
    * A section header with the lines up to the next header; the first block has no header. Until it
@@ -169,14 +231,6 @@ public final class IniDocument {
       return lines;
     }
 
-    Block copy() {
-      Block b = new Block(header, table, from, to);
-      if (lines != null) {
-        b.lines = new ArrayList<>(lines);
-      }
-      return b;
-    }
-
     int byteLength() {
       int n = header == null ? 0 : header.length();
       if (lines == null) {
@@ -230,7 +284,8 @@ public final class IniDocument {
   }
 
   /**
-   * One effective key of a document, in the spelling of its first occurrence.
+   * One effective key of a document, in the spelling of its first occurrence, with its value as
+   * {@link IniDocument#get} returns it.
    *
    * <pre>{@code
    * for (IniDocument.Entry e : ini.entries()) {
@@ -240,7 +295,7 @@ public final class IniDocument {
    *
    * @param section the section name as first spelled in the file
    * @param key the key name as first spelled in that section
-   * @param value the trimmed value
+   * @param value the value, trimmed and without one pair of outer quotes
    */
   public record Entry(String section, String key, String value) {
     /** Checks that no part is null. */
@@ -259,7 +314,7 @@ public final class IniDocument {
   }
 
   /**
-   * Parses an INI file, reading bytes without a byte order mark that are not UTF-8 as windows-1252.
+   * Parses an INI file, reading a file without a byte order mark as windows-1252.
    *
    * @throws IniSyntaxException if the bytes are not a text INI file (see the class description)
    */
@@ -268,8 +323,8 @@ public final class IniDocument {
   }
 
   /**
-   * Parses an INI file, reading bytes without a byte order mark that are not UTF-8 in {@code
-   * fallback}.
+   * Parses an INI file, reading a file without a byte order mark in {@code fallback}, the ANSI code
+   * page of the machine the mail server runs on.
    *
    * @param fallback an ASCII-compatible single-byte charset, such as windows-1252 or ISO-8859-1
    * @throws IniSyntaxException if the bytes are not a text INI file (see the class description)
@@ -288,8 +343,8 @@ public final class IniDocument {
   }
 
   /**
-   * Parses any bytes without refusing them, reading bytes without a byte order mark that are not
-   * UTF-8 in {@code fallback}.
+   * Parses any bytes without refusing them, reading a file without a byte order mark in {@code
+   * fallback}.
    *
    * @throws IllegalArgumentException if {@code fallback} is multi-byte or not ASCII-compatible
    */
@@ -298,8 +353,7 @@ public final class IniDocument {
   }
 
   /** Assembles a parsed document from its lines in file order. */
-  static IniDocument assemble(
-      TextCodec codec, byte[] bom, byte[] trailer, LineTable table, boolean nonAscii) {
+  static IniDocument assemble(TextCodec codec, byte[] bom, byte[] trailer, LineTable table) {
     List<Block> blocks = new ArrayList<>();
     Line header = null;
     int from = 0;
@@ -311,9 +365,7 @@ public final class IniDocument {
       }
     }
     blocks.add(new Block(header, table, from, table.size()));
-    IniDocument doc = new IniDocument(codec, bom, trailer, blocks);
-    doc.mayHoldNonAscii = nonAscii;
-    return doc;
+    return new IniDocument(codec, bom, trailer, blocks);
   }
 
   /** Returns the charset values are read and written in. */
@@ -382,7 +434,13 @@ public final class IniDocument {
 
   /**
    * Returns the value of {@code key} in the first section named {@code section}, both compared
-   * case-insensitively.
+   * case-insensitively, as {@code GetPrivateProfileString} returns it: trimmed, and without one
+   * pair of matching quotes around it.
+   *
+   * <pre>{@code
+   * // PublicFolders = "C:\MDaemon\Public Folders\"
+   * ini.get("Directories", "PublicFolders"); // Optional[C:\MDaemon\Public Folders\]
+   * }</pre>
    */
   public Optional<String> get(String section, String key) {
     requireNonNull(section, "section");
@@ -395,7 +453,10 @@ public final class IniDocument {
     return line == null ? Optional.empty() : Optional.of(line.value());
   }
 
-  /** Returns the distinct section names in order of first appearance, as first spelled. */
+  /**
+   * Returns the distinct section names in order of first appearance, as first spelled; {@link
+   * #sectionNames()} lists duplicates too.
+   */
   public List<String> sections() {
     List<String> names = new ArrayList<>();
     for (Block block : sectionIndex().values()) {
@@ -406,7 +467,8 @@ public final class IniDocument {
 
   /**
    * Returns the distinct key names of the first section named {@code section}, in file order, as
-   * first spelled; empty if there is no such section.
+   * first spelled; empty if there is no such section. {@link #keyNames(String)} lists duplicates
+   * too.
    */
   public List<String> keys(String section) {
     requireNonNull(section, "section");
@@ -419,6 +481,139 @@ public final class IniDocument {
       names.add(line.name());
     }
     return Collections.unmodifiableList(names);
+  }
+
+  /**
+   * Returns the name of every section header in file order, duplicates included, as {@code
+   * GetPrivateProfileSectionNames} (or {@code GetPrivateProfileString} with a {@code NULL} section)
+   * lists them. A {@code []} header gives an empty name.
+   *
+   * <pre>{@code
+   * // [A] x=1  [B]  [a] y=2
+   * ini.sectionNames(); // [A, B, a]
+   * ini.sections();     // [A, B]
+   * }</pre>
+   */
+  public List<String> sectionNames() {
+    List<String> names = new ArrayList<>();
+    for (Block block : blocks) {
+      if (block.header != null) {
+        names.add(block.header.name());
+      }
+    }
+    return Collections.unmodifiableList(names);
+  }
+
+  /**
+   * Returns the name of every key of the first section named {@code section}, in file order with
+   * duplicates, as {@code GetPrivateProfileString} with a {@code NULL} key lists them: comments and
+   * lines without {@code =} are left out. Empty if there is no such section.
+   *
+   * <pre>{@code
+   * // [S] x=1  ; note  y=2  X=3  no key here
+   * ini.keyNames("S"); // [x, y, X]
+   * ini.keys("S");     // [x, y]
+   * }</pre>
+   */
+  public List<String> keyNames(String section) {
+    requireNonNull(section, "section");
+    Block block = sectionIndex().get(fold(section));
+    if (block == null) {
+      return List.of();
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < block.size(); i++) {
+      if (block.kind(i) == Line.Kind.KEY) {
+        names.add(block.line(i).name());
+      }
+    }
+    return Collections.unmodifiableList(names);
+  }
+
+  /**
+   * Returns the lines of the first section named {@code section} as {@code
+   * GetPrivateProfileSection} returns them: {@code name=value} for every key in file order,
+   * duplicates included, with the blanks around {@code =} trimmed and the value as written (its
+   * quotes kept); a line without {@code =} as its trimmed text; no comments and no blank lines.
+   * Empty if there is no such section.
+   *
+   * <pre>{@code
+   * // [section1]  name1 = val1  name2=  ; c  name3  name4="val4"
+   * ini.sectionLines("section1"); // [name1=val1, name2=, name3, name4="val4"]
+   * }</pre>
+   */
+  public List<String> sectionLines(String section) {
+    requireNonNull(section, "section");
+    Block block = sectionIndex().get(fold(section));
+    if (block == null) {
+      return List.of();
+    }
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < block.size(); i++) {
+      Line.Kind kind = block.kind(i);
+      if (kind == Line.Kind.KEY) {
+        Line line = block.line(i);
+        lines.add(line.name() + "=" + line.rawValue());
+      } else if (kind == Line.Kind.OTHER) {
+        lines.add(block.line(i).text());
+      }
+    }
+    return Collections.unmodifiableList(lines);
+  }
+
+  /**
+   * Returns whether the file starts with a byte order mark ({@code EF BB BF} or {@code FF FE}, or
+   * {@code FE FF} in a leniently parsed document), which {@link #toBytes()} writes back.
+   *
+   * <pre>{@code
+   * IniDocument.parse(new byte[] {(byte) 0xFF, (byte) 0xFE}).hasByteOrderMark(); // true
+   * }</pre>
+   */
+  public boolean hasByteOrderMark() {
+    return bom.length > 0;
+  }
+
+  /**
+   * Returns whether the document's last line ends with a line ending (CRLF, LF or CR); false for a
+   * document without lines. An edit that appends a line after a last line without one gives that
+   * line the {@linkplain #lineSeparator() dominant line ending} first.
+   *
+   * <pre>{@code
+   * IniDocument.parse("[S]\r\nk=v".getBytes(StandardCharsets.US_ASCII)).endsWithLineSeparator(); // false
+   * }</pre>
+   */
+  public boolean endsWithLineSeparator() {
+    if (trailer.length > 0) {
+      return false;
+    }
+    for (int b = blocks.size() - 1; b >= 0; b--) {
+      Block block = blocks.get(b);
+      if (block.size() > 0) {
+        return block.line(block.size() - 1).hasTerminator();
+      }
+      if (block.header != null) {
+        return block.header.hasTerminator();
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Returns whether every line is a section header or blank: such a file reads like no file at all,
+   * since it holds no key, no comment and no other text.
+   */
+  boolean holdsOnlySectionHeaders() {
+    if (trailer.length > 0) {
+      return false;
+    }
+    for (Block block : blocks) {
+      for (int i = 0; i < block.size(); i++) {
+        if (block.kind(i) != Line.Kind.BLANK) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /**
@@ -555,22 +750,25 @@ public final class IniDocument {
 
   /**
    * Sets {@code key} in the first section named {@code section}, adding the key or the section if
-   * needed, with the fewest byte changes (see the class description).
+   * needed, with the fewest byte changes (see the class description). A value written between
+   * quotes keeps them; a new value that reading would change (blanks at either end, a pair of
+   * matching quotes around it) is written between double quotes, so that {@link #get} returns
+   * exactly {@code value}. The key name may be empty ({@code =value}).
+   *
+   * <pre>{@code
+   * // PublicFolders="C:\MDaemon\Public Folders\"
+   * ini.set("Directories", "PublicFolders", "\\\\nas01\\mail\\Public Folders\\");
+   * // PublicFolders="\\nas01\mail\Public Folders\"
+   * ini.set("Special", "Signature", " -- "); // Signature=" -- "
+   * }</pre>
    *
    * @return whether the document changed ({@code false} if the key already had this value)
    * @throws IllegalArgumentException if a name or the value would not read back exactly, or the
    *     document's charset cannot encode it
    */
   public boolean set(String section, String key, String value) {
-    return guardEncoding(
-        () -> doSet(section, key, value),
-        section + key + value,
-        "setting [" + section + "] " + key);
-  }
-
-  private boolean doSet(String section, String key, String value) {
-    checkName("section", section);
-    checkName("key", key);
+    checkName("section", section, false);
+    checkName("key", key, true);
     checkValue(value);
     if (key.indexOf('=') >= 0 || key.startsWith(";") || key.startsWith("[")) {
       throw new IllegalArgumentException(
@@ -579,7 +777,6 @@ public final class IniDocument {
               + "' would not read back as that key: a key must not hold '=' or start with ';' or"
               + " '['");
     }
-    byte[] valueBytes = codec.encode(value);
     Block block = sectionIndex().get(fold(section));
     if (block == null) {
       appendSection(section, key, value);
@@ -591,7 +788,9 @@ public final class IniDocument {
       if (existing.value().equals(value)) {
         return false;
       }
-      Line edited = existing.withValue(valueBytes);
+      // A value written between quotes keeps them: the bytes between the quotes are replaced.
+      String written = existing.isQuoted() ? value : quoteIfNeeded(value);
+      Line edited = existing.withValue(codec.encode(written));
       checkReadsBack(edited, existing.name(), value);
       lines.set(indexOf(lines, existing), edited);
       block.invalidate();
@@ -602,47 +801,86 @@ public final class IniDocument {
   }
 
   /**
-   * Removes {@code key} from the first section named {@code section}: every line of that name in
-   * that section, so that a duplicate does not take its place.
+   * Returns {@code value} between double quotes if reading would otherwise change it: blanks at
+   * either end would be trimmed, a pair of matching quotes around it removed.
+   */
+  private static String quoteIfNeeded(String value) {
+    if (value.isEmpty()) {
+      return value;
+    }
+    char first = value.charAt(0);
+    char last = value.charAt(value.length() - 1);
+    boolean quoted = value.length() >= 2 && (first == '"' || first == '\'') && last == first;
+    return Line.isBlank(first) || Line.isBlank(last) || quoted ? '"' + value + '"' : value;
+  }
+
+  /**
+   * Removes the first line of {@code key} in the first section named {@code section}, the one
+   * {@link #get} reads, as {@code WritePrivateProfileString(section, key, NULL)} does. A later line
+   * of the same key in that section is then the one read; call this until it returns false to
+   * remove them all.
+   *
+   * <pre>{@code
+   * // [S] x=1  y=2  X=3
+   * ini.remove("S", "x"); // true: [S] y=2  X=3, and get("S", "x") is now "3"
+   * }</pre>
    *
    * @return whether the document changed
    */
   public boolean remove(String section, String key) {
     requireNonNull(section, "section");
     requireNonNull(key, "key");
-    return guardEncoding(() -> doRemove(section, key), "", "removing [" + section + "] " + key);
-  }
-
-  private boolean doRemove(String section, String key) {
     Block block = sectionIndex().get(fold(section));
-    if (block == null || !block.keyIndex().containsKey(fold(key))) {
+    if (block == null) {
       return false;
     }
-    String folded = fold(key);
-    block.lines().removeIf(l -> l.kind == Line.Kind.KEY && fold(l.name()).equals(folded));
+    List<Line> lines = block.lines();
+    Line line = block.keyIndex().get(fold(key));
+    if (line == null) {
+      return false;
+    }
+    lines.remove(indexOf(lines, line));
     block.invalidate();
     return true;
   }
 
   /**
-   * Removes every section named {@code section} (duplicates too, so none takes its place) with all
-   * lines up to the next section header.
+   * Removes the first section named {@code section}, as {@code WritePrivateProfileString(section,
+   * NULL, NULL)} does: its header, its keys and its other lines. Its comment lines stay where they
+   * were, as Windows keeps them, and so do its blank lines. A later section of the same name is
+   * then the one read.
+   *
+   * <pre>{@code
+   * // ;top  [A] ;about A  x=1  [B] y=2
+   * ini.removeSection("A"); // ;top  ;about A  [B] y=2
+   * }</pre>
    *
    * @return whether the document changed
    */
   public boolean removeSection(String section) {
     requireNonNull(section, "section");
-    return guardEncoding(() -> doRemoveSection(section), "", "removing section [" + section + "]");
-  }
-
-  private boolean doRemoveSection(String section) {
-    String folded = fold(section);
-    boolean removed =
-        blocks.removeIf(b -> b.header != null && fold(b.header.name()).equals(folded));
-    if (removed) {
-      sectionIndex = null;
+    Block block = sectionIndex().get(fold(section));
+    if (block == null) {
+      return false;
     }
-    return removed;
+    int at = indexOf(blocks, block);
+    // The first block has no header, so a section always has a block before it; every line
+    // before a header ends with a line ending, so the kept lines can follow it.
+    Block previous = blocks.get(at - 1);
+    List<Line> kept = new ArrayList<>();
+    for (int i = 0; i < block.size(); i++) {
+      Line.Kind kind = block.kind(i);
+      if (kind == Line.Kind.COMMENT || kind == Line.Kind.BLANK) {
+        kept.add(block.line(i));
+      }
+    }
+    if (!kept.isEmpty()) {
+      previous.lines().addAll(kept);
+      previous.invalidate();
+    }
+    blocks.remove(at);
+    sectionIndex = null;
+    return true;
   }
 
   /** Returns the document's bytes; exactly the parsed bytes if nothing was edited. */
@@ -673,48 +911,6 @@ public final class IniDocument {
     return "IniDocument[" + charset().name() + ", " + sep + ", " + sections().size() + " sections]";
   }
 
-  /**
-   * Runs an edit and undoes it if it would change how the file's encoding is detected. A file
-   * without a byte order mark read in the fallback charset is recognised by not being UTF-8; an
-   * edit that makes it valid UTF-8 (writing "Ã©" in windows-1252 gives the UTF-8 bytes of "é")
-   * would make every later read decode it differently. Only edits that involve non-ASCII bytes can
-   * do that, so only they pay for the check.
-   */
-  private boolean guardEncoding(
-      java.util.function.BooleanSupplier edit, String added, String what) {
-    boolean addsNonAscii = !isAscii(added);
-    if (bom.length > 0 || codec == TextCodec.utf8() || !(mayHoldNonAscii || addsNonAscii)) {
-      return edit.getAsBoolean();
-    }
-    List<Block> saved = new ArrayList<>(blocks.size());
-    for (Block b : blocks) {
-      saved.add(b.copy());
-    }
-    boolean changed = edit.getAsBoolean();
-    if (changed && Utf8Validator.isMultiByteUtf8(toBytes())) {
-      blocks.clear();
-      blocks.addAll(saved);
-      sectionIndex = null;
-      throw new IllegalArgumentException(
-          what
-              + " would leave a "
-              + codec.charset().name()
-              + " file whose bytes read as UTF-8, so it would be misread later: use other"
-              + " characters, or convert the file to UTF-8 with a byte order mark");
-    }
-    mayHoldNonAscii |= addsNonAscii;
-    return changed;
-  }
-
-  private static boolean isAscii(String text) {
-    for (int i = 0; i < text.length(); i++) {
-      if (text.charAt(i) >= 0x80) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   private Map<String, Block> sectionIndex() {
     Map<String, Block> index = sectionIndex;
     if (index == null) {
@@ -731,11 +927,20 @@ public final class IniDocument {
 
   private void appendSection(String section, String key, String value) {
     byte[] separator = codec.encode(lineSeparator());
+    Line header = Line.of(codec, codec.encode("[" + section + "]"), separator);
+    if (header.kind != Line.Kind.SECTION || !header.name().equals(section)) {
+      throw new IllegalArgumentException(
+          "section '"
+              + section
+              + "' would not read back as that section (a name ends at the first ']'): choose"
+              + " another name");
+    }
+    Line keyLine = Line.of(codec, codec.encode(key + "=" + quoteIfNeeded(value)), separator);
+    checkReadsBack(keyLine, key, value);
     Block last = blocks.get(blocks.size() - 1);
     if (last.size() == 0 && last.header != null && !last.header.hasTerminator()) {
       Block replaced = new Block(last.header.withTerminator(separator));
       blocks.set(blocks.size() - 1, replaced);
-      sectionIndex = null;
     } else if (last.size() > 0) {
       int i = last.size() - 1;
       Line tail = last.line(i);
@@ -744,13 +949,6 @@ public final class IniDocument {
         last.invalidate();
       }
     }
-    Line header = Line.of(codec, codec.encode("[" + section + "]"), separator);
-    if (header.kind != Line.Kind.SECTION || !header.name().equals(section)) {
-      throw new IllegalArgumentException(
-          "section '" + section + "' would not read back as that section: choose another name");
-    }
-    Line keyLine = Line.of(codec, codec.encode(key + "=" + value), separator);
-    checkReadsBack(keyLine, key, value);
     Block block = new Block(header);
     block.lines().add(keyLine);
     blocks.add(block);
@@ -767,21 +965,26 @@ public final class IniDocument {
       }
     }
     Line before = lastKey >= 0 ? lines.get(lastKey) : block.header;
+    byte[] written = codec.encode(quoteIfNeeded(value));
     byte[] content;
     if (lastKey >= 0) {
       // Indent and spacing around '=' follow the neighbouring key, so the file keeps its style.
+      // A quoted neighbour's opening quote is not part of the spacing.
+      int equalsEnd = before.isQuoted() ? before.valueStart - codec.width() : before.valueStart;
       byte[] indent = Arrays.copyOfRange(before.buf, before.start, before.nameStart);
-      byte[] equals = Arrays.copyOfRange(before.buf, before.nameEnd, before.valueStart);
-      content = concat(indent, codec.encode(key), equals, codec.encode(value));
+      byte[] equals = Arrays.copyOfRange(before.buf, before.nameEnd, equalsEnd);
+      content = concat(indent, codec.encode(key), equals, written);
     } else {
-      content = codec.encode(key + "=" + value);
+      content = concat(codec.encode(key + "="), written);
     }
-    Line added;
-    if (before.hasTerminator()) {
-      added = Line.of(codec, content, before.terminator());
-    } else {
-      byte[] separator = codec.encode(lineSeparator());
-      Line terminated = before.withTerminator(separator);
+    // After a last line without a line ending, that line and the new one both get one, as
+    // Windows ends every line it writes.
+    byte[] terminator =
+        before.hasTerminator() ? before.terminator() : codec.encode(lineSeparator());
+    Line added = Line.of(codec, content, terminator);
+    checkReadsBack(added, key, value);
+    if (!before.hasTerminator()) {
+      Line terminated = before.withTerminator(terminator);
       if (lastKey >= 0) {
         lines.set(lastKey, terminated);
       } else {
@@ -791,9 +994,7 @@ public final class IniDocument {
         sectionIndex = null;
         block = replaced;
       }
-      added = Line.of(codec, content, new byte[0]);
     }
-    checkReadsBack(added, key, value);
     block.lines().add(lastKey + 1, added);
     block.invalidate();
   }
@@ -805,9 +1006,12 @@ public final class IniDocument {
     }
   }
 
-  private static void checkName(String what, String name) {
+  private static void checkName(String what, String name, boolean mayBeEmpty) {
     requireNonNull(name, what);
     if (name.isEmpty()) {
+      if (mayBeEmpty) {
+        return;
+      }
       throw new IllegalArgumentException(what + " name must not be empty");
     }
     checkText(what + " name", name);
@@ -823,11 +1027,6 @@ public final class IniDocument {
   private static void checkValue(String value) {
     requireNonNull(value, "value");
     checkText("value", value);
-    if (!value.isEmpty()
-        && (Line.isBlank(value.charAt(0)) || Line.isBlank(value.charAt(value.length() - 1)))) {
-      throw new IllegalArgumentException(
-          "value '" + value + "' starts or ends with a blank, which reading trims: remove it");
-    }
   }
 
   private static void checkText(String what, String text) {

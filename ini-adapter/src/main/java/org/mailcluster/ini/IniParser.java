@@ -19,7 +19,6 @@ final class IniParser {
     int n = b.length;
     TextCodec codec;
     int bomLength;
-    boolean nonAscii = false;
     if (n >= 3 && (b[0] & 0xFF) == 0xEF && (b[1] & 0xFF) == 0xBB && (b[2] & 0xFF) == 0xBF) {
       codec = TextCodec.utf8();
       bomLength = 3;
@@ -39,19 +38,21 @@ final class IniParser {
       codec = TextCodec.utf16(false);
       bomLength = 2;
     } else if (n >= 2 && (b[0] & 0xFF) == 0xFE && (b[1] & 0xFF) == 0xFF) {
+      if (strict) {
+        throw new IniSyntaxException(
+            null,
+            1,
+            1,
+            "the file starts with a UTF-16 big-endian byte order mark (FE FF), which the Windows"
+                + " profile functions cannot read: they take its bytes for ANSI text and find no"
+                + " section. Save the file as UTF-16 little-endian (\"Unicode\") or as ANSI");
+      }
       codec = TextCodec.utf16(true);
       bomLength = 2;
     } else {
+      // Without a byte order mark Windows reads the ANSI code page, whatever the bytes look like.
+      codec = fallbackCodec;
       bomLength = 0;
-      int firstNonAscii = 0;
-      while (firstNonAscii < n && b[firstNonAscii] >= 0) {
-        firstNonAscii++;
-      }
-      nonAscii = firstNonAscii < n;
-      codec =
-          nonAscii && Utf8Validator.firstInvalid(b, firstNonAscii) < 0
-              ? TextCodec.utf8()
-              : fallbackCodec;
     }
     int w = codec.width();
     int limit = n - ((n - bomLength) % w);
@@ -99,7 +100,7 @@ final class IniParser {
     }
     byte[] bom = bomLength == 0 ? NONE : Arrays.copyOf(b, bomLength);
     byte[] trailer = limit == n ? NONE : Arrays.copyOfRange(b, limit, n);
-    return IniDocument.assemble(codec, bom, trailer, lines, nonAscii);
+    return IniDocument.assemble(codec, bom, trailer, lines);
   }
 
   private static void checkText(byte[] b, int from, int limit, TextCodec codec) {

@@ -16,7 +16,9 @@ final class Line {
     COMMENT,
     SECTION,
     KEY,
-    /** Text the profile API ignores: no {@code =}, or an empty key name. */
+    /**
+     * Text without {@code =}: no lookup finds it, but {@code GetPrivateProfileSection} lists it.
+     */
     OTHER
   }
 
@@ -40,7 +42,9 @@ final class Line {
 
   /**
    * Classifies the content {@code [start, contentEnd)} and stores the name and value bounds of a
-   * section or key in {@code names} (nameStart, nameEnd, valueStart, valueEnd).
+   * section or key in {@code names} (nameStart, nameEnd, valueStart, valueEnd). The value bounds of
+   * a key exclude one pair of matching outer quotes, as {@code GetPrivateProfileString} removes
+   * them; {@link #isQuoted} tells whether there were any.
    */
   static Kind classify(TextCodec codec, byte[] b, int start, int contentEnd, int[] names) {
     int w = codec.width();
@@ -57,27 +61,32 @@ final class Line {
       return Kind.COMMENT;
     }
     if (first == '[') {
-      // The last ']' closes the name, as in Windows: "[a]b]" is section "a]b".
-      for (int j = contentEnd - w; j > i; j -= w) {
-        if (codec.unit(b, j) == ']') {
-          int ns = skipBlank(codec, b, i + w, j);
-          names[0] = ns;
-          names[1] = trimEnd(codec, b, ns, j);
-          return Kind.SECTION;
-        }
+      // Windows ends the name at the first ']' and ignores the rest of the line; a line that
+      // never closes the bracket is a header up to its end.
+      int j = i + w;
+      while (j < contentEnd && codec.unit(b, j) != ']') {
+        j += w;
       }
+      int ns = skipBlank(codec, b, i + w, j);
+      names[0] = ns;
+      names[1] = trimEnd(codec, b, ns, j);
+      return Kind.SECTION;
     }
     for (int e = i; e < contentEnd; e += w) {
       if (codec.unit(b, e) == '=') {
-        int ne = trimEnd(codec, b, i, e);
-        if (ne == i) {
-          break;
-        }
         int vs = skipBlank(codec, b, e + w, contentEnd);
+        int ve = trimEnd(codec, b, vs, contentEnd);
+        if (ve - vs >= 2 * w) {
+          int q = codec.unit(b, vs);
+          if ((q == '"' || q == '\'') && codec.unit(b, ve - w) == q) {
+            vs += w;
+            ve -= w;
+          }
+        }
         names[0] = i;
-        names[1] = ne;
+        names[1] = trimEnd(codec, b, i, e);
         names[2] = vs;
-        names[3] = trimEnd(codec, b, vs, contentEnd);
+        names[3] = ve;
         return Kind.KEY;
       }
     }
@@ -115,8 +124,19 @@ final class Line {
     return parse(codec, b, 0, content.length, b.length);
   }
 
+  /** Returns whether {@code unit} is a blank that reading trims: space, tab or vertical tab. */
   static boolean isBlank(int unit) {
-    return unit == ' ' || unit == '\t';
+    return unit == ' ' || unit == '\t' || unit == 0x0B;
+  }
+
+  /**
+   * Returns whether the value of a key line whose value starts at {@code valueStart} was written
+   * between quotes: the unit before an unquoted value is {@code =} or a blank, before a quoted one
+   * the opening quote.
+   */
+  static boolean isQuoted(TextCodec codec, byte[] b, int valueStart) {
+    int u = codec.unit(b, valueStart - codec.width());
+    return u == '"' || u == '\'';
   }
 
   private static int skipBlank(TextCodec codec, byte[] b, int from, int to) {
@@ -209,8 +229,30 @@ final class Line {
     return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
   }
 
+  /** The value as {@code GetPrivateProfileString} returns it: trimmed, outer quotes removed. */
   String value() {
     return codec.decode(buf, valueStart, valueEnd);
+  }
+
+  /** Returns whether this key's value is written between a pair of quotes. */
+  boolean isQuoted() {
+    return kind == Kind.KEY && isQuoted(codec, buf, valueStart);
+  }
+
+  /** The value as written, quotes included, as {@code GetPrivateProfileSection} returns it. */
+  String rawValue() {
+    int w = isQuoted() ? codec.width() : 0;
+    return codec.decode(buf, valueStart - w, valueEnd + w);
+  }
+
+  /** The trimmed text of the line. */
+  String text() {
+    int w = codec.width();
+    int from = start;
+    while (from < contentEnd && isBlank(codec.unit(buf, from))) {
+      from += w;
+    }
+    return codec.decode(buf, from, trimEnd(codec, buf, from, contentEnd));
   }
 
   int length() {

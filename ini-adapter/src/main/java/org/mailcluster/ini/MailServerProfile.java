@@ -8,6 +8,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.mailcluster.config.Setting;
 import org.mailcluster.config.SettingKey;
 
@@ -35,6 +36,7 @@ public final class MailServerProfile {
 
   private final Map<SharedFolder, SettingKey> folders;
   private final Map<IncompatibleFeature, SettingKey> features;
+  private final Set<String> files;
 
   /**
    * A folder that every node must reach on shared storage.
@@ -85,6 +87,14 @@ public final class MailServerProfile {
       Map<SharedFolder, SettingKey> folders, Map<IncompatibleFeature, SettingKey> features) {
     this.folders = Collections.unmodifiableMap(new EnumMap<>(folders));
     this.features = Collections.unmodifiableMap(new EnumMap<>(features));
+    Set<String> names = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+    for (SettingKey key : folders.values()) {
+      names.add(key.iniFile().orElseThrow());
+    }
+    for (SettingKey key : features.values()) {
+      names.add(key.iniFile().orElseThrow());
+    }
+    this.files = Collections.unmodifiableSet(names);
   }
 
   /** Returns the profile of an MDaemon-style server, matching {@code MDaemon.ini}. */
@@ -120,6 +130,20 @@ public final class MailServerProfile {
   /** Returns every incompatible feature's key. */
   public Map<IncompatibleFeature, SettingKey> features() {
     return features;
+  }
+
+  /**
+   * Returns the INI files that this profile's keys live in, in name order, compared
+   * case-insensitively: the files a cluster of this mail server replicates at least, and those an
+   * {@link IniConfigSource} manages unless told otherwise.
+   *
+   * <pre>{@code
+   * MailServerProfile.mdaemon().files(); // [MDaemon.ini]
+   * IniConfigSource.builder(dir).scheduler(scheduler).files(profile.files()).build();
+   * }</pre>
+   */
+  public Set<String> files() {
+    return files;
   }
 
   /**

@@ -4,15 +4,6 @@ package org.mailcluster.ini;
 final class Utf8Validator {
   private Utf8Validator() {}
 
-  /** Returns whether {@code b} is valid UTF-8 with at least one multi-byte sequence. */
-  static boolean isMultiByteUtf8(byte[] b) {
-    int i = 0;
-    while (i < b.length && b[i] >= 0) {
-      i++;
-    }
-    return i < b.length && firstInvalid(b, i) < 0;
-  }
-
   /** Returns the index of the first byte at or after {@code from} that starts no valid sequence. */
   static int firstInvalid(byte[] b, int from) {
     int n = b.length;

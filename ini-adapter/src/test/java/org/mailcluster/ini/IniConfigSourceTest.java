@@ -80,7 +80,7 @@ class IniConfigSourceTest {
     Files.writeString(dir.resolve("notes.txt"), "[A]\r\nk=1\r\n", ISO_8859_1);
     Files.createDirectory(dir.resolve("sub"));
     Files.writeString(dir.resolve("sub/x.ini"), "[A]\r\nk=1\r\n", ISO_8859_1);
-    source = builder().build();
+    source = builder().filePattern("*.ini").build();
     ConfigSnapshot s = source.load();
     assertEquals(Optional.of("C:\\MDaemon\\LockFiles\\"), s.get(LOCK_FILES));
     assertEquals(
@@ -113,7 +113,7 @@ class IniConfigSourceTest {
   @Test
   void apply_writes_only_files_that_change_and_creates_missing_ones() throws IOException {
     Files.writeString(dir.resolve("untouched.ini"), "[A]\r\nk=1\r\n", ISO_8859_1);
-    source = builder().build();
+    source = builder().filePattern("*.ini").build();
     source.load();
     Object untouched = fileKey("untouched.ini");
     Object mdaemon = fileKey("MDaemon.ini");
@@ -133,6 +133,140 @@ class IniConfigSourceTest {
   }
 
   @Test
+  void apply_of_a_removal_takes_every_line_of_the_key_so_no_duplicate_is_read() throws IOException {
+    Files.writeString(
+        dir.resolve("MDaemon.ini"),
+        "[Special]\r\nAttachmentLinking=Yes\r\nServerName=mx\r\nattachmentlinking=No\r\n",
+        ISO_8859_1);
+    source = builder().build();
+    source.load();
+    source.apply(
+        ConfigDiff.of(Change.removed("config/MDaemon.ini/Special/AttachmentLinking", "Yes")));
+    assertEquals("[Special]\r\nServerName=mx\r\n", read("MDaemon.ini"));
+    assertEquals(
+        Optional.empty(), source.load().get("config/MDaemon.ini/Special/AttachmentLinking"));
+  }
+
+  @Test
+  void quoted_values_are_read_without_their_quotes_and_written_back_between_them()
+      throws IOException {
+    Files.writeString(
+        dir.resolve("MDaemon.ini"),
+        "[Directories]\r\nPublicFolders=\"C:\\MDaemon\\Public Folders\\\"\r\n",
+        ISO_8859_1);
+    source = builder().build();
+    String key = "config/MDaemon.ini/Directories/PublicFolders";
+    assertEquals(Optional.of("C:\\MDaemon\\Public Folders\\"), source.load().get(key));
+    source.apply(
+        ConfigDiff.of(
+            Change.changed(
+                key, "C:\\MDaemon\\Public Folders\\", "\\\\nas01\\mail\\Public Folders\\")));
+    assertEquals(
+        "[Directories]\r\nPublicFolders=\"\\\\nas01\\mail\\Public Folders\\\"\r\n",
+        read("MDaemon.ini"));
+    assertEquals(Optional.of("\\\\nas01\\mail\\Public Folders\\"), source.load().get(key));
+  }
+
+  @Test
+  void by_default_only_the_mail_server_profiles_files_are_managed() throws Exception {
+    String backup = "[Directories]\r\nLockFiles=C:\\Old\\\r\n";
+    Files.writeString(dir.resolve("MDaemon-backup.ini"), backup, ISO_8859_1);
+    source = builder().debounce(Duration.ofMillis(50)).build();
+    assertTrue(source.manages("MDaemon.ini"));
+    assertTrue(source.manages("mdaemon.INI"), "file names compare as Windows compares them");
+    assertFalse(source.manages("MDaemon-backup.ini"));
+    ConfigSnapshot loaded = source.load();
+    assertTrue(loaded.asMap().keySet().stream().allMatch(k -> k.startsWith("config/MDaemon.ini/")));
+    assertEquals(Optional.of("C:\\MDaemon\\LockFiles\\"), loaded.get(LOCK_FILES));
+
+    source.watch(edits::add);
+    Files.writeString(dir.resolve("MDaemon-backup.ini"), backup + "Extra=1\r\n", ISO_8859_1);
+    source.apply(
+        ConfigDiff.of(
+            Change.added("config/MDaemon-backup.ini/Directories/Extra", "2"),
+            Change.added("config/Other.ini/A/b", "c")));
+    assertEquals(backup + "Extra=1\r\n", read("MDaemon-backup.ini"), "not written");
+    assertFalse(Files.exists(dir.resolve("Other.ini")), "not created");
+    settleAndRescan();
+    assertEquals(List.of(), new ArrayList<>(edits), "edits of unmanaged files are not reported");
+  }
+
+  @Test
+  void named_files_and_a_pattern_choose_the_managed_files() throws IOException {
+    Files.writeString(dir.resolve("Plugins.ini"), "[P]\r\nk=1\r\n", ISO_8859_1);
+    Files.writeString(dir.resolve("MAIL-gateways.INI"), "[G]\r\nk=2\r\n", ISO_8859_1);
+    Files.writeString(dir.resolve("MDaemon-backup.ini"), "[B]\r\nk=3\r\n", ISO_8859_1);
+    source = builder().files("mdaemon.ini", "plugins.ini").filePattern("mail-*.ini").build();
+    ConfigSnapshot s = source.load();
+    assertEquals(Optional.of("1"), s.get("config/Plugins.ini/P/k"));
+    assertEquals(Optional.of("2"), s.get("config/MAIL-gateways.INI/G/k"));
+    assertEquals(Optional.empty(), s.get("config/MDaemon-backup.ini/B/k"));
+    assertEquals(Optional.of("7400"), s.get("config/MDaemon.ini/Cluster/Port"));
+    assertFalse(source.manages(".mail-x.ini"), "hidden names, as temporary files have, never");
+    assertFalse(source.manages("sub/mail-x.ini"));
+    IniConfigSource profileFiles =
+        builder().files(MailServerProfile.mdaemon().files()).filePattern("?lugins.ini").build();
+    assertTrue(profileFiles.manages("MDaemon.ini"));
+    assertTrue(profileFiles.manages("PLUGINS.ini"));
+    assertFalse(profileFiles.manages("xPlugins.ini"));
+    profileFiles.close();
+  }
+
+  @Test
+  void a_file_whose_last_key_replication_removes_is_deleted_not_left_as_empty_sections()
+      throws Exception {
+    source = builder().filePattern("*.ini").debounce(Duration.ofMillis(50)).build();
+    source.load();
+    source.watch(edits::add);
+    String backup = "config/MDaemon-backup.ini/";
+    source.apply(
+        ConfigDiff.of(
+            Change.added(backup + "Directories/LockFiles", "C:\\Old\\"),
+            Change.added(backup + "Special/ServerName", "old")));
+    assertEquals(
+        "[Directories]\r\nLockFiles=C:\\Old\\\r\n[Special]\r\nServerName=old\r\n",
+        read("MDaemon-backup.ini"));
+    // The primary deleted its copy: every key of the file is removed on this node.
+    source.apply(
+        ConfigDiff.of(
+            Change.removed(backup + "Directories/LockFiles", "C:\\Old\\"),
+            Change.removed(backup + "Special/ServerName", "old")));
+    assertFalse(Files.exists(dir.resolve("MDaemon-backup.ini")), "no stub of empty sections");
+    assertTrue(source.load().asMap().keySet().stream().noneMatch(k -> k.startsWith(backup)));
+    settleAndRescan();
+    assertEquals(List.of(), new ArrayList<>(edits), "the deletion is not an external edit");
+    assertEquals(List.of(), leftoverTempFiles());
+
+    // A removal that leaves other keys only writes the file.
+    source.apply(ConfigDiff.of(Change.removed("config/MDaemon.ini/Time/ZoneId", "Europe/Rome")));
+    assertTrue(read("MDaemon.ini").contains("[Time]\r\n\r\n[Cluster]"), "the header stays");
+  }
+
+  @Test
+  void a_file_with_other_content_stays_when_its_last_key_is_removed() throws IOException {
+    String own = "; kept by this node\r\n[Directories]\r\nLockFiles=C:\\Old\\\r\n";
+    Files.writeString(dir.resolve("MDaemon-backup.ini"), own, ISO_8859_1);
+    source = builder().filePattern("*.ini").build();
+    source.load();
+    source.apply(
+        ConfigDiff.of(
+            Change.removed("config/MDaemon-backup.ini/Directories/LockFiles", "C:\\Old\\")));
+    assertEquals("; kept by this node\r\n[Directories]\r\n", read("MDaemon-backup.ini"));
+  }
+
+  @Test
+  void a_node_that_does_not_manage_a_file_leaves_it_as_it_was() throws IOException {
+    String backup = "[Directories]\r\nLockFiles=C:\\Old\\\r\n";
+    Files.writeString(dir.resolve("MDaemon-backup.ini"), backup, ISO_8859_1);
+    source = builder().build();
+    source.load();
+    source.apply(
+        ConfigDiff.of(
+            Change.removed("config/MDaemon-backup.ini/Directories/LockFiles", "C:\\Old\\")));
+    assertEquals(backup, read("MDaemon-backup.ini"));
+  }
+
+  @Test
   void apply_of_an_unwritable_value_writes_nothing() throws IOException {
     source = builder().build();
     source.load();
@@ -149,7 +283,7 @@ class IniConfigSourceTest {
   @Test
   void binary_file_is_refused_with_its_name() throws IOException {
     Files.write(dir.resolve("broken.ini"), new byte[] {'[', 'a', ']', '\n', 0, 1, 2});
-    source = builder().build();
+    source = builder().files("MDaemon.ini", "broken.ini").build();
     ClusterException e = assertThrows(ClusterException.class, () -> source.load());
     assertEquals(ErrorCode.CORRUPT_DATA, e.code());
     assertTrue(e.getMessage().contains("broken.ini: line 2, column 1"), e.getMessage());
@@ -237,7 +371,12 @@ class IniConfigSourceTest {
   @Test
   void edit_is_found_by_the_periodic_rescan_when_watch_events_do_not_arrive() throws Exception {
     // A debounce of an hour keeps watch events from ever triggering a read within the test.
-    source = builder().debounce(Duration.ofHours(1)).rescanInterval(Duration.ofMillis(100)).build();
+    source =
+        builder()
+            .filePattern("*.ini")
+            .debounce(Duration.ofHours(1))
+            .rescanInterval(Duration.ofMillis(100))
+            .build();
     source.load();
     source.watch(edits::add);
     Files.writeString(dir.resolve("Extra.ini"), "[Time]\r\nZoneId=UTC\r\n", ISO_8859_1);
@@ -251,7 +390,7 @@ class IniConfigSourceTest {
 
   @Test
   void own_writes_are_never_reported() throws Exception {
-    source = builder().debounce(Duration.ofMillis(50)).build();
+    source = builder().filePattern("*.ini").debounce(Duration.ofMillis(50)).build();
     source.load();
     source.watch(edits::add);
     source.apply(
@@ -312,11 +451,29 @@ class IniConfigSourceTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> builder().fallbackCharset(java.nio.charset.StandardCharsets.UTF_16));
+    for (String bad : List.of("", ".hidden.ini", "sub/a.ini", "sub\\a.ini", "a\u0001.ini")) {
+      assertThrows(IllegalArgumentException.class, () -> builder().files(bad), bad);
+      assertThrows(IllegalArgumentException.class, () -> builder().filePattern(bad), bad);
+    }
+    assertThrows(IllegalStateException.class, () -> builder().files("a.ini").files("b.ini"));
+    assertThrows(
+        IllegalStateException.class, () -> builder().filePattern("*.ini").filePattern("*"));
     IniConfigSource s = builder().build();
     s.watch(d -> {});
     assertThrows(IllegalStateException.class, () -> s.watch(d -> {}));
     s.close();
     s.close();
+  }
+
+  /** Waits well past the debounce for watch events of our own writes, then rescans and flushes. */
+  void settleAndRescan() throws InterruptedException {
+    CountDownLatch settled = new CountDownLatch(1);
+    scheduler.schedule(Duration.ofMillis(1000), settled::countDown);
+    assertTrue(settled.await(DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
+    CountDownLatch flushed = new CountDownLatch(1);
+    source.rescanNow();
+    scheduler.execute(flushed::countDown);
+    assertTrue(flushed.await(DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
   }
 
   /** Collects reported changes until {@code done} holds for the latest change per key. */

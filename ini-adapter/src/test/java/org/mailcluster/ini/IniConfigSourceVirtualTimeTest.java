@@ -29,6 +29,7 @@ class IniConfigSourceVirtualTimeTest {
     IniConfigSource source =
         IniConfigSource.builder(dir)
             .scheduler(scheduler)
+            .files("a.ini")
             .debounce(Duration.ofHours(1))
             .rescanInterval(Duration.ofSeconds(30))
             .build();

@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
 /**
  * A deliberately simple reference for {@link IniDocument} on ISO-8859-1 text: a list of (content,
  * terminator) lines, classified with string operations, edited by the rules the class description
- * of {@link IniDocument} states. Written independently of the byte-level code.
+ * of {@link IniDocument} states (the Windows rules that {@link IniDocumentTest} checks one by one,
+ * with their sources). Written independently of the byte-level code.
  */
 final class IniModel {
   private static final Pattern LINE = Pattern.compile("([^\r\n]*)(\r\n|\n|\r|$)");
@@ -42,28 +43,33 @@ final class IniModel {
     return text().getBytes(ISO_8859_1);
   }
 
+  static boolean blank(char c) {
+    return c == ' ' || c == '\t' || c == '\u000b';
+  }
+
   static String strip(String s) {
     int a = 0;
     int b = s.length();
-    while (a < b && (s.charAt(a) == ' ' || s.charAt(a) == '\t')) {
+    while (a < b && blank(s.charAt(a))) {
       a++;
     }
-    while (b > a && (s.charAt(b - 1) == ' ' || s.charAt(b - 1) == '\t')) {
+    while (b > a && blank(s.charAt(b - 1))) {
       b--;
     }
     return s.substring(a, b);
   }
 
-  /** Section name, or null. */
+  /** Section name, or null: a header runs from '[' to the first ']', or to the end of the line. */
   static String section(String content) {
     String t = strip(content);
-    if (t.startsWith("[") && t.lastIndexOf(']') > 0) {
-      return strip(t.substring(1, t.lastIndexOf(']')));
+    if (!t.startsWith("[")) {
+      return null;
     }
-    return null;
+    int close = t.indexOf(']');
+    return strip(t.substring(1, close < 0 ? t.length() : close));
   }
 
-  /** Key name, or null. */
+  /** Key name (possibly empty), or null. */
   static String key(String content) {
     if (section(content) != null) {
       return null;
@@ -73,15 +79,29 @@ final class IniModel {
       return null;
     }
     int eq = t.indexOf('=');
-    if (eq < 0 || strip(t.substring(0, eq)).isEmpty()) {
-      return null;
-    }
-    return strip(t.substring(0, eq));
+    return eq < 0 ? null : strip(t.substring(0, eq));
+  }
+
+  static boolean quoted(String raw) {
+    return raw.length() >= 2
+        && (raw.charAt(0) == '"' || raw.charAt(0) == '\'')
+        && raw.charAt(raw.length() - 1) == raw.charAt(0);
+  }
+
+  static String rawValue(String content) {
+    return strip(content.substring(content.indexOf('=') + 1));
   }
 
   static String value(String content) {
-    String t = strip(content);
-    return strip(t.substring(t.indexOf('=') + 1));
+    String raw = rawValue(content);
+    return quoted(raw) ? raw.substring(1, raw.length() - 1) : raw;
+  }
+
+  static String quoteIfNeeded(String value) {
+    boolean needed =
+        !value.isEmpty()
+            && (blank(value.charAt(0)) || blank(value.charAt(value.length() - 1)) || quoted(value));
+    return needed ? '"' + value + '"' : value;
   }
 
   static boolean same(String a, String b) {
@@ -168,7 +188,7 @@ final class IniModel {
         lines.get(lines.size() - 1)[1] = sep;
       }
       lines.add(new String[] {"[" + section + "]", sep});
-      lines.add(new String[] {key + "=" + value, sep});
+      lines.add(new String[] {key + "=" + quoteIfNeeded(value), sep});
       return;
     }
     int end = sectionEnd(h);
@@ -182,14 +202,19 @@ final class IniModel {
         String c = lines.get(i)[0];
         int eq = c.indexOf('=');
         int vs = eq + 1;
-        while (vs < c.length() && (c.charAt(vs) == ' ' || c.charAt(vs) == '\t')) {
+        while (vs < c.length() && blank(c.charAt(vs))) {
           vs++;
         }
         int ve = c.length();
-        while (ve > vs && (c.charAt(ve - 1) == ' ' || c.charAt(ve - 1) == '\t')) {
+        while (ve > vs && blank(c.charAt(ve - 1))) {
           ve--;
         }
-        lines.get(i)[0] = c.substring(0, vs) + value + c.substring(ve);
+        if (quoted(c.substring(vs, ve))) {
+          // Quotes around the old value stay around the new one.
+          lines.get(i)[0] = c.substring(0, vs + 1) + value + c.substring(ve - 1);
+        } else {
+          lines.get(i)[0] = c.substring(0, vs) + quoteIfNeeded(value) + c.substring(ve);
+        }
         return;
       }
       if (k != null) {
@@ -200,25 +225,30 @@ final class IniModel {
     String content;
     if (lastKey >= 0) {
       String c = lines.get(lastKey)[0];
-      int nameStart = c.indexOf(strip(c).charAt(0));
+      int nameStart = 0;
+      while (blank(c.charAt(nameStart))) {
+        nameStart++;
+      }
       int eq = c.indexOf('=');
       int nameEnd = eq;
-      while (c.charAt(nameEnd - 1) == ' ' || c.charAt(nameEnd - 1) == '\t') {
+      while (nameEnd > nameStart && blank(c.charAt(nameEnd - 1))) {
         nameEnd--;
       }
       int vs = eq + 1;
-      while (vs < c.length() && (c.charAt(vs) == ' ' || c.charAt(vs) == '\t')) {
+      while (vs < c.length() && blank(c.charAt(vs))) {
         vs++;
       }
-      content = c.substring(0, nameStart) + key + c.substring(nameEnd, vs) + value;
+      content = c.substring(0, nameStart) + key + c.substring(nameEnd, vs) + quoteIfNeeded(value);
     } else {
-      content = key + "=" + value;
+      content = key + "=" + quoteIfNeeded(value);
     }
     String[] prev = lines.get(after);
     String term = prev[1];
     if (term.isEmpty()) {
-      prev[1] = dominant();
-      // dominant() was computed with prev still unterminated, as the document does.
+      // dominant() is computed with prev still unterminated, as the document does; the previous
+      // line and the new one both end with it.
+      term = dominant();
+      prev[1] = term;
     }
     lines.add(after + 1, new String[] {content, term});
   }
@@ -229,24 +259,28 @@ final class IniModel {
       return;
     }
     int end = sectionEnd(h);
-    for (int i = end - 1; i > h; i--) {
+    for (int i = h + 1; i < end; i++) {
       String k = key(lines.get(i)[0]);
       if (k != null && same(k, key)) {
         lines.remove(i);
+        return;
       }
     }
   }
 
+  /** Removes the first section of that name; its comments and blank lines stay. */
   void removeSection(String section) {
-    int i = 0;
-    while (i < lines.size()) {
-      String s = section(lines.get(i)[0]);
-      if (s != null && same(s, section)) {
-        int end = sectionEnd(i);
-        lines.subList(i, end).clear();
-      } else {
-        i++;
+    int h = firstHeader(section);
+    if (h < 0) {
+      return;
+    }
+    int end = sectionEnd(h);
+    for (int i = end - 1; i > h; i--) {
+      String t = strip(lines.get(i)[0]);
+      if (!t.isEmpty() && !t.startsWith(";")) {
+        lines.remove(i);
       }
     }
+    lines.remove(h);
   }
 }

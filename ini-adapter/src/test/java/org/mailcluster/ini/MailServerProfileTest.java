@@ -39,6 +39,19 @@ class MailServerProfileTest {
   }
 
   @Test
+  void files_are_those_its_keys_live_in() {
+    assertEquals(List.of("MDaemon.ini"), List.copyOf(MailServerProfile.mdaemon().files()));
+    MailServerProfile custom =
+        MailServerProfile.mdaemon().toBuilder()
+            .folder(SharedFolder.LOCK_FILES, SettingKey.ini("Mail.ini", "Paths", "Locks"))
+            .feature(
+                IncompatibleFeature.DOMAIN_IP_BINDING, SettingKey.ini("mdaemon.INI", "Net", "Bind"))
+            .build();
+    assertEquals(List.of("Mail.ini", "MDaemon.ini"), List.copyOf(custom.files()));
+    assertTrue(custom.files().contains("MAIL.INI"), "compared case-insensitively");
+  }
+
+  @Test
   void cluster_constraints_require_each_feature_off() {
     List<Setting<Boolean>> constraints = MailServerProfile.mdaemon().clusterConstraints();
     assertEquals(3, constraints.size());

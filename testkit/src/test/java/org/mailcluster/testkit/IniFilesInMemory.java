@@ -47,7 +47,10 @@ final class IniFilesInMemory implements ConfigSource {
         SettingKey k = SettingKey.parse(c.key());
         IniDocument doc = files.get(k.iniFile().orElseThrow());
         if (doc != null) {
-          doc.remove(k.iniSection().orElseThrow(), k.iniKey().orElseThrow());
+          // Every line of the key, as IniConfigSource removes them: remove() takes the first.
+          while (doc.remove(k.iniSection().orElseThrow(), k.iniKey().orElseThrow())) {
+            // until none is left
+          }
         }
       } else {
         sets.add(c);

@@ -5,14 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.ini.IniConfigSource;
 import org.mailcluster.ini.MailServerProfile;
 import org.mailcluster.ini.MailServerProfile.SharedFolder;
 import org.mailcluster.paths.StoragePath;
+import org.mailcluster.runtime.SystemScheduler;
 
 class PathRelocatorTest {
   private static final StoragePath ROOT = StoragePath.parse("\\\\nas01\\mail");
@@ -93,6 +102,47 @@ class PathRelocatorTest {
     assertFalse(second.restartRequired());
     assertTrue(second.render().contains("(unchanged)"));
     assertTrue(second.render().contains("No content to move."));
+  }
+
+  /**
+   * A quoted path is read without its quotes (Microsoft, "GetPrivateProfileString function
+   * (winbase.h)": quotation marks around a value are discarded), so the relocator plans from the
+   * path itself; written back, the new path stays between the same quotes.
+   */
+  @Test
+  void aQuotedPathIsRelocatedAndKeepsItsQuotesInTheFile(@TempDir Path dir) throws IOException {
+    String file =
+        "[Directories]\r\nUsers=C:\\MDaemon\\Users\\\r\n"
+            + "PublicFolders = \"C:\\MDaemon\\Public Folders\\\"\r\n";
+    Files.writeString(dir.resolve("MDaemon.ini"), file, StandardCharsets.ISO_8859_1);
+    try (SystemScheduler scheduler = SystemScheduler.create("relocation-test");
+        IniConfigSource source = IniConfigSource.builder(dir).scheduler(scheduler).build()) {
+      ConfigSnapshot current = source.load();
+      RelocationPlan plan = PathRelocator.builder(ROOT).build().plan(current);
+      RelocationPlan.Change publicFolders = change(plan, SharedFolder.PUBLIC_FOLDERS);
+      assertEquals(Optional.of("C:\\MDaemon\\Public Folders\\"), publicFolders.oldValue());
+      assertEquals("\\\\nas01\\mail\\Public Folders\\", publicFolders.newValue());
+      assertEquals(
+          Optional.of(StoragePath.parse("C:\\MDaemon\\Public Folders")),
+          publicFolders.move().map(RelocationPlan.Move::from));
+      List<ConfigDiff.Change> changes = new ArrayList<>();
+      for (RelocationPlan.Change c : plan.changes()) {
+        if (c.changes()) {
+          changes.add(
+              c.oldValue().isPresent()
+                  ? ConfigDiff.Change.changed(c.key().stateKey(), c.oldValue().get(), c.newValue())
+                  : ConfigDiff.Change.added(c.key().stateKey(), c.newValue()));
+        }
+      }
+      source.apply(ConfigDiff.of(changes));
+      String written = Files.readString(dir.resolve("MDaemon.ini"), StandardCharsets.ISO_8859_1);
+      assertTrue(
+          written.contains("PublicFolders = \"\\\\nas01\\mail\\Public Folders\\\"\r\n"), written);
+      assertTrue(written.contains("Users=\\\\nas01\\mail\\Users\\\r\n"), written);
+      assertEquals(
+          Optional.of("\\\\nas01\\mail\\Public Folders\\"),
+          source.load().get(PROFILE.folder(SharedFolder.PUBLIC_FOLDERS).stateKey()));
+    }
   }
 
   @Test
