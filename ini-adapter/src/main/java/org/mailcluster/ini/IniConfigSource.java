@@ -653,7 +653,7 @@ public final class IniConfigSource implements ConfigSource {
               + "; check write permission on its directory. The file keeps its old content",
           e);
     }
-    forceDirectory(path.toAbsolutePath().getParent());
+    AtomicWriter.syncDirectory(path.toAbsolutePath().getParent());
   }
 
   private static byte[] readOrEmpty(Path path) {
