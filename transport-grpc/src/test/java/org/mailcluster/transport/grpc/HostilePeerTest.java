@@ -368,8 +368,13 @@ class HostilePeerTest {
         ClusterGrpc.newBlockingStub(rawChannel(a1, NodeId.of("mx2")))
             .withDeadlineAfter(10, TimeUnit.SECONDS);
     for (int size : List.of(limit + 1, 4 * limit, 16 * 1024 * 1024)) {
+      // Built field by field: the transport's own records refuse payloads above 1 MiB.
       ForwardRequest oversized =
-          Wire.encode(new Request.Forward("mailcluster.status", "x".repeat(size), 1));
+          ForwardRequest.newBuilder()
+              .setService("mailcluster.status")
+              .setPayload("x".repeat(size))
+              .setEpoch(1)
+              .build();
       StatusRuntimeException e =
           assertThrows(StatusRuntimeException.class, () -> raw.forward(oversized));
       assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.toString());
