@@ -16,6 +16,9 @@
 //   pingWithStrangerCertificate the same with --stranger-cert (issued by another CA)
 //   pingAsMember                the same with --member-cert (issued by the cluster CA)
 //   pingWithoutProtocolHeader   --member-cert again, but without the mailcluster-protocol header
+//   zoneAsMember                mailcluster.v1.Cluster/Zone with --member-cert
+//   joinWithOverlongNode        mailcluster.v1.Cluster/Join with --member-cert and a node id of 70
+//                               characters, above the protocol's limit
 // A call's outcome is {"ok": true, "response": ...} or {"ok": false, "code": N, "codeName": ...,
 // "details": ..., "errorTrailer": ...}. Exit status: 0 once the JSON is printed, 2 on bad usage.
 'use strict';
@@ -214,6 +217,17 @@ async function ping(Cluster, target, credentials, withHeader) {
   }
 }
 
+async function call(Cluster, target, credentials, method, request) {
+  const client = new Cluster(target, credentials);
+  try {
+    const metadata = new grpc.Metadata();
+    metadata.set(PROTOCOL_HEADER, PROTOCOL_VERSION);
+    return await unary(client, method, request, metadata);
+  } finally {
+    client.close();
+  }
+}
+
 function versionOf(pkg) {
   try {
     return require(`${pkg}/package.json`).version;
@@ -257,6 +271,15 @@ async function main() {
       ca, read(args['member-key']), read(args['member-cert']));
     result.pingAsMember = await ping(Cluster, args.target, member(), true);
     result.pingWithoutProtocolHeader = await ping(Cluster, args.target, member(), false);
+    result.zoneAsMember = await call(Cluster, args.target, member(), 'Zone', { epoch: '0' });
+    result.joinWithOverlongNode = await call(Cluster, args.target, member(), 'Join', {
+      node: 'm'.repeat(70),
+      address: '127.0.0.1:9',
+      protocol_version: 1,
+      product_version: '23.5.2',
+      licence_fingerprint: 'f',
+      epoch: '0',
+    });
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -1,19 +1,28 @@
 package org.mailcluster.transport;
 
 import static java.util.Objects.requireNonNull;
+import static org.mailcluster.transport.MessageLimits.count;
+import static org.mailcluster.transport.MessageLimits.nonNegative;
+import static org.mailcluster.transport.MessageLimits.text;
 
 import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.mailcluster.certificates.CertificateCheck;
 import org.mailcluster.config.Fingerprint;
 import org.mailcluster.config.Revision;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.paths.StoragePath;
+import org.mailcluster.screening.ScreeningStatus;
 
 /**
  * A unary call from one node to another. The set is closed so that every transport maps every
- * message; each request states which {@link Response} answers it.
+ * message; each request states which {@link Response} answers it. Every field is checked against
+ * its {@linkplain MessageLimits limit} when the request is built.
  *
  * <pre>{@code
- * channel.call(new Request.Ping(scheduler.now()), Duration.ofSeconds(2))
+ * channel.call(new Request.Ping(scheduler.now(), epoch), Duration.ofSeconds(2))
  *     .thenAccept(r -> clock.sample((Response.Pong) r, scheduler.now()));
  * }</pre>
  */
@@ -27,7 +36,7 @@ public sealed interface Request {
    *
    * @param node the joining node's id
    * @param address where the joining node listens
-   * @param protocolVersion the wire protocol version the node speaks
+   * @param protocolVersion the wire protocol version the node speaks, zero or more
    * @param productVersion the mail server's version, e.g. {@code 23.5.2}
    * @param licenceFingerprint a hash of the node's licence key; the key never travels
    * @param epoch the highest epoch the node has seen
@@ -46,6 +55,10 @@ public sealed interface Request {
       requireNonNull(address, "address");
       requireNonNull(productVersion, "productVersion");
       requireNonNull(licenceFingerprint, "licenceFingerprint");
+      nonNegative("Join.protocolVersion", protocolVersion);
+      text("Join.productVersion", productVersion, MessageLimits.PRODUCT_VERSION);
+      text("Join.licenceFingerprint", licenceFingerprint, MessageLimits.LICENCE_FINGERPRINT);
+      MessageLimits.epoch("Join.epoch", epoch);
     }
   }
 
@@ -64,6 +77,7 @@ public sealed interface Request {
       requireNonNull(node, "node");
       requireNonNull(applied, "applied");
       requireNonNull(fingerprint, "fingerprint");
+      MessageLimits.epoch("Ack.epoch", epoch);
     }
   }
 
@@ -77,15 +91,18 @@ public sealed interface Request {
     /** Checks the parts. */
     public Ping {
       requireNonNull(sentAt, "sentAt");
+      MessageLimits.epoch("Ping.epoch", epoch);
     }
   }
 
   /**
-   * A request forwarded to the primary for a named service, such as dynamic screening (answered by
+   * A request forwarded to a named service, such as dynamic screening on the primary (answered by
    * {@link Response.Forwarded}).
    *
-   * @param service the service name, e.g. {@code screening}
-   * @param payload the service's request, typically JSON
+   * @param service the service name, e.g. {@code screening}: 1 to {@value
+   *     MessageLimits#SERVICE_NAME} characters
+   * @param payload the service's request, typically JSON: at most {@value
+   *     MessageLimits#FORWARD_PAYLOAD} characters
    * @param epoch the epoch the sender has seen
    */
   record Forward(String service, String payload, long epoch) implements Request {
@@ -93,6 +110,167 @@ public sealed interface Request {
     public Forward {
       requireNonNull(service, "service");
       requireNonNull(payload, "payload");
+      if (service.isEmpty()) {
+        throw new IllegalArgumentException("Forward.service: empty, a service needs a name");
+      }
+      text("Forward.service", service, MessageLimits.SERVICE_NAME);
+      text("Forward.payload", payload, MessageLimits.FORWARD_PAYLOAD);
+      MessageLimits.epoch("Forward.epoch", epoch);
+    }
+  }
+
+  /**
+   * A promotion candidate asks a server how it stands (answered by {@link Response.Status}): its
+   * role, epochs and applied revision decide whether the candidate may be promoted.
+   *
+   * @param epoch the epoch the candidate has seen
+   */
+  record StatusQuery(long epoch) implements Request {
+    /** Checks the parts. */
+    public StatusQuery {
+      MessageLimits.epoch("StatusQuery.epoch", epoch);
+    }
+  }
+
+  /**
+   * A promotion candidate asks a server to grant it an epoch (answered by {@link
+   * Response.EpochGranted}): the server's vote, which it gives to one candidate per epoch only and
+   * refuses for an epoch it has already seen or granted.
+   *
+   * @param candidate the node to be promoted
+   * @param proposed the epoch it asks for, above any it has seen
+   * @param forced whether the operator forced the promotion, so a server that still hears its
+   *     primary grants the epoch all the same
+   * @param epoch the epoch the candidate has seen
+   */
+  record EpochGrant(NodeId candidate, long proposed, boolean forced, long epoch)
+      implements Request {
+    /** Checks the parts. */
+    public EpochGrant {
+      requireNonNull(candidate, "candidate");
+      MessageLimits.epoch("EpochGrant.proposed", proposed);
+      MessageLimits.epoch("EpochGrant.epoch", epoch);
+    }
+  }
+
+  /**
+   * A secondary asks the primary to replace a secondary's state by a whole snapshot (answered by
+   * {@link Response.Accepted} once the primary has started it).
+   *
+   * @param target the secondary to resynchronize
+   * @param epoch the epoch the sender has seen
+   */
+  record Resync(NodeId target, long epoch) implements Request {
+    /** Checks the parts. */
+    public Resync {
+      requireNonNull(target, "target");
+      MessageLimits.epoch("Resync.epoch", epoch);
+    }
+  }
+
+  /**
+   * A secondary tells the primary it installed a whole snapshot (answered by {@link
+   * Response.Accepted}), which completes a resync the primary started for it. The secondary is the
+   * caller as the transport identified it.
+   *
+   * @param revision the snapshot's revision
+   * @param epoch the epoch the secondary has seen
+   */
+  record SnapshotInstalled(Revision revision, long epoch) implements Request {
+    /** Checks the parts. */
+    public SnapshotInstalled {
+      requireNonNull(revision, "revision");
+      MessageLimits.epoch("SnapshotInstalled.epoch", epoch);
+    }
+  }
+
+  /**
+   * A node asks another for its time zone (answered by {@link Response.Zone}), to warn when the
+   * servers of one cluster keep different zones.
+   *
+   * @param epoch the epoch the sender has seen
+   */
+  record ZoneQuery(long epoch) implements Request {
+    /** Checks the parts. */
+    public ZoneQuery {
+      MessageLimits.epoch("ZoneQuery.epoch", epoch);
+    }
+  }
+
+  /**
+   * The shared-storage preflight: a node asks another to read, through its own mapping of a shared
+   * path, the probe file the sender wrote there (answered by {@link Response.ProbeToken}).
+   *
+   * @param path the shared path, as the configuration writes it
+   * @param file the probe file's name in that directory: a plain name of at most {@value
+   *     MessageLimits#FILE_NAME} characters, without separators
+   * @param epoch the epoch the sender has seen
+   */
+  record ProbeRead(StoragePath path, String file, long epoch) implements Request {
+    /** Checks the parts. */
+    public ProbeRead {
+      requireNonNull(path, "path");
+      requireNonNull(file, "file");
+      text("ProbeRead.path", path.toString(), MessageLimits.STORAGE_PATH);
+      text("ProbeRead.file", file, MessageLimits.FILE_NAME);
+      if (file.isEmpty()
+          || file.equals(".")
+          || file.equals("..")
+          || file.chars().anyMatch(c -> c == '/' || c == '\\' || c == ':' || c < 0x20)) {
+        throw new IllegalArgumentException(
+            "ProbeRead.file: '" + file + "' is not a plain file name");
+      }
+      MessageLimits.epoch("ProbeRead.epoch", epoch);
+    }
+  }
+
+  /**
+   * A secondary reports to the primary what it found about itself (answered by {@link
+   * Response.Accepted}), so that the primary's diagnostics show every node's certificates and
+   * screening. The reporting node is the caller as the transport identified it.
+   *
+   * @param certificates the node's checks of the cluster's certificates, at most {@value
+   *     MessageLimits#CERTIFICATES}, each with at most {@value MessageLimits#CERTIFICATE_ITEMS}
+   *     host names and problems and texts of at most {@value MessageLimits#REPORT_TEXT} characters
+   * @param screening the node's screening status, if it runs screening
+   * @param epoch the epoch the node has seen
+   */
+  record StatusReport(
+      List<CertificateCheck> certificates, Optional<ScreeningStatus> screening, long epoch)
+      implements Request {
+    /** Copies the checks and checks the parts. */
+    public StatusReport {
+      certificates = List.copyOf(certificates);
+      requireNonNull(screening, "screening");
+      count("StatusReport.certificates", certificates, MessageLimits.CERTIFICATES);
+      for (int i = 0; i < certificates.size(); i++) {
+        check("StatusReport.certificates[" + i + "]", certificates.get(i));
+      }
+      screening.ifPresent(
+          s -> {
+            text("StatusReport.screening.mode", s.mode(), MessageLimits.REPORT_TEXT);
+            nonNegative("StatusReport.screening.blocked", s.blocked());
+            nonNegative("StatusReport.screening.allowed", s.allowed());
+            nonNegative("StatusReport.screening.localChanges", s.localChanges());
+            nonNegative("StatusReport.screening.replayed", s.replayed());
+            nonNegative("StatusReport.screening.discarded", s.discarded());
+          });
+      MessageLimits.epoch("StatusReport.epoch", epoch);
+    }
+
+    private static void check(String field, CertificateCheck c) {
+      int max = MessageLimits.REPORT_TEXT;
+      text(field + ".name", c.name(), max);
+      c.subject().ifPresent(s -> text(field + ".subject", s, max));
+      c.file().ifPresent(f -> text(field + ".file", f, max));
+      count(field + ".hostNames", c.hostNames(), MessageLimits.CERTIFICATE_ITEMS);
+      for (int i = 0; i < c.hostNames().size(); i++) {
+        text(field + ".hostNames[" + i + "]", c.hostNames().get(i), max);
+      }
+      count(field + ".problems", c.problems(), MessageLimits.CERTIFICATE_ITEMS);
+      for (int i = 0; i < c.problems().size(); i++) {
+        text(field + ".problems[" + i + "]", c.problems().get(i), max);
+      }
     }
   }
 }

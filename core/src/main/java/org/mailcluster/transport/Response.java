@@ -1,14 +1,19 @@
 package org.mailcluster.transport;
 
 import static java.util.Objects.requireNonNull;
+import static org.mailcluster.transport.MessageLimits.text;
 
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import org.mailcluster.Role;
 import org.mailcluster.config.Revision;
 import org.mailcluster.membership.NodeId;
 
 /**
  * The answer to a {@link Request}. Refusals are not responses: they fail the call's future with a
- * {@link org.mailcluster.ClusterException}.
+ * {@link org.mailcluster.ClusterException}. Every field is checked against its {@linkplain
+ * MessageLimits limit} when the response is built.
  */
 public sealed interface Response {
   /** The epoch the responder has seen. */
@@ -26,6 +31,7 @@ public sealed interface Response {
     public Joined {
       requireNonNull(primary, "primary");
       requireNonNull(latest, "latest");
+      MessageLimits.epoch("Joined.epoch", epoch);
     }
   }
 
@@ -34,7 +40,12 @@ public sealed interface Response {
    *
    * @param epoch the primary's epoch
    */
-  record Acknowledged(long epoch) implements Response {}
+  record Acknowledged(long epoch) implements Response {
+    /** Checks the parts. */
+    public Acknowledged {
+      MessageLimits.epoch("Acknowledged.epoch", epoch);
+    }
+  }
 
   /**
    * The answer to a {@link Request.Ping}: NTP's t1, t2 and t3.
@@ -51,19 +62,105 @@ public sealed interface Response {
       requireNonNull(pingSentAt, "pingSentAt");
       requireNonNull(receivedAt, "receivedAt");
       requireNonNull(sentAt, "sentAt");
+      MessageLimits.epoch("Pong.epoch", epoch);
     }
   }
 
   /**
    * A forwarded request's answer.
    *
-   * @param payload the service's answer, typically JSON
+   * @param payload the service's answer, typically JSON: at most {@value
+   *     MessageLimits#FORWARD_PAYLOAD} characters
    * @param epoch the primary's epoch
    */
   record Forwarded(String payload, long epoch) implements Response {
     /** Checks the parts. */
     public Forwarded {
       requireNonNull(payload, "payload");
+      text("Forwarded.payload", payload, MessageLimits.FORWARD_PAYLOAD);
+      MessageLimits.epoch("Forwarded.epoch", epoch);
+    }
+  }
+
+  /**
+   * How a server stands, for a promotion candidate ({@link Request.StatusQuery}).
+   *
+   * @param role the server's role
+   * @param epoch the highest epoch it has seen
+   * @param promised the highest epoch it granted to a candidate
+   * @param revision the last revision it applied
+   * @param hearsPrimary whether it is a secondary that heard from its primary recently
+   */
+  record Status(Role role, long epoch, long promised, Revision revision, boolean hearsPrimary)
+      implements Response {
+    /** Checks the parts. */
+    public Status {
+      requireNonNull(role, "role");
+      requireNonNull(revision, "revision");
+      MessageLimits.epoch("Status.epoch", epoch);
+      MessageLimits.epoch("Status.promised", promised);
+    }
+  }
+
+  /**
+   * A server granted a candidate the epoch it asked for ({@link Request.EpochGrant}).
+   *
+   * @param granted the epoch granted
+   * @param revision the last revision the server applied
+   * @param epoch the highest epoch the server has seen
+   */
+  record EpochGranted(long granted, Revision revision, long epoch) implements Response {
+    /** Checks the parts. */
+    public EpochGranted {
+      requireNonNull(revision, "revision");
+      MessageLimits.epoch("EpochGranted.granted", granted);
+      MessageLimits.epoch("EpochGranted.epoch", epoch);
+    }
+  }
+
+  /**
+   * The request was taken, and needs no other answer: a {@link Request.Resync} was started, a
+   * {@link Request.SnapshotInstalled} or a {@link Request.StatusReport} recorded.
+   *
+   * @param epoch the responder's epoch
+   */
+  record Accepted(long epoch) implements Response {
+    /** Checks the parts. */
+    public Accepted {
+      MessageLimits.epoch("Accepted.epoch", epoch);
+    }
+  }
+
+  /**
+   * A server's time zone ({@link Request.ZoneQuery}).
+   *
+   * @param zone its zone, an id of at most {@value MessageLimits#ZONE_ID} characters
+   * @param offset the zone's offset from UTC at the time of answering
+   * @param epoch the server's epoch
+   */
+  record Zone(ZoneId zone, ZoneOffset offset, long epoch) implements Response {
+    /** Checks the parts. */
+    public Zone {
+      requireNonNull(zone, "zone");
+      requireNonNull(offset, "offset");
+      text("Zone.zone", zone.getId(), MessageLimits.ZONE_ID);
+      MessageLimits.epoch("Zone.epoch", epoch);
+    }
+  }
+
+  /**
+   * What a server read from a storage probe file ({@link Request.ProbeRead}): the same token as the
+   * one written if both servers reach the same storage.
+   *
+   * @param token the file's content, at most {@value MessageLimits#PROBE_TOKEN} characters
+   * @param epoch the server's epoch
+   */
+  record ProbeToken(String token, long epoch) implements Response {
+    /** Checks the parts. */
+    public ProbeToken {
+      requireNonNull(token, "token");
+      text("ProbeToken.token", token, MessageLimits.PROBE_TOKEN);
+      MessageLimits.epoch("ProbeToken.epoch", epoch);
     }
   }
 }

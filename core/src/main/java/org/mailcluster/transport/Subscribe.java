@@ -23,5 +23,6 @@ public record Subscribe(NodeId node, long epoch, Revision lastApplied) {
   public Subscribe {
     requireNonNull(node, "node");
     requireNonNull(lastApplied, "lastApplied");
+    MessageLimits.epoch("Subscribe.epoch", epoch);
   }
 }

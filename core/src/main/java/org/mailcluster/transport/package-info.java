@@ -23,6 +23,11 @@
  *   <li><b>Threads.</b> Methods may be called from any thread. Callbacks arrive on transport
  *       threads, one at a time per stream; they must not block, and they never throw (an exception
  *       from a callback is logged and ends that stream or call).
+ *   <li><b>Limits.</b> Every field of every message has a limit ({@link
+ *       org.mailcluster.transport.MessageLimits}), which the records check when they are built. A
+ *       transport that reads messages from the network checks them again as it decodes, and refuses
+ *       a message that is malformed or breaks a limit with {@code INVALID_VALUE} and a message that
+ *       names the field, before it reaches the handler.
  *   <li><b>Flow control.</b> A server stream reports {@link
  *       org.mailcluster.transport.ServerStream#isReady()}; senders stop when it is not ready and
  *       resume on the ready callback, so nothing is buffered without bound.

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -220,9 +221,9 @@ class ClockRealProcessTest {
                   String[] f = ask("PING").split(" ");
                   return new Response.Pong(p.sentAt(), Instant.parse(f[1]), Instant.parse(f[2]), 1);
                 }
-                if (request instanceof Request.Forward f
-                    && f.service().equals("mailcluster.clock")) {
-                  return new Response.Forwarded(ask("ZONE").substring("ZONE ".length()), 1);
+                if (request instanceof Request.ZoneQuery) {
+                  String[] z = ask("ZONE").split(" ");
+                  return new Response.Zone(ZoneId.of(z[1]), ZoneOffset.of(z[2]), 1);
                 }
                 throw new ClusterException(
                     ErrorCode.UNAVAILABLE, "the child answers only clock requests, not " + request);

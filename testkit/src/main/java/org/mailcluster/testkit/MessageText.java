@@ -20,6 +20,30 @@ final class MessageText {
       return "Ping[epoch " + p.epoch() + "]";
     } else if (request instanceof Request.Forward f) {
       return "Forward[" + f.service() + "]";
+    } else if (request instanceof Request.StatusQuery q) {
+      return "StatusQuery[epoch " + q.epoch() + "]";
+    } else if (request instanceof Request.EpochGrant g) {
+      return "EpochGrant[epoch "
+          + g.proposed()
+          + " to "
+          + g.candidate()
+          + (g.forced() ? ", forced" : "")
+          + "]";
+    } else if (request instanceof Request.Resync r) {
+      return "Resync[" + r.target() + "]";
+    } else if (request instanceof Request.SnapshotInstalled i) {
+      return "SnapshotInstalled[" + i.revision() + "]";
+    } else if (request instanceof Request.ZoneQuery) {
+      return "ZoneQuery";
+    } else if (request instanceof Request.ProbeRead p) {
+      return "ProbeRead[" + p.path() + "]";
+    } else if (request instanceof Request.StatusReport r) {
+      return "StatusReport["
+          + r.certificates().size()
+          + " certificate"
+          + (r.certificates().size() == 1 ? "" : "s")
+          + (r.screening().isPresent() ? ", screening" : "")
+          + "]";
     }
     return request.toString();
   }
@@ -33,6 +57,23 @@ final class MessageText {
       return "Pong[epoch " + p.epoch() + "]";
     } else if (response instanceof Response.Forwarded) {
       return "Forwarded";
+    } else if (response instanceof Response.Status st) {
+      return "Status["
+          + st.role()
+          + " at "
+          + st.revision()
+          + ", epoch "
+          + st.epoch()
+          + (st.hearsPrimary() ? ", hears its primary" : "")
+          + "]";
+    } else if (response instanceof Response.EpochGranted g) {
+      return "EpochGranted[epoch " + g.granted() + ", at " + g.revision() + "]";
+    } else if (response instanceof Response.Accepted) {
+      return "Accepted";
+    } else if (response instanceof Response.Zone z) {
+      return "Zone[" + z.zone() + " " + z.offset() + "]";
+    } else if (response instanceof Response.ProbeToken) {
+      return "ProbeToken";
     }
     return response.toString();
   }

@@ -3,11 +3,12 @@ package org.mailcluster.internal.epoch;
 import org.mailcluster.Role;
 import org.mailcluster.config.Revision;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.transport.Response;
 
 /**
- * What a server tells a promotion candidate about itself (promotion, requirement B3 in
- * docs/REQUIREMENTS.md), carried as the payload of the {@code mailcluster.status} node service:
- * {@code "<role> <epoch> <promised> <revision> <hearsPrimary>"}.
+ * What a server told a promotion candidate about itself (promotion, requirement B3 in
+ * docs/REQUIREMENTS.md), in its {@link Response.Status} answer to a {@link
+ * org.mailcluster.transport.Request.StatusQuery}, with the server it came from.
  *
  * @param node the server that answered
  * @param role its role
@@ -18,21 +19,14 @@ import org.mailcluster.membership.NodeId;
  */
 public record PeerStatus(
     NodeId node, Role role, long epoch, long promised, Revision revision, boolean hearsPrimary) {
-  String format() {
-    return role + " " + epoch + " " + promised + " " + revision + " " + hearsPrimary;
-  }
-
-  static PeerStatus parse(NodeId node, String text) {
-    String[] p = text.split(" ");
-    if (p.length != 5) {
-      throw new IllegalArgumentException("malformed status from " + node + ": '" + text + "'");
-    }
+  /** The status {@code node} answered. */
+  static PeerStatus of(NodeId node, Response.Status status) {
     return new PeerStatus(
         node,
-        Role.valueOf(p[0]),
-        Long.parseLong(p[1]),
-        Long.parseLong(p[2]),
-        Revision.parse(p[3]),
-        Boolean.parseBoolean(p[4]));
+        status.role(),
+        status.epoch(),
+        status.promised(),
+        status.revision(),
+        status.hearsPrimary());
   }
 }

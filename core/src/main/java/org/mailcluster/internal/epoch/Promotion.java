@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongFunction;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.PromotionOptions;
@@ -17,7 +18,6 @@ import org.mailcluster.internal.replication.SecondaryRole;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
-import org.mailcluster.transport.PeerIdentity;
 import org.mailcluster.transport.Request;
 import org.mailcluster.transport.Response;
 
@@ -29,14 +29,9 @@ import org.mailcluster.transport.Response;
  * with a majority of grants takes the primary's role in that epoch.
  */
 public final class Promotion {
-  /** The service that answers a server's {@link PeerStatus}. */
-  public static final String STATUS_SERVICE = "mailcluster.status";
-
-  /** The service that grants an epoch to a candidate. */
-  public static final String PROMISE_SERVICE = "mailcluster.promise";
-
-  /** One peer's answer to a promotion round: its payload, or why there is none. */
-  private record Reply(NodeId node, Optional<String> payload, Optional<ClusterException> failure) {}
+  /** One peer's answer to a promotion round, or why there is none. */
+  private record Reply(
+      NodeId node, Optional<Response> answer, Optional<ClusterException> failure) {}
 
   private final NodeCore node;
   private final RoleChange roles;
@@ -46,13 +41,6 @@ public final class Promotion {
   public Promotion(NodeCore node, RoleChange roles) {
     this.node = node;
     this.roles = roles;
-  }
-
-  /** Serves the status and grant services other candidates call. */
-  public void registerServices() {
-    node.registerService(
-        STATUS_SERVICE, (from, payload) -> CompletableFuture.completedFuture(status()));
-    node.registerService(PROMISE_SERVICE, this::grant);
   }
 
   /** Promotes this node; see {@link org.mailcluster.ClusterService#promote}. On the loop. */
@@ -72,7 +60,7 @@ public final class Promotion {
     List<Member> others = node.members().stream().filter(m -> !m.id().equals(self)).toList();
     List<CompletableFuture<Reply>> asks = new ArrayList<>();
     for (Member m : others) {
-      asks.add(ask(m, STATUS_SERVICE, ""));
+      asks.add(ask(m, Request.StatusQuery::new, Response.Status.class));
     }
     CompletableFuture<Revision> result =
         allOf(asks)
@@ -82,16 +70,15 @@ public final class Promotion {
     return result.whenComplete((r, f) -> node.scheduler().execute(() -> promoting = false));
   }
 
-  private CompletableFuture<Reply> ask(Member m, String service, String payload) {
+  private CompletableFuture<Reply> ask(
+      Member m, LongFunction<Request> request, Class<? extends Response> answer) {
     return node.peers()
         .channel(m.address())
-        .call(
-            new Request.Forward(service, payload, node.epochs().current()),
-            node.settings().callDeadline())
+        .call(request.apply(node.epochs().current()), node.settings().callDeadline())
         .handle(
             (response, failure) ->
-                failure == null && response instanceof Response.Forwarded f
-                    ? new Reply(m.id(), Optional.of(f.payload()), Optional.empty())
+                failure == null && answer.isInstance(response)
+                    ? new Reply(m.id(), Optional.of(response), Optional.empty())
                     : new Reply(
                         m.id(),
                         Optional.empty(),
@@ -113,7 +100,7 @@ public final class Promotion {
     int majority = voters / 2 + 1;
     List<PeerStatus> statuses = new ArrayList<>();
     for (Reply r : replies) {
-      r.payload().ifPresent(p -> statuses.add(PeerStatus.parse(r.node(), p)));
+      r.answer().ifPresent(a -> statuses.add(PeerStatus.of(r.node(), (Response.Status) a)));
     }
     if (!force) {
       checkPromotable(statuses, voters, majority);
@@ -130,7 +117,11 @@ public final class Promotion {
     }
     List<CompletableFuture<Reply>> grants = new ArrayList<>();
     for (Member m : reachable) {
-      grants.add(ask(m, PROMISE_SERVICE, newEpoch + " " + node.settings().id() + " " + force));
+      grants.add(
+          ask(
+              m,
+              epoch -> new Request.EpochGrant(node.settings().id(), newEpoch, force, epoch),
+              Response.EpochGranted.class));
     }
     return allOf(grants)
         .thenCompose(
@@ -139,7 +130,7 @@ public final class Promotion {
                     .call(
                         () -> {
                           long granted =
-                              1 + answers.stream().filter(a -> a.payload().isPresent()).count();
+                              1 + answers.stream().filter(a -> a.answer().isPresent()).count();
                           if (!force && granted < majority) {
                             String why =
                                 answers.stream()
@@ -216,27 +207,32 @@ public final class Promotion {
     return new ClusterException(ErrorCode.PROMOTION_REFUSED, message);
   }
 
-  private String status() {
-    return new PeerStatus(
-            node.settings().id(),
-            node.role(),
-            node.epochs().current(),
-            node.epochs().promised(),
-            node.committed().revision(),
-            hearsPrimary())
-        .format();
+  /** How this server stands, for a candidate's {@link Request.StatusQuery}. On the loop. */
+  public Response.Status status() {
+    return new Response.Status(
+        node.role(),
+        node.epochs().current(),
+        node.epochs().promised(),
+        node.committed().revision(),
+        hearsPrimary());
   }
 
   private boolean hearsPrimary() {
     return node.roleState() instanceof SecondaryRole s && s.hearsPrimary();
   }
 
-  /** Grants a candidate an epoch nobody else will get from this node (the promotion's vote). */
-  private CompletableFuture<String> grant(PeerIdentity from, String payload) {
-    String[] parts = payload.split(" ");
-    long wanted = Long.parseLong(parts[0]);
-    NodeId candidate = NodeId.of(parts[1]);
-    boolean force = Boolean.parseBoolean(parts[2]);
+  /**
+   * Grants a candidate an epoch nobody else will get from this node (the promotion's vote). On the
+   * loop.
+   *
+   * @throws ClusterException with {@code STALE_EPOCH} if this node has seen or granted that epoch
+   *     or a later one, with {@code PROMOTION_REFUSED} unless forced while it is the primary or
+   *     still hears its primary
+   */
+  public Response.EpochGranted grant(Request.EpochGrant request) {
+    long wanted = request.proposed();
+    NodeId candidate = request.candidate();
+    boolean force = request.forced();
     NodeId self = node.settings().id();
     long highest = node.epochs().highest();
     if (wanted <= highest) {
@@ -259,6 +255,6 @@ public final class Promotion {
       // Without a primary now: the candidate is the likeliest next one, try it first.
       node.member(candidate).ifPresent(m -> s.preferCandidate(NodeAddress.parse(m.address())));
     }
-    return CompletableFuture.completedFuture("granted " + node.committed().revision());
+    return new Response.EpochGranted(wanted, node.committed().revision(), node.epochs().current());
   }
 }

@@ -65,7 +65,7 @@ final class ClusterNode implements ClusterService {
 
   ClusterNode(NodeCore core, Promotion promotion, Resyncs resyncs) {
     this.core = core;
-    this.inbound = new InboundDispatch(core);
+    this.inbound = new InboundDispatch(core, promotion, resyncs);
     this.promotion = promotion;
     this.resyncs = resyncs;
   }

@@ -4,7 +4,9 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.internal.epoch.Promotion;
 import org.mailcluster.internal.replication.SecondaryRole;
+import org.mailcluster.internal.resync.Resyncs;
 import org.mailcluster.transport.InboundHandler;
 import org.mailcluster.transport.PeerIdentity;
 import org.mailcluster.transport.ReplicationMessage;
@@ -16,14 +18,21 @@ import org.mailcluster.transport.Subscribe;
 /**
  * What the transport hands the node: every call and subscription from a peer moves onto the loop,
  * where its epoch is checked first (a primary that meets a higher epoch was replaced) and then it
- * goes to the role that may answer it. Only the transport holds this object; the host's {@link
+ * goes to the part that answers it: the role (joins, acknowledgements), promotion (status queries
+ * and epoch grants), resyncs (resync requests and snapshot confirmations), the node's checks (zone
+ * queries and probe reads), the built-in services (status reports) or a named service (forwarded
+ * requests). Only the transport holds this object; the host's {@link
  * org.mailcluster.ClusterService} has no way to forge a peer's call.
  */
 final class InboundDispatch implements InboundHandler {
   private final NodeCore node;
+  private final Promotion promotion;
+  private final Resyncs resyncs;
 
-  InboundDispatch(NodeCore node) {
+  InboundDispatch(NodeCore node, Promotion promotion, Resyncs resyncs) {
     this.node = node;
+    this.promotion = promotion;
+    this.resyncs = resyncs;
   }
 
   @Override
@@ -36,21 +45,43 @@ final class InboundDispatch implements InboundHandler {
               if (node.roleState() instanceof SecondaryRole s && from.node().isPresent()) {
                 s.heardFrom(from.node().get(), request.epoch());
               }
-              if (request instanceof Request.Join j) {
-                return CompletableFuture.completedFuture(node.asPrimary().onJoin(from, j));
-              } else if (request instanceof Request.Ack a) {
-                return CompletableFuture.completedFuture(node.asPrimary().onAck(from, a));
-              } else if (request instanceof Request.Ping p) {
-                return CompletableFuture.completedFuture(
-                    new Response.Pong(
-                        p.sentAt(), receivedAt, node.scheduler().now(), node.epochs().current()));
-              }
-              Request.Forward f = (Request.Forward) request;
-              return node.services()
-                  .serve(from, f.service(), f.payload())
-                  .thenApply(
-                      answer -> (Response) new Response.Forwarded(answer, node.epochs().current()));
+              return answer(from, request, receivedAt);
             });
+  }
+
+  private CompletableFuture<Response> answer(
+      PeerIdentity from, Request request, Instant receivedAt) {
+    if (request instanceof Request.Join j) {
+      return done(node.asPrimary().onJoin(from, j));
+    } else if (request instanceof Request.Ack a) {
+      return done(node.asPrimary().onAck(from, a));
+    } else if (request instanceof Request.Ping p) {
+      return done(
+          new Response.Pong(
+              p.sentAt(), receivedAt, node.scheduler().now(), node.epochs().current()));
+    } else if (request instanceof Request.StatusQuery) {
+      return done(promotion.status());
+    } else if (request instanceof Request.EpochGrant g) {
+      return done(promotion.grant(g));
+    } else if (request instanceof Request.Resync r) {
+      return done(resyncs.onResync(r));
+    } else if (request instanceof Request.SnapshotInstalled s) {
+      return done(resyncs.onSnapshotInstalled(from, s));
+    } else if (request instanceof Request.ZoneQuery) {
+      return done(node.checks().zone());
+    } else if (request instanceof Request.ProbeRead p) {
+      return node.checks().readProbe(p);
+    } else if (request instanceof Request.StatusReport r) {
+      return done(node.builtIn().receiveReport(from, r));
+    }
+    Request.Forward f = (Request.Forward) request;
+    return node.services()
+        .serve(from, f.service(), f.payload())
+        .thenApply(answer -> (Response) new Response.Forwarded(answer, node.epochs().current()));
+  }
+
+  private static CompletableFuture<Response> done(Response response) {
+    return CompletableFuture.completedFuture(response);
   }
 
   @Override
@@ -69,7 +100,8 @@ final class InboundDispatch implements InboundHandler {
                 NodeEvents.CLUSTER_LOG.error("could not serve a subscription from {}", from, e);
                 stream.fail(
                     new ClusterException(
-                        ErrorCode.UNAVAILABLE, "the primary failed to serve the stream: " + e));
+                        ErrorCode.UNAVAILABLE,
+                        "the primary failed to serve the stream: its cluster log says why"));
               }
             });
   }

@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterListener;
 import org.mailcluster.ConfigUpdate;
@@ -349,6 +350,12 @@ public final class NodeCore implements NodeContext {
           return send(target, new Request.Forward(service, payload, epochs.current()), deadline)
               .thenApply(response -> ((Response.Forwarded) response).payload());
         });
+  }
+
+  @Override
+  public CompletableFuture<Response> ask(
+      NodeId target, LongFunction<Request> request, Duration deadline) {
+    return loop.call(() -> send(target, request.apply(epochs.current()), deadline));
   }
 
   @Override

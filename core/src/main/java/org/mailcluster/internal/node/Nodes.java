@@ -22,11 +22,8 @@ public final class Nodes {
     NodeCore core = new NodeCore(settings, transport, store, scheduler);
     NodeServices services = new NodeServices(core, settings, scheduler);
     Promotion promotion = new Promotion(core, core.roleChange());
-    promotion.registerServices();
     Resyncs resyncs = new Resyncs(core);
-    resyncs.registerService();
     NodeChecks checks = new NodeChecks(core, settings, scheduler);
-    checks.registerServices();
     core.install(services, checks);
     return new ClusterNode(core, promotion, resyncs);
   }

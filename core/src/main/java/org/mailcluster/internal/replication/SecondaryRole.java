@@ -18,7 +18,6 @@ import org.mailcluster.internal.membership.Membership;
 import org.mailcluster.internal.node.NodeCore;
 import org.mailcluster.internal.node.NodeEvents;
 import org.mailcluster.internal.node.NodeLoop;
-import org.mailcluster.internal.resync.Resyncs;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
@@ -354,10 +353,9 @@ public final class SecondaryRole implements RoleState {
   private void confirmInstalled(Revision revision) {
     primaryId.ifPresent(
         p ->
-            node.call(
+            node.ask(
                     p,
-                    Resyncs.SERVICE,
-                    Resyncs.INSTALLED + revision,
+                    epoch -> new Request.SnapshotInstalled(revision, epoch),
                     node.settings().callDeadline())
                 .whenComplete(
                     (answer, failure) -> {

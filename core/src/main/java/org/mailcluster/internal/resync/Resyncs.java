@@ -3,7 +3,6 @@ package org.mailcluster.internal.resync;
 import java.util.concurrent.CompletableFuture;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
-import org.mailcluster.config.Revision;
 import org.mailcluster.internal.node.NodeCore;
 import org.mailcluster.internal.replication.PrimaryRole;
 import org.mailcluster.internal.replication.SecondaryRole;
@@ -11,6 +10,7 @@ import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.transport.PeerIdentity;
 import org.mailcluster.transport.Request;
+import org.mailcluster.transport.Response;
 
 /**
  * Forced full resyncs: an operator, on the primary or on the secondary itself, asks that a
@@ -19,22 +19,11 @@ import org.mailcluster.transport.Request;
  * secondary confirms it installed it.
  */
 public final class Resyncs {
-  /** The primary's service that takes resync requests and snapshot confirmations. */
-  public static final String SERVICE = "mailcluster.resync";
-
-  /** The prefix of a secondary's confirmation that it installed a snapshot. */
-  public static final String INSTALLED = "installed ";
-
   private final NodeCore node;
 
   /** Binds the node that serves and asks for resyncs. */
   public Resyncs(NodeCore node) {
     this.node = node;
-  }
-
-  /** Serves the resync service to other nodes. */
-  public void registerService() {
-    node.registerService(SERVICE, this::serve);
   }
 
   /**
@@ -62,29 +51,47 @@ public final class Resyncs {
         target.equals(self) ? secondary.nextSnapshot() : CompletableFuture.completedFuture(null);
     return node.peers()
         .channel(address)
-        .call(
-            new Request.Forward(SERVICE, target.value(), node.epochs().current()),
-            node.settings().callDeadline())
+        .call(new Request.Resync(target, node.epochs().current()), node.settings().callDeadline())
         .thenCompose(answer -> installed);
   }
 
-  private CompletableFuture<String> serve(PeerIdentity from, String payload) {
+  /**
+   * A secondary's {@link Request.Resync}: starts the resync on the primary. On the loop.
+   *
+   * @throws ClusterException with {@code NOT_PRIMARY} on a secondary, {@code INVALID_VALUE} if the
+   *     target is the primary or not a registered server
+   */
+  public Response.Accepted onResync(Request.Resync request) {
     PrimaryRole primary = node.asPrimary();
-    if (payload.startsWith(INSTALLED)) {
-      NodeId peer =
-          from.node()
-              .orElseThrow(
-                  () ->
-                      node.events()
-                          .refuse(
-                              ErrorCode.UNAUTHENTICATED,
-                              "a snapshot confirmation from an unauthenticated peer at "
-                                  + from.remoteAddress()));
-      primary.snapshotInstalled(peer, Revision.parse(payload.substring(INSTALLED.length())));
-      return CompletableFuture.completedFuture("noted");
+    try {
+      start(primary, request.target());
+    } catch (IllegalArgumentException e) {
+      // Refused before anything started; the peer gets the reason, not an internal failure.
+      throw new ClusterException(ErrorCode.INVALID_VALUE, e.getMessage());
     }
-    start(primary, NodeId.of(payload));
-    return CompletableFuture.completedFuture("accepted");
+    return new Response.Accepted(node.epochs().current());
+  }
+
+  /**
+   * A secondary's {@link Request.SnapshotInstalled}: completes a resync of the caller. On the loop.
+   *
+   * @throws ClusterException with {@code NOT_PRIMARY} on a secondary, {@code UNAUTHENTICATED} if
+   *     the transport could not say who the caller is
+   */
+  public Response.Accepted onSnapshotInstalled(
+      PeerIdentity from, Request.SnapshotInstalled request) {
+    PrimaryRole primary = node.asPrimary();
+    NodeId peer =
+        from.node()
+            .orElseThrow(
+                () ->
+                    node.events()
+                        .refuse(
+                            ErrorCode.UNAUTHENTICATED,
+                            "a snapshot confirmation from an unauthenticated peer at "
+                                + from.remoteAddress()));
+    primary.snapshotInstalled(peer, request.revision());
+    return new Response.Accepted(node.epochs().current());
   }
 
   private CompletableFuture<Void> start(PrimaryRole primary, NodeId target) {

@@ -2,7 +2,6 @@ package org.mailcluster.internal.services;
 
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -16,6 +15,7 @@ import org.mailcluster.ErrorCode;
 import org.mailcluster.clock.ClockDriftValidator;
 import org.mailcluster.clock.ClockSample;
 import org.mailcluster.clock.ClockState;
+import org.mailcluster.internal.node.NodeLoop;
 import org.mailcluster.internal.node.NodeSettings;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeId;
@@ -24,6 +24,7 @@ import org.mailcluster.paths.PreflightReport;
 import org.mailcluster.paths.SharedStorage;
 import org.mailcluster.paths.StoragePath;
 import org.mailcluster.spi.Scheduler;
+import org.mailcluster.transport.MessageLimits;
 import org.mailcluster.transport.Request;
 import org.mailcluster.transport.Response;
 import org.slf4j.Logger;
@@ -32,16 +33,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A node's checks of its surroundings: peers' clocks and time zones (requirements R26 and B7 in
  * docs/REQUIREMENTS.md) and the shared storage (R5, R12, R27). Runs on the node's logical thread;
- * talks to peers only through the node (the transport's ping for clock samples, named services for
- * zones and probes).
+ * talks to peers only through the node's requests: pings for clock samples, zone queries, and probe
+ * reads for the preflight.
  */
 public final class NodeChecks {
-  /** The service that answers this node's time zone and current UTC offset. */
-  static final String CLOCK_SERVICE = "mailcluster.clock";
-
-  /** The service that reads another node's probe file through this node's mapping. */
-  static final String PREFLIGHT_SERVICE = "mailcluster.preflight";
-
   private static final Logger clusterLog = LoggerFactory.getLogger("mailcluster.cluster");
 
   private final NodeContext node;
@@ -60,21 +55,20 @@ public final class NodeChecks {
         ClockDriftValidator.create(settings.clock(), settings.id().value(), settings.zone());
   }
 
-  /** Registers the services peers call; called once, before the node serves. */
-  public void registerServices() {
-    node.registerService(
-        CLOCK_SERVICE,
-        (from, payload) -> CompletableFuture.completedFuture(zoneAnswer(settings.zone())));
-    node.registerService(
-        PREFLIGHT_SERVICE,
-        // Reading the probe touches network storage, which may hang: off the node's thread.
-        (from, payload) ->
-            CompletableFuture.supplyAsync(() -> readProbe(payload), settings.storageExecutor()));
+  /** This node's time zone and its current UTC offset, for a peer's {@link Request.ZoneQuery}. */
+  public Response.Zone zone() {
+    ZoneId zone = settings.zone();
+    return new Response.Zone(zone, zone.getRules().getOffset(scheduler.now()), node.epoch());
   }
 
-  /** The answer of the clock service: {@code <zone id> <current UTC offset>}. */
-  private String zoneAnswer(ZoneId zone) {
-    return zone.getId() + " " + zone.getRules().getOffset(scheduler.now()).getId();
+  /**
+   * Reads a peer's storage probe through this node's mapping, for its {@link Request.ProbeRead}.
+   * The file is read on the storage executor, since network storage may hang.
+   */
+  public CompletableFuture<Response> readProbe(Request.ProbeRead request) {
+    return CompletableFuture.supplyAsync(
+        () -> new Response.ProbeToken(readProbeFile(request), node.epoch()),
+        settings.storageExecutor());
   }
 
   public List<ClockState> clockStates() {
@@ -110,13 +104,18 @@ public final class NodeChecks {
     CompletableFuture<Void> pings = new CompletableFuture<>();
     ping(peer, settings.clock().samplesPerRound(), pings);
     CompletableFuture<Void> zone = new CompletableFuture<>();
-    node.call(peer, CLOCK_SERVICE, "", settings.callDeadline())
+    node.ask(peer, Request.ZoneQuery::new, settings.callDeadline())
         .whenComplete(
             (answer, failure) ->
                 scheduler.execute(
                     () -> {
                       if (failure == null && !node.isClosing()) {
-                        onZone(peer, answer);
+                        onZone(peer, (Response.Zone) answer);
+                      } else if (failure != null
+                          && NodeLoop.unwrap(failure) instanceof ClusterException e
+                          && e.code() == ErrorCode.INVALID_VALUE) {
+                        clusterLog.debug(
+                            "{} answered an unreadable time zone: {}", peer, e.getMessage());
                       }
                       zone.complete(null);
                     }));
@@ -159,16 +158,11 @@ public final class NodeChecks {
             });
   }
 
-  private void onZone(NodeId peer, String answer) {
-    String[] parts = answer.trim().split(" ");
-    try {
-      ZoneId zone = ZoneId.of(parts[0]);
-      ZoneOffset offset = ZoneOffset.of(parts.length > 1 ? parts[1] : "Z");
-      clocks.zone(peer.value(), zone, offset, scheduler.now()).ifPresent(node::warn);
-      node.diagnosticsChanged();
-    } catch (RuntimeException e) {
-      clusterLog.debug("{} answered an unreadable time zone '{}'", peer, answer);
-    }
+  private void onZone(NodeId peer, Response.Zone answer) {
+    clocks
+        .zone(peer.value(), answer.zone(), answer.offset(), scheduler.now())
+        .ifPresent(node::warn);
+    node.diagnosticsChanged();
   }
 
   /** Forgets the clocks of servers that are no longer registered. */
@@ -248,13 +242,17 @@ public final class NodeChecks {
       for (StoragePath path : written) {
         String check = "read-probe-of-" + self;
         reads.add(
-            node.call(m.id(), PREFLIGHT_SERVICE, path + "\n" + file, settings.callDeadline())
+            node.ask(
+                    m.id(),
+                    epoch -> new Request.ProbeRead(path, file, epoch),
+                    settings.callDeadline())
                 .handle(
-                    (answer, failure) -> {
+                    (response, failure) -> {
                       if (failure != null) {
                         return new PreflightCheck(
                             peer, path.toString(), check, false, rootMessage(failure));
                       }
+                      String answer = ((Response.ProbeToken) response).token();
                       boolean same = answer.equals(token);
                       return new PreflightCheck(
                           peer,
@@ -325,20 +323,29 @@ public final class NodeChecks {
     return report;
   }
 
-  private String readProbe(String payload) {
-    int nl = payload.indexOf('\n');
-    if (nl < 0) {
-      throw new ClusterException(ErrorCode.INVALID_VALUE, "malformed probe request: " + payload);
-    }
-    StoragePath path = StoragePath.parse(payload.substring(0, nl));
-    String file = payload.substring(nl + 1);
+  private String readProbeFile(Request.ProbeRead request) {
+    StoragePath path = request.path();
     Optional<SharedStorage> storage = settings.sharedStorage();
     if (storage.isEmpty()) {
       throw new ClusterException(
           ErrorCode.UNAVAILABLE,
           settings.id() + " has no shared storage configured, so it cannot read " + path);
     }
-    return StorageProbe.read(settings.id().value(), storage.get(), path, file);
+    String token = StorageProbe.read(settings.id().value(), storage.get(), path, request.file());
+    if (token.length() > MessageLimits.PROBE_TOKEN) {
+      throw new ClusterException(
+          ErrorCode.UNAVAILABLE,
+          settings.id()
+              + " reads "
+              + token.length()
+              + " characters in the probe "
+              + request.file()
+              + " under "
+              + path
+              + ", not a token: another file is in its place; remove it and run the preflight"
+              + " again");
+    }
+    return token;
   }
 
   private static String rootMessage(Throwable t) {

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongFunction;
 import org.mailcluster.ClusterListener;
 import org.mailcluster.ConfigUpdate;
 import org.mailcluster.NodeService;
@@ -61,6 +62,16 @@ public interface NodeContext {
    * future fails instead.
    */
   CompletableFuture<String> call(NodeId target, String service, String payload, Duration deadline);
+
+  /**
+   * Sends a request to a registered server from the loop, built there with the epoch this node has
+   * seen then; never throws, the future fails instead.
+   *
+   * <pre>{@code
+   * node.ask(peer, Request.ZoneQuery::new, deadline).thenAccept(r -> onZone((Response.Zone) r));
+   * }</pre>
+   */
+  CompletableFuture<Response> ask(NodeId target, LongFunction<Request> request, Duration deadline);
 
   /** Sends a request to a registered server now; never throws, the future fails instead. */
   CompletableFuture<Response> send(NodeId target, Request request, Duration deadline);

@@ -4,7 +4,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import org.mailcluster.ClusterListener;
 import org.mailcluster.Role;
 import org.mailcluster.admin.ClusterOptions;
@@ -19,20 +18,17 @@ import org.mailcluster.routing.RoutingPlan;
 import org.mailcluster.screening.ScreeningStatus;
 import org.mailcluster.spi.Scheduler;
 import org.mailcluster.transport.PeerIdentity;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.json.JsonMapper;
+import org.mailcluster.transport.Request;
+import org.mailcluster.transport.Response;
 
 /**
  * The cluster services built into a node (docs/ARCHITECTURE.md, The node core): mail-change relay,
  * dynamic screening, certificates, constraints and the write gate, plus the status reports through
  * which the primary shows every node's certificate and screening state in its diagnostics. The
- * services use only the node's public API (named services, {@code call}, {@code update}) and its
- * scheduler, so they run over any transport.
+ * services use only the node's public API (named services, {@code call}, {@code update}), the
+ * transport's requests and the node's scheduler, so they run over any transport.
  */
 public final class NodeServices {
-  static final String STATUS_SERVICE = "mailcluster.report";
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-
   /** What a node reports to the primary about itself. */
   public record StatusReport(
       List<CertificateCheck> certificates, Optional<ScreeningStatus> screening) {}
@@ -47,7 +43,7 @@ public final class NodeServices {
   public final NodeWriteGate writeGate;
   // Primary: the last report of each other node. Loop-confined.
   private final Map<NodeId, StatusReport> reports = new HashMap<>();
-  private String lastSent = "";
+  private StatusReport lastSent;
   private int reportTicks;
 
   public NodeServices(NodeContext node, NodeSettings settings, Scheduler scheduler) {
@@ -85,7 +81,6 @@ public final class NodeServices {
             screening.roleChanged(role);
           }
         });
-    node.registerService(STATUS_SERVICE, this::receiveReport);
     mailEvents.start();
     screening.start();
     certificates.start();
@@ -154,12 +149,15 @@ public final class NodeServices {
     if (primary.isEmpty()) {
       return;
     }
-    String body = JSON.writeValueAsString(local());
+    StatusReport body = local();
     // Unchanged reports are sent again now and then: a restarted primary has forgotten them.
     if (body.equals(lastSent) && ++reportTicks % 6 != 0) {
       return;
     }
-    node.call(primary.get(), STATUS_SERVICE, body, settings.callDeadline())
+    node.ask(
+            primary.get(),
+            epoch -> new Request.StatusReport(body.certificates(), body.screening(), epoch),
+            settings.callDeadline())
         .whenComplete(
             (ok, failure) ->
                 scheduler.execute(
@@ -170,15 +168,15 @@ public final class NodeServices {
                     }));
   }
 
-  private CompletableFuture<String> receiveReport(PeerIdentity from, String payload) {
+  /**
+   * On the primary: records the {@link Request.StatusReport} of the calling node for the
+   * diagnostics. A caller the transport could not identify is not recorded.
+   */
+  public Response.Accepted receiveReport(PeerIdentity from, Request.StatusReport report) {
     if (from.node().isPresent()) {
-      try {
-        reports.put(from.node().get(), JSON.readValue(payload, StatusReport.class));
-        node.diagnosticsChanged();
-      } catch (JacksonException e) {
-        node.warn("a status report from " + from + " cannot be read: " + e.getMessage());
-      }
+      reports.put(from.node().get(), new StatusReport(report.certificates(), report.screening()));
+      node.diagnosticsChanged();
     }
-    return CompletableFuture.completedFuture("{}");
+    return new Response.Accepted(node.epoch());
   }
 }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -24,10 +26,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.Role;
+import org.mailcluster.certificates.CertificateCheck;
 import org.mailcluster.config.Fingerprint;
 import org.mailcluster.config.Revision;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.paths.StoragePath;
+import org.mailcluster.screening.ScreeningPolicy;
+import org.mailcluster.screening.ScreeningStatus;
 import org.mailcluster.transport.ClusterTransport;
 import org.mailcluster.transport.InboundHandler;
 import org.mailcluster.transport.PeerChannel;
@@ -182,6 +189,84 @@ public abstract class TransportConformanceSuite {
     assertEquals(
         new Response.Forwarded("screening:{\"ip\":\"192.0.2.1\"}", 4),
         callAnsweredByEcho(forward).answer());
+  }
+
+  /** A promotion candidate's status query is delivered unchanged and answered with a status. */
+  @Test
+  public void statusQueryIsAnsweredWithStatus() {
+    assertCarried(
+        new Request.StatusQuery(5),
+        new Response.Status(Role.SECONDARY, 5, 6, Revision.of(5, 7), true));
+  }
+
+  /** An epoch grant is delivered unchanged and answered with the granted epoch. */
+  @Test
+  public void epochGrantIsAnsweredWithEpochGranted() {
+    assertCarried(
+        new Request.EpochGrant(GAMMA, 8, true, 7),
+        new Response.EpochGranted(8, Revision.of(7, 7), 7));
+  }
+
+  /** A resync request is delivered unchanged and answered with an acceptance. */
+  @Test
+  public void resyncIsAnsweredWithAccepted() {
+    assertCarried(new Request.Resync(GAMMA, 3), new Response.Accepted(3));
+  }
+
+  /** A snapshot confirmation is delivered unchanged and answered with an acceptance. */
+  @Test
+  public void snapshotInstalledIsAnsweredWithAccepted() {
+    assertCarried(new Request.SnapshotInstalled(Revision.of(3, 40), 3), new Response.Accepted(3));
+  }
+
+  /** A zone query is delivered unchanged and answered with the zone and its offset. */
+  @Test
+  public void zoneQueryIsAnsweredWithZone() {
+    assertCarried(
+        new Request.ZoneQuery(2),
+        new Response.Zone(ZoneId.of("Europe/Berlin"), ZoneOffset.ofHours(1), 2));
+  }
+
+  /** A probe read is delivered unchanged, path and file name included, and answered. */
+  @Test
+  public void probeReadIsAnsweredWithProbeToken() {
+    assertCarried(
+        new Request.ProbeRead(
+            StoragePath.parse("\\\\nas01\\mail\\Users"), ".mailcluster-probe-alpha", 4),
+        new Response.ProbeToken("token .mailcluster-probe-alpha", 4));
+  }
+
+  /** A status report is delivered unchanged, every optional part and list included. */
+  @Test
+  public void statusReportIsAnsweredWithAccepted() {
+    CertificateCheck full =
+        new CertificateCheck(
+            "mail",
+            CertificateCheck.Level.WARN,
+            Optional.of("CN=mail.example.com"),
+            Optional.of(T0),
+            Optional.of(T0.plus(Duration.ofDays(10)).plusNanos(123)),
+            List.of("mail.example.com", "mx.example.com"),
+            Optional.of("/etc/mail/certs/mail.pem"),
+            List.of("expires within 14 days: renew it"));
+    CertificateCheck bare =
+        new CertificateCheck(
+            "broken",
+            CertificateCheck.Level.ERROR,
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            List.of(),
+            Optional.empty(),
+            List.of("does not parse: import it again"));
+    ScreeningStatus screening =
+        new ScreeningStatus(ScreeningPolicy.REPLAY, "fallback", 3, 1, 2, 9, 4, Optional.of(T0));
+    assertCarried(
+        new Request.StatusReport(List.of(full, bare), Optional.of(screening), 6),
+        new Response.Accepted(6));
+    closeTransports();
+    assertCarried(
+        new Request.StatusReport(List.of(), Optional.empty(), 6), new Response.Accepted(6));
   }
 
   /** The handler receives the request unchanged. */
@@ -519,6 +604,12 @@ public abstract class TransportConformanceSuite {
         "the call failed after " + took + ", past its deadline of " + DEADLINE);
   }
 
+  private void assertCarried(Request request, Response answer) {
+    Exchange exchange = callAnsweredByEcho(request);
+    assertEquals(List.of(request), exchange.handler().requests(), "what the handler received");
+    assertEquals(answer, exchange.answer(), "what the caller received");
+  }
+
   private Exchange callAnsweredByEcho(Request request) {
     RecordingHandler handler = RecordingHandler.echo(BETA);
     PeerChannel channel =
@@ -648,6 +739,19 @@ public abstract class TransportConformanceSuite {
             p.sentAt(), p.sentAt().plusMillis(1), p.sentAt().plusMillis(2), p.epoch());
       } else if (request instanceof Request.Forward f) {
         return new Response.Forwarded(f.service() + ":" + f.payload(), f.epoch());
+      } else if (request instanceof Request.StatusQuery q) {
+        return new Response.Status(
+            Role.SECONDARY, q.epoch(), q.epoch() + 1, Revision.of(q.epoch(), 7), true);
+      } else if (request instanceof Request.EpochGrant g) {
+        return new Response.EpochGranted(g.proposed(), Revision.of(g.epoch(), 7), g.epoch());
+      } else if (request instanceof Request.ZoneQuery z) {
+        return new Response.Zone(ZoneId.of("Europe/Berlin"), ZoneOffset.ofHours(1), z.epoch());
+      } else if (request instanceof Request.ProbeRead p) {
+        return new Response.ProbeToken("token " + p.file(), p.epoch());
+      } else if (request instanceof Request.Resync
+          || request instanceof Request.SnapshotInstalled
+          || request instanceof Request.StatusReport) {
+        return new Response.Accepted(request.epoch());
       }
       throw new IllegalArgumentException("no echo for " + request);
     }

@@ -91,12 +91,27 @@ final class GrpcPeerChannel implements PeerChannel {
         s.acknowledge(Wire.encode(a), unary(result, Wire::decode));
       } else if (request instanceof Request.Ping p) {
         s.ping(Wire.encode(p), unary(result, Wire::decode));
+      } else if (request instanceof Request.Forward f) {
+        s.forward(Wire.encode(f), unary(result, Wire::decode));
+      } else if (request instanceof Request.StatusQuery q) {
+        s.status(Wire.encode(q), unary(result, Wire::decode));
+      } else if (request instanceof Request.EpochGrant g) {
+        s.grantEpoch(Wire.encode(g), unary(result, Wire::decode));
+      } else if (request instanceof Request.Resync r) {
+        s.resync(Wire.encode(r), unary(result, Wire::decode));
+      } else if (request instanceof Request.SnapshotInstalled i) {
+        s.snapshotInstalled(Wire.encode(i), unary(result, Wire::decode));
+      } else if (request instanceof Request.ZoneQuery z) {
+        s.zone(Wire.encode(z), unary(result, Wire::decode));
+      } else if (request instanceof Request.ProbeRead r) {
+        s.readProbe(Wire.encode(r), unary(result, Wire::decode));
       } else {
-        s.forward(Wire.encode((Request.Forward) request), unary(result, Wire::decode));
+        s.reportStatus(Wire.encode((Request.StatusReport) request), unary(result, Wire::decode));
       }
     } catch (RuntimeException e) {
       result.completeExceptionally(
-          new ClusterException(ErrorCode.UNAVAILABLE, "could not call " + peer + ": " + e, e));
+          new ClusterException(
+              ErrorCode.UNAVAILABLE, "could not call " + peer + ": " + e.getMessage(), e));
     }
     return result;
   }

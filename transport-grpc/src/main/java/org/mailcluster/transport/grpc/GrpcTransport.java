@@ -4,10 +4,15 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkState;
 import static java.util.Objects.requireNonNull;
 
+import com.google.protobuf.Message;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
@@ -15,12 +20,15 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.protobuf.ProtoUtils;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -32,7 +40,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
@@ -45,16 +52,20 @@ import org.mailcluster.transport.PeerChannel;
 import org.mailcluster.transport.PeerIdentity;
 import org.mailcluster.transport.Request;
 import org.mailcluster.transport.Response;
+import org.mailcluster.transport.Subscribe;
 import org.mailcluster.transport.grpc.v1.AckRequest;
-import org.mailcluster.transport.grpc.v1.AckResponse;
 import org.mailcluster.transport.grpc.v1.ClusterGrpc;
+import org.mailcluster.transport.grpc.v1.EpochGrantRequest;
 import org.mailcluster.transport.grpc.v1.ForwardRequest;
-import org.mailcluster.transport.grpc.v1.ForwardResponse;
 import org.mailcluster.transport.grpc.v1.JoinRequest;
-import org.mailcluster.transport.grpc.v1.JoinResponse;
 import org.mailcluster.transport.grpc.v1.PingRequest;
-import org.mailcluster.transport.grpc.v1.PongResponse;
+import org.mailcluster.transport.grpc.v1.ProbeReadRequest;
+import org.mailcluster.transport.grpc.v1.ResyncRequest;
+import org.mailcluster.transport.grpc.v1.SnapshotInstalledRequest;
+import org.mailcluster.transport.grpc.v1.StatusReportRequest;
+import org.mailcluster.transport.grpc.v1.StatusRequest;
 import org.mailcluster.transport.grpc.v1.SubscribeRequest;
+import org.mailcluster.transport.grpc.v1.ZoneRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -146,7 +157,7 @@ public final class GrpcTransport implements ClusterTransport {
     PeerAuthenticator authenticator =
         new PeerAuthenticator(config.node, PROTOCOL_VERSION, config.security.ca());
     builder
-        .addService(ServerInterceptors.intercept(new Service(handler), authenticator))
+        .addService(ServerInterceptors.intercept(new Service(handler).definition(), authenticator))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
     addLegacyReflection(builder);
@@ -321,37 +332,158 @@ public final class GrpcTransport implements ClusterTransport {
     }
   }
 
+  /** A request as it arrived: the message, or why it is no valid encoding of one. */
+  private record Incoming<T>(T message, String problem) {}
+
+  /**
+   * Reads requests without failing the call from inside gRPC: a request that is no valid protobuf
+   * encoding of its message arrives as a problem, which the service refuses with {@code
+   * INVALID_ARGUMENT} like any other malformed request.
+   */
+  private static <T extends Message> MethodDescriptor.Marshaller<Incoming<T>> lenient(T prototype) {
+    MethodDescriptor.Marshaller<T> strict = ProtoUtils.marshaller(prototype);
+    String name = prototype.getDescriptorForType().getName();
+    return new MethodDescriptor.Marshaller<>() {
+      @Override
+      public InputStream stream(Incoming<T> value) {
+        return strict.stream(value.message());
+      }
+
+      @Override
+      public Incoming<T> parse(InputStream stream) {
+        try {
+          return new Incoming<>(strict.parse(stream), null);
+        } catch (RuntimeException e) {
+          Throwable cause = e.getCause() != null ? e.getCause() : e;
+          String why = cause.getMessage() == null ? "unreadable" : cause.getMessage();
+          return new Incoming<>(
+              null, name + ": not a valid encoding of the message (" + Wire.shortened(why) + ")");
+        }
+      }
+    };
+  }
+
   /** The cluster service: decodes, hands to the node, encodes its answer or refusal. */
-  private final class Service extends ClusterGrpc.ClusterImplBase {
+  private final class Service {
     private final InboundHandler handler;
 
     Service(InboundHandler handler) {
       this.handler = handler;
     }
 
-    @Override
-    public void join(JoinRequest request, StreamObserver<JoinResponse> out) {
-      unary(() -> Wire.decode(request), out, Response.Joined.class, Wire::encode);
+    /** The service's definition: the generated methods, each reading its request leniently. */
+    ServerServiceDefinition definition() {
+      List<ServerMethodDefinition<?, ?>> methods =
+          List.of(
+              unary(
+                  ClusterGrpc.getJoinMethod(),
+                  JoinRequest.getDefaultInstance(),
+                  Wire::decode,
+                  Response.Joined.class,
+                  Wire::encode),
+              unary(
+                  ClusterGrpc.getAcknowledgeMethod(),
+                  AckRequest.getDefaultInstance(),
+                  Wire::decode,
+                  Response.Acknowledged.class,
+                  Wire::encode),
+              unary(
+                  ClusterGrpc.getPingMethod(),
+                  PingRequest.getDefaultInstance(),
+                  Wire::decode,
+                  Response.Pong.class,
+                  Wire::encode),
+              unary(
+                  ClusterGrpc.getForwardMethod(),
+                  ForwardRequest.getDefaultInstance(),
+                  Wire::decode,
+                  Response.Forwarded.class,
+                  Wire::encode),
+              subscribe(),
+              unary(
+                  ClusterGrpc.getStatusMethod(),
+                  StatusRequest.getDefaultInstance(),
+                  Wire::decode,
+                  Response.Status.class,
+                  Wire::encode),
+              unary(
+                  ClusterGrpc.getGrantEpochMethod(),
+                  EpochGrantRequest.getDefaultInstance(),
+                  Wire::decode,
+                  Response.EpochGranted.class,
+                  Wire::encode),
+              unary(
+                  ClusterGrpc.getResyncMethod(),
+                  ResyncRequest.getDefaultInstance(),
+                  Wire::decode,
+                  Response.Accepted.class,
+                  Wire::encode),
+              unary(
+                  ClusterGrpc.getSnapshotInstalledMethod(),
+                  SnapshotInstalledRequest.getDefaultInstance(),
+                  Wire::decode,
+                  Response.Accepted.class,
+                  Wire::encode),
+              unary(
+                  ClusterGrpc.getZoneMethod(),
+                  ZoneRequest.getDefaultInstance(),
+                  Wire::decode,
+                  Response.Zone.class,
+                  Wire::encode),
+              unary(
+                  ClusterGrpc.getReadProbeMethod(),
+                  ProbeReadRequest.getDefaultInstance(),
+                  Wire::decode,
+                  Response.ProbeToken.class,
+                  Wire::encode),
+              unary(
+                  ClusterGrpc.getReportStatusMethod(),
+                  StatusReportRequest.getDefaultInstance(),
+                  Wire::decode,
+                  Response.Accepted.class,
+                  Wire::encode));
+      ServiceDescriptor generated = ClusterGrpc.getServiceDescriptor();
+      ServiceDescriptor.Builder descriptor =
+          ServiceDescriptor.newBuilder(generated.getName())
+              .setSchemaDescriptor(generated.getSchemaDescriptor());
+      methods.forEach(m -> descriptor.addMethod(m.getMethodDescriptor()));
+      ServerServiceDefinition.Builder service = ServerServiceDefinition.builder(descriptor.build());
+      methods.forEach(service::addMethod);
+      return service.build();
     }
 
-    @Override
-    public void acknowledge(AckRequest request, StreamObserver<AckResponse> out) {
-      unary(() -> Wire.decode(request), out, Response.Acknowledged.class, Wire::encode);
+    private <Q extends Message, A, R extends Response> ServerMethodDefinition<Incoming<Q>, A> unary(
+        MethodDescriptor<Q, A> method,
+        Q prototype,
+        Function<Q, Request> decode,
+        Class<R> expected,
+        Function<R, A> encode) {
+      MethodDescriptor<Incoming<Q>, A> lenient =
+          method.toBuilder(lenient(prototype), method.getResponseMarshaller()).build();
+      return ServerMethodDefinition.create(
+          lenient,
+          ServerCalls.asyncUnaryCall(
+              (request, out) ->
+                  call(method.getFullMethodName(), request, decode, out, expected, encode)));
     }
 
-    @Override
-    public void ping(PingRequest request, StreamObserver<PongResponse> out) {
-      unary(() -> Wire.decode(request), out, Response.Pong.class, Wire::encode);
+    private ServerMethodDefinition<
+            Incoming<SubscribeRequest>, org.mailcluster.transport.grpc.v1.ReplicationMessage>
+        subscribe() {
+      var method = ClusterGrpc.getSubscribeMethod();
+      var lenient =
+          method.toBuilder(
+                  lenient(SubscribeRequest.getDefaultInstance()), method.getResponseMarshaller())
+              .build();
+      return ServerMethodDefinition.create(
+          lenient,
+          ServerCalls.asyncServerStreamingCall(
+              (request, out) -> subscribe(method.getFullMethodName(), request, out)));
     }
 
-    @Override
-    public void forward(ForwardRequest request, StreamObserver<ForwardResponse> out) {
-      unary(() -> Wire.decode(request), out, Response.Forwarded.class, Wire::encode);
-    }
-
-    @Override
-    public void subscribe(
-        SubscribeRequest request,
+    private void subscribe(
+        String method,
+        Incoming<SubscribeRequest> request,
         StreamObserver<org.mailcluster.transport.grpc.v1.ReplicationMessage> out) {
       var call =
           (ServerCallStreamObserver<org.mailcluster.transport.grpc.v1.ReplicationMessage>) out;
@@ -365,23 +497,48 @@ public final class GrpcTransport implements ClusterTransport {
       }
       streams.add(stream);
       PeerIdentity from = PeerAuthenticator.IDENTITY.get();
+      Subscribe decoded;
       try {
-        handler.subscribe(from, Wire.checked(() -> Wire.decode(request)), stream);
+        decoded = decode(request, Wire::decode);
+      } catch (ClusterException e) {
+        refusedAsInvalid(method, from, e);
+        stream.fail(e);
+        return;
+      }
+      try {
+        handler.subscribe(from, decoded, stream);
       } catch (ClusterException e) {
         clusterLog.warn("refused a subscription from {}: {}", from, e.getMessage());
         stream.fail(e);
       } catch (RuntimeException e) {
         clusterLog.error("the node failed to serve a subscription from {}", from, e);
-        stream.fail(new ClusterException(ErrorCode.UNAVAILABLE, "the node failed: " + e, e));
+        stream.fail(
+            new ClusterException(
+                ErrorCode.UNAVAILABLE,
+                "node " + config.node + " failed to serve the stream: its cluster log says why",
+                e));
       }
     }
 
-    private <R extends Response, A> void unary(
-        Supplier<Request> decode, StreamObserver<A> out, Class<R> expected, Function<R, A> encode) {
+    private <Q, A, R extends Response> void call(
+        String method,
+        Incoming<Q> request,
+        Function<Q, Request> decode,
+        StreamObserver<A> out,
+        Class<R> expected,
+        Function<R, A> encode) {
       PeerIdentity from = PeerAuthenticator.IDENTITY.get();
+      Request decoded;
+      try {
+        decoded = decode(request, decode);
+      } catch (ClusterException e) {
+        refusedAsInvalid(method, from, e);
+        out.onError(Wire.toStatus(e));
+        return;
+      }
       CompletableFuture<Response> answer;
       try {
-        answer = handler.handle(from, Wire.checked(decode));
+        answer = handler.handle(from, decoded);
       } catch (RuntimeException e) {
         answer = CompletableFuture.failedFuture(e);
       }
@@ -417,7 +574,20 @@ public final class GrpcTransport implements ClusterTransport {
     }
   }
 
-  private static ClusterException asClusterException(Throwable t) {
+  /** The request as a record, or {@code INVALID_VALUE} naming the field that is malformed. */
+  private static <Q, T> T decode(Incoming<Q> request, Function<Q, T> decode) {
+    if (request.problem() != null) {
+      throw new ClusterException(ErrorCode.INVALID_VALUE, request.problem());
+    }
+    return decode.apply(request.message());
+  }
+
+  /** A malformed request, refused before the node saw it: one line, no stack trace. */
+  private static void refusedAsInvalid(String method, PeerIdentity from, ClusterException e) {
+    clusterLog.warn("refused {} from {}: {}", method, from, e.getMessage());
+  }
+
+  private ClusterException asClusterException(Throwable t) {
     Throwable cause =
         t instanceof java.util.concurrent.CompletionException && t.getCause() != null
             ? t.getCause()
@@ -427,7 +597,9 @@ public final class GrpcTransport implements ClusterTransport {
     }
     clusterLog.error("a call failed inside the node", cause);
     return new ClusterException(
-        ErrorCode.UNAVAILABLE, "the node failed to answer: " + cause, cause);
+        ErrorCode.UNAVAILABLE,
+        "node " + config.node + " failed to answer: its cluster log says why",
+        cause);
   }
 
   /**

@@ -4,42 +4,72 @@ import com.google.protobuf.Timestamp;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.time.DateTimeException;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.Role;
+import org.mailcluster.certificates.CertificateCheck;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.Fingerprint;
 import org.mailcluster.config.Revision;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.paths.StoragePath;
+import org.mailcluster.screening.ScreeningPolicy;
+import org.mailcluster.screening.ScreeningStatus;
 import org.mailcluster.spi.LogEntry;
+import org.mailcluster.transport.MessageLimits;
 import org.mailcluster.transport.ReplicationMessage;
 import org.mailcluster.transport.Request;
 import org.mailcluster.transport.Response;
 import org.mailcluster.transport.Subscribe;
+import org.mailcluster.transport.grpc.v1.AcceptedResponse;
 import org.mailcluster.transport.grpc.v1.AckRequest;
 import org.mailcluster.transport.grpc.v1.AckResponse;
 import org.mailcluster.transport.grpc.v1.Change;
 import org.mailcluster.transport.grpc.v1.Entries;
+import org.mailcluster.transport.grpc.v1.EpochGrantRequest;
+import org.mailcluster.transport.grpc.v1.EpochGrantResponse;
 import org.mailcluster.transport.grpc.v1.ForwardRequest;
 import org.mailcluster.transport.grpc.v1.ForwardResponse;
 import org.mailcluster.transport.grpc.v1.Heartbeat;
 import org.mailcluster.transport.grpc.v1.JoinRequest;
 import org.mailcluster.transport.grpc.v1.JoinResponse;
 import org.mailcluster.transport.grpc.v1.KeyValue;
+import org.mailcluster.transport.grpc.v1.NodeRole;
 import org.mailcluster.transport.grpc.v1.PingRequest;
 import org.mailcluster.transport.grpc.v1.PongResponse;
+import org.mailcluster.transport.grpc.v1.ProbeReadRequest;
+import org.mailcluster.transport.grpc.v1.ProbeReadResponse;
+import org.mailcluster.transport.grpc.v1.ResyncRequest;
 import org.mailcluster.transport.grpc.v1.SnapshotChunk;
+import org.mailcluster.transport.grpc.v1.SnapshotInstalledRequest;
+import org.mailcluster.transport.grpc.v1.StatusReportRequest;
+import org.mailcluster.transport.grpc.v1.StatusRequest;
+import org.mailcluster.transport.grpc.v1.StatusResponse;
 import org.mailcluster.transport.grpc.v1.SubscribeRequest;
+import org.mailcluster.transport.grpc.v1.ZoneRequest;
+import org.mailcluster.transport.grpc.v1.ZoneResponse;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Maps the core's transport records to the {@code mailcluster.v1} protobuf messages and back, and
- * {@link ErrorCode}s to gRPC statuses. Decoding checks what the protobuf types cannot express (ids,
- * addresses, counters within range) and refuses bad input with {@code INVALID_VALUE}.
+ * {@link ErrorCode}s to gRPC statuses. Decoding checks every field against its {@linkplain
+ * MessageLimits limit} and what the protobuf types cannot express (ids, addresses, counters within
+ * range, known enum values), and refuses bad input with {@code INVALID_VALUE} and a one-line
+ * message that names the field as the proto does, e.g. {@code JoinRequest.node: 70 characters, at
+ * most 63}.
  */
 final class Wire {
   /** The header with the protocol version the caller speaks. */
@@ -49,6 +79,16 @@ final class Wire {
   /** The trailer with the precise error code of a refusal. */
   static final Metadata.Key<String> ERROR_TRAILER =
       Metadata.Key.of("mailcluster-error", Metadata.ASCII_STRING_MARSHALLER);
+
+  /** The prefix of the cluster's own service names, whose payloads are JSON objects. */
+  static final String CLUSTER_SERVICE_PREFIX = "mailcluster.";
+
+  // The earliest and latest instants a google.protobuf.Timestamp may hold.
+  private static final long MIN_SECONDS = -62_135_596_800L; // 0001-01-01T00:00:00Z
+  private static final long MAX_SECONDS = 253_402_300_799L; // 9999-12-31T23:59:59Z
+  // How much of a bad value a refusal quotes.
+  private static final int QUOTED = 64;
+  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private Wire() {}
 
@@ -66,13 +106,22 @@ final class Wire {
   }
 
   static Request.Join decode(JoinRequest r) {
-    return new Request.Join(
-        nodeId(r.getNode()),
-        address(r.getAddress()),
-        r.getProtocolVersion(),
-        r.getProductVersion(),
-        r.getLicenceFingerprint(),
-        counter("epoch", r.getEpoch()));
+    return checked(
+        "JoinRequest",
+        () ->
+            new Request.Join(
+                nodeId("JoinRequest.node", r.getNode()),
+                address("JoinRequest.address", r.getAddress()),
+                uint32("JoinRequest.protocol_version", r.getProtocolVersion()),
+                text(
+                    "JoinRequest.product_version",
+                    r.getProductVersion(),
+                    MessageLimits.PRODUCT_VERSION),
+                text(
+                    "JoinRequest.licence_fingerprint",
+                    r.getLicenceFingerprint(),
+                    MessageLimits.LICENCE_FINGERPRINT),
+                epoch("JoinRequest.epoch", r.getEpoch())));
   }
 
   static JoinResponse encode(Response.Joined r) {
@@ -84,8 +133,13 @@ final class Wire {
   }
 
   static Response.Joined decode(JoinResponse r) {
-    return new Response.Joined(
-        nodeId(r.getPrimary()), counter("epoch", r.getEpoch()), decode(r.getLatest()));
+    return checked(
+        "JoinResponse",
+        () ->
+            new Response.Joined(
+                nodeId("JoinResponse.primary", r.getPrimary()),
+                epoch("JoinResponse.epoch", r.getEpoch()),
+                decode("JoinResponse.latest", r.getLatest())));
   }
 
   static AckRequest encode(Request.Ack r) {
@@ -98,11 +152,14 @@ final class Wire {
   }
 
   static Request.Ack decode(AckRequest r) {
-    return new Request.Ack(
-        nodeId(r.getNode()),
-        counter("epoch", r.getEpoch()),
-        decode(r.getApplied()),
-        decode(r.getFingerprint()));
+    return checked(
+        "AckRequest",
+        () ->
+            new Request.Ack(
+                nodeId("AckRequest.node", r.getNode()),
+                epoch("AckRequest.epoch", r.getEpoch()),
+                decode("AckRequest.applied", r.getApplied()),
+                decode(r.getFingerprint())));
   }
 
   static AckResponse encode(Response.Acknowledged r) {
@@ -110,7 +167,8 @@ final class Wire {
   }
 
   static Response.Acknowledged decode(AckResponse r) {
-    return new Response.Acknowledged(counter("epoch", r.getEpoch()));
+    return checked(
+        "AckResponse", () -> new Response.Acknowledged(epoch("AckResponse.epoch", r.getEpoch())));
   }
 
   static PingRequest encode(Request.Ping r) {
@@ -118,7 +176,12 @@ final class Wire {
   }
 
   static Request.Ping decode(PingRequest r) {
-    return new Request.Ping(decode(r.getSentAt()), counter("epoch", r.getEpoch()));
+    return checked(
+        "PingRequest",
+        () ->
+            new Request.Ping(
+                decode("PingRequest.sent_at", r.getSentAt()),
+                epoch("PingRequest.epoch", r.getEpoch())));
   }
 
   static PongResponse encode(Response.Pong r) {
@@ -131,11 +194,14 @@ final class Wire {
   }
 
   static Response.Pong decode(PongResponse r) {
-    return new Response.Pong(
-        decode(r.getPingSentAt()),
-        decode(r.getReceivedAt()),
-        decode(r.getSentAt()),
-        counter("epoch", r.getEpoch()));
+    return checked(
+        "PongResponse",
+        () ->
+            new Response.Pong(
+                decode("PongResponse.ping_sent_at", r.getPingSentAt()),
+                decode("PongResponse.received_at", r.getReceivedAt()),
+                decode("PongResponse.sent_at", r.getSentAt()),
+                epoch("PongResponse.epoch", r.getEpoch())));
   }
 
   static ForwardRequest encode(Request.Forward r) {
@@ -147,7 +213,21 @@ final class Wire {
   }
 
   static Request.Forward decode(ForwardRequest r) {
-    return new Request.Forward(r.getService(), r.getPayload(), counter("epoch", r.getEpoch()));
+    return checked(
+        "ForwardRequest",
+        () -> {
+          String service = r.getService();
+          if (service.isEmpty()) {
+            throw invalid("ForwardRequest.service: empty, a service needs a name");
+          }
+          text("ForwardRequest.service", service, MessageLimits.SERVICE_NAME);
+          String payload =
+              text("ForwardRequest.payload", r.getPayload(), MessageLimits.FORWARD_PAYLOAD);
+          if (service.startsWith(CLUSTER_SERVICE_PREFIX)) {
+            jsonObject("ForwardRequest.payload", service, payload);
+          }
+          return new Request.Forward(service, payload, epoch("ForwardRequest.epoch", r.getEpoch()));
+        });
   }
 
   static ForwardResponse encode(Response.Forwarded r) {
@@ -155,7 +235,339 @@ final class Wire {
   }
 
   static Response.Forwarded decode(ForwardResponse r) {
-    return new Response.Forwarded(r.getPayload(), counter("epoch", r.getEpoch()));
+    return checked(
+        "ForwardResponse",
+        () ->
+            new Response.Forwarded(
+                text("ForwardResponse.payload", r.getPayload(), MessageLimits.FORWARD_PAYLOAD),
+                epoch("ForwardResponse.epoch", r.getEpoch())));
+  }
+
+  static StatusRequest encode(Request.StatusQuery r) {
+    return StatusRequest.newBuilder().setEpoch(r.epoch()).build();
+  }
+
+  static Request.StatusQuery decode(StatusRequest r) {
+    return checked(
+        "StatusRequest", () -> new Request.StatusQuery(epoch("StatusRequest.epoch", r.getEpoch())));
+  }
+
+  static StatusResponse encode(Response.Status r) {
+    return StatusResponse.newBuilder()
+        .setRole(
+            r.role() == Role.PRIMARY ? NodeRole.NODE_ROLE_PRIMARY : NodeRole.NODE_ROLE_SECONDARY)
+        .setEpoch(r.epoch())
+        .setPromised(r.promised())
+        .setRevision(encode(r.revision()))
+        .setHearsPrimary(r.hearsPrimary())
+        .build();
+  }
+
+  static Response.Status decode(StatusResponse r) {
+    return checked(
+        "StatusResponse",
+        () -> {
+          Role role;
+          if (r.getRole() == NodeRole.NODE_ROLE_PRIMARY) {
+            role = Role.PRIMARY;
+          } else if (r.getRole() == NodeRole.NODE_ROLE_SECONDARY) {
+            role = Role.SECONDARY;
+          } else {
+            throw invalid("StatusResponse.role: " + r.getRoleValue() + " is not a role");
+          }
+          return new Response.Status(
+              role,
+              epoch("StatusResponse.epoch", r.getEpoch()),
+              epoch("StatusResponse.promised", r.getPromised()),
+              decode("StatusResponse.revision", r.getRevision()),
+              r.getHearsPrimary());
+        });
+  }
+
+  static EpochGrantRequest encode(Request.EpochGrant r) {
+    return EpochGrantRequest.newBuilder()
+        .setCandidate(r.candidate().value())
+        .setProposed(r.proposed())
+        .setForced(r.forced())
+        .setEpoch(r.epoch())
+        .build();
+  }
+
+  static Request.EpochGrant decode(EpochGrantRequest r) {
+    return checked(
+        "EpochGrantRequest",
+        () ->
+            new Request.EpochGrant(
+                nodeId("EpochGrantRequest.candidate", r.getCandidate()),
+                epoch("EpochGrantRequest.proposed", r.getProposed()),
+                r.getForced(),
+                epoch("EpochGrantRequest.epoch", r.getEpoch())));
+  }
+
+  static EpochGrantResponse encode(Response.EpochGranted r) {
+    return EpochGrantResponse.newBuilder()
+        .setGranted(r.granted())
+        .setRevision(encode(r.revision()))
+        .setEpoch(r.epoch())
+        .build();
+  }
+
+  static Response.EpochGranted decode(EpochGrantResponse r) {
+    return checked(
+        "EpochGrantResponse",
+        () ->
+            new Response.EpochGranted(
+                epoch("EpochGrantResponse.granted", r.getGranted()),
+                decode("EpochGrantResponse.revision", r.getRevision()),
+                epoch("EpochGrantResponse.epoch", r.getEpoch())));
+  }
+
+  static ResyncRequest encode(Request.Resync r) {
+    return ResyncRequest.newBuilder().setTarget(r.target().value()).setEpoch(r.epoch()).build();
+  }
+
+  static Request.Resync decode(ResyncRequest r) {
+    return checked(
+        "ResyncRequest",
+        () ->
+            new Request.Resync(
+                nodeId("ResyncRequest.target", r.getTarget()),
+                epoch("ResyncRequest.epoch", r.getEpoch())));
+  }
+
+  static SnapshotInstalledRequest encode(Request.SnapshotInstalled r) {
+    return SnapshotInstalledRequest.newBuilder()
+        .setRevision(encode(r.revision()))
+        .setEpoch(r.epoch())
+        .build();
+  }
+
+  static Request.SnapshotInstalled decode(SnapshotInstalledRequest r) {
+    return checked(
+        "SnapshotInstalledRequest",
+        () ->
+            new Request.SnapshotInstalled(
+                decode("SnapshotInstalledRequest.revision", r.getRevision()),
+                epoch("SnapshotInstalledRequest.epoch", r.getEpoch())));
+  }
+
+  static AcceptedResponse encode(Response.Accepted r) {
+    return AcceptedResponse.newBuilder().setEpoch(r.epoch()).build();
+  }
+
+  static Response.Accepted decode(AcceptedResponse r) {
+    return checked(
+        "AcceptedResponse",
+        () -> new Response.Accepted(epoch("AcceptedResponse.epoch", r.getEpoch())));
+  }
+
+  static ZoneRequest encode(Request.ZoneQuery r) {
+    return ZoneRequest.newBuilder().setEpoch(r.epoch()).build();
+  }
+
+  static Request.ZoneQuery decode(ZoneRequest r) {
+    return checked(
+        "ZoneRequest", () -> new Request.ZoneQuery(epoch("ZoneRequest.epoch", r.getEpoch())));
+  }
+
+  static ZoneResponse encode(Response.Zone r) {
+    return ZoneResponse.newBuilder()
+        .setZone(r.zone().getId())
+        .setUtcOffsetSeconds(r.offset().getTotalSeconds())
+        .setEpoch(r.epoch())
+        .build();
+  }
+
+  static Response.Zone decode(ZoneResponse r) {
+    return checked(
+        "ZoneResponse",
+        () -> {
+          String id = text("ZoneResponse.zone", r.getZone(), MessageLimits.ZONE_ID);
+          ZoneId zone;
+          try {
+            zone = ZoneId.of(id);
+          } catch (DateTimeException e) {
+            throw invalid(
+                "ZoneResponse.zone: " + quote(id) + " is not a time zone known here: " + line(e));
+          }
+          int seconds = r.getUtcOffsetSeconds();
+          if (Math.abs(seconds) > MessageLimits.UTC_OFFSET_SECONDS) {
+            throw invalid(
+                "ZoneResponse.utc_offset_seconds: "
+                    + seconds
+                    + " is out of range, an offset is -"
+                    + MessageLimits.UTC_OFFSET_SECONDS
+                    + " to "
+                    + MessageLimits.UTC_OFFSET_SECONDS);
+          }
+          return new Response.Zone(
+              zone, ZoneOffset.ofTotalSeconds(seconds), epoch("ZoneResponse.epoch", r.getEpoch()));
+        });
+  }
+
+  static ProbeReadRequest encode(Request.ProbeRead r) {
+    return ProbeReadRequest.newBuilder()
+        .setPath(r.path().toString())
+        .setFile(r.file())
+        .setEpoch(r.epoch())
+        .build();
+  }
+
+  static Request.ProbeRead decode(ProbeReadRequest r) {
+    return checked(
+        "ProbeReadRequest",
+        () -> {
+          String text = text("ProbeReadRequest.path", r.getPath(), MessageLimits.STORAGE_PATH);
+          StoragePath path;
+          try {
+            path = StoragePath.parse(text);
+          } catch (IllegalArgumentException e) {
+            throw invalid("ProbeReadRequest.path: " + line(e));
+          }
+          String file = text("ProbeReadRequest.file", r.getFile(), MessageLimits.FILE_NAME);
+          long epoch = epoch("ProbeReadRequest.epoch", r.getEpoch());
+          try {
+            return new Request.ProbeRead(path, file, epoch);
+          } catch (IllegalArgumentException e) {
+            throw invalid("ProbeReadRequest.file: " + quote(file) + " is not a plain file name");
+          }
+        });
+  }
+
+  static ProbeReadResponse encode(Response.ProbeToken r) {
+    return ProbeReadResponse.newBuilder().setToken(r.token()).setEpoch(r.epoch()).build();
+  }
+
+  static Response.ProbeToken decode(ProbeReadResponse r) {
+    return checked(
+        "ProbeReadResponse",
+        () ->
+            new Response.ProbeToken(
+                text("ProbeReadResponse.token", r.getToken(), MessageLimits.PROBE_TOKEN),
+                epoch("ProbeReadResponse.epoch", r.getEpoch())));
+  }
+
+  static StatusReportRequest encode(Request.StatusReport r) {
+    StatusReportRequest.Builder b = StatusReportRequest.newBuilder().setEpoch(r.epoch());
+    for (CertificateCheck c : r.certificates()) {
+      b.addCertificates(encode(c));
+    }
+    r.screening().ifPresent(s -> b.setScreening(encode(s)));
+    return b.build();
+  }
+
+  static Request.StatusReport decode(StatusReportRequest r) {
+    return checked(
+        "StatusReportRequest",
+        () -> {
+          count(
+              "StatusReportRequest.certificates",
+              r.getCertificatesCount(),
+              MessageLimits.CERTIFICATES);
+          List<CertificateCheck> checks = new ArrayList<>(r.getCertificatesCount());
+          for (int i = 0; i < r.getCertificatesCount(); i++) {
+            checks.add(decode("StatusReportRequest.certificates[" + i + "]", r.getCertificates(i)));
+          }
+          Optional<ScreeningStatus> screening =
+              r.hasScreening()
+                  ? Optional.of(decode("StatusReportRequest.screening", r.getScreening()))
+                  : Optional.empty();
+          return new Request.StatusReport(
+              checks, screening, epoch("StatusReportRequest.epoch", r.getEpoch()));
+        });
+  }
+
+  private static org.mailcluster.transport.grpc.v1.CertificateCheck encode(CertificateCheck c) {
+    var b =
+        org.mailcluster.transport.grpc.v1.CertificateCheck.newBuilder()
+            .setName(c.name())
+            .setLevel(
+                switch (c.level()) {
+                  case OK -> org.mailcluster.transport.grpc.v1.CertificateCheck.Level.LEVEL_OK;
+                  case WARN -> org.mailcluster.transport.grpc.v1.CertificateCheck.Level.LEVEL_WARN;
+                  case ERROR ->
+                      org.mailcluster.transport.grpc.v1.CertificateCheck.Level.LEVEL_ERROR;
+                })
+            .addAllHostNames(c.hostNames())
+            .addAllProblems(c.problems());
+    c.subject().ifPresent(b::setSubject);
+    c.notBefore().ifPresent(t -> b.setNotBefore(encode(t)));
+    c.notAfter().ifPresent(t -> b.setNotAfter(encode(t)));
+    c.file().ifPresent(b::setFile);
+    return b.build();
+  }
+
+  private static CertificateCheck decode(
+      String field, org.mailcluster.transport.grpc.v1.CertificateCheck c) {
+    int max = MessageLimits.REPORT_TEXT;
+    CertificateCheck.Level level =
+        switch (c.getLevel()) {
+          case LEVEL_OK -> CertificateCheck.Level.OK;
+          case LEVEL_WARN -> CertificateCheck.Level.WARN;
+          case LEVEL_ERROR -> CertificateCheck.Level.ERROR;
+          default -> throw invalid(field + ".level: " + c.getLevelValue() + " is not a level");
+        };
+    count(field + ".host_names", c.getHostNamesCount(), MessageLimits.CERTIFICATE_ITEMS);
+    for (int i = 0; i < c.getHostNamesCount(); i++) {
+      text(field + ".host_names[" + i + "]", c.getHostNames(i), max);
+    }
+    count(field + ".problems", c.getProblemsCount(), MessageLimits.CERTIFICATE_ITEMS);
+    for (int i = 0; i < c.getProblemsCount(); i++) {
+      text(field + ".problems[" + i + "]", c.getProblems(i), max);
+    }
+    return new CertificateCheck(
+        text(field + ".name", c.getName(), max),
+        level,
+        c.hasSubject()
+            ? Optional.of(text(field + ".subject", c.getSubject(), max))
+            : Optional.empty(),
+        c.hasNotBefore()
+            ? Optional.of(decode(field + ".not_before", c.getNotBefore()))
+            : Optional.empty(),
+        c.hasNotAfter()
+            ? Optional.of(decode(field + ".not_after", c.getNotAfter()))
+            : Optional.empty(),
+        c.getHostNamesList(),
+        c.hasFile() ? Optional.of(text(field + ".file", c.getFile(), max)) : Optional.empty(),
+        c.getProblemsList());
+  }
+
+  private static org.mailcluster.transport.grpc.v1.ScreeningStatus encode(ScreeningStatus s) {
+    var b =
+        org.mailcluster.transport.grpc.v1.ScreeningStatus.newBuilder()
+            .setPolicy(
+                s.policy() == ScreeningPolicy.REPLAY
+                    ? org.mailcluster.transport.grpc.v1.ScreeningStatus.Policy.POLICY_REPLAY
+                    : org.mailcluster.transport.grpc.v1.ScreeningStatus.Policy.POLICY_OVERWRITE)
+            .setMode(s.mode())
+            .setBlocked(s.blocked())
+            .setAllowed(s.allowed())
+            .setLocalChanges(s.localChanges())
+            .setReplayed(s.replayed())
+            .setDiscarded(s.discarded());
+    s.fallbackSince().ifPresent(t -> b.setFallbackSince(encode(t)));
+    return b.build();
+  }
+
+  private static ScreeningStatus decode(
+      String field, org.mailcluster.transport.grpc.v1.ScreeningStatus s) {
+    ScreeningPolicy policy =
+        switch (s.getPolicy()) {
+          case POLICY_OVERWRITE -> ScreeningPolicy.OVERWRITE;
+          case POLICY_REPLAY -> ScreeningPolicy.REPLAY;
+          default -> throw invalid(field + ".policy: " + s.getPolicyValue() + " is not a policy");
+        };
+    return new ScreeningStatus(
+        policy,
+        text(field + ".mode", s.getMode(), MessageLimits.REPORT_TEXT),
+        uint32(field + ".blocked", s.getBlocked()),
+        uint32(field + ".allowed", s.getAllowed()),
+        uint32(field + ".local_changes", s.getLocalChanges()),
+        uint64(field + ".replayed", s.getReplayed()),
+        uint64(field + ".discarded", s.getDiscarded()),
+        s.hasFallbackSince()
+            ? Optional.of(decode(field + ".fallback_since", s.getFallbackSince()))
+            : Optional.empty());
   }
 
   static SubscribeRequest encode(Subscribe r) {
@@ -167,8 +579,13 @@ final class Wire {
   }
 
   static Subscribe decode(SubscribeRequest r) {
-    return new Subscribe(
-        nodeId(r.getNode()), counter("epoch", r.getEpoch()), decode(r.getLastApplied()));
+    return checked(
+        "SubscribeRequest",
+        () ->
+            new Subscribe(
+                nodeId("SubscribeRequest.node", r.getNode()),
+                epoch("SubscribeRequest.epoch", r.getEpoch()),
+                decode("SubscribeRequest.last_applied", r.getLastApplied())));
   }
 
   // ---- replication ----------------------------------------------------------------------
@@ -203,11 +620,7 @@ final class Wire {
   }
 
   static ReplicationMessage decode(org.mailcluster.transport.grpc.v1.ReplicationMessage m) {
-    try {
-      return decodeUnchecked(m);
-    } catch (IllegalArgumentException | NullPointerException e) {
-      throw invalid("an impossible replication message (" + e.getMessage() + ")");
-    }
+    return checked("ReplicationMessage", () -> decodeUnchecked(m));
   }
 
   private static ReplicationMessage decodeUnchecked(
@@ -216,30 +629,38 @@ final class Wire {
       case ENTRIES:
         {
           Entries e = m.getEntries();
+          if (e.getEntriesCount() == 0) {
+            throw invalid("Entries.entries: empty, an Entries message needs at least one");
+          }
+          count("Entries.entries", e.getEntriesCount(), MessageLimits.ENTRIES_PER_MESSAGE);
           List<LogEntry> entries = new ArrayList<>(e.getEntriesCount());
-          for (org.mailcluster.transport.grpc.v1.LogEntry entry : e.getEntriesList()) {
-            entries.add(decode(entry));
+          for (int i = 0; i < e.getEntriesCount(); i++) {
+            entries.add(decode("Entries.entries[" + i + "]", e.getEntries(i)));
           }
           return new ReplicationMessage.Entries(
-              counter("epoch", e.getEpoch()), decode(e.getPrevious()), entries);
+              epoch("Entries.epoch", e.getEpoch()),
+              decode("Entries.previous", e.getPrevious()),
+              entries);
         }
       case SNAPSHOT_CHUNK:
         {
           SnapshotChunk c = m.getSnapshotChunk();
+          count("SnapshotChunk.entries", c.getEntriesCount(), MessageLimits.KEYS_PER_CHUNK);
           TreeMap<String, String> entries = new TreeMap<>();
-          for (KeyValue kv : c.getEntriesList()) {
-            if (entries.put(kv.getKey(), kv.getValue()) != null) {
-              throw invalid("a snapshot chunk repeats the key " + kv.getKey());
+          for (int i = 0; i < c.getEntriesCount(); i++) {
+            KeyValue kv = c.getEntries(i);
+            String at = "SnapshotChunk.entries[" + i + "]";
+            String key = text(at + ".key", kv.getKey(), MessageLimits.STATE_TEXT);
+            String value = text(at + ".value", kv.getValue(), MessageLimits.STATE_TEXT);
+            if (entries.put(key, value) != null) {
+              throw invalid(at + ".key: " + quote(key) + " appears twice in the chunk");
             }
           }
-          if (c.getIndex() < 0) {
-            throw invalid("a snapshot chunk's index is out of range: " + c.getIndex());
-          }
           return new ReplicationMessage.SnapshotChunk(
-              counter("epoch", c.getEpoch()),
-              decode(c.getRevision()),
+              epoch("SnapshotChunk.epoch", c.getEpoch()),
+              decode("SnapshotChunk.revision", c.getRevision()),
               decode(c.getFingerprint()),
-              c.getIndex(),
+              uint32("SnapshotChunk.index", c.getIndex()),
               c.getLast(),
               entries);
         }
@@ -247,10 +668,12 @@ final class Wire {
         {
           Heartbeat h = m.getHeartbeat();
           return new ReplicationMessage.Heartbeat(
-              counter("epoch", h.getEpoch()), decode(h.getLatest()), decode(h.getSentAt()));
+              epoch("Heartbeat.epoch", h.getEpoch()),
+              decode("Heartbeat.latest", h.getLatest()),
+              decode("Heartbeat.sent_at", h.getSentAt()));
         }
       default:
-        throw invalid("a replication message of an unknown kind: " + m.getKindCase());
+        throw invalid("ReplicationMessage.kind: " + m.getKindCase() + " is not a message kind");
     }
   }
 
@@ -269,17 +692,36 @@ final class Wire {
     return b.build();
   }
 
-  static LogEntry decode(org.mailcluster.transport.grpc.v1.LogEntry e) {
+  static LogEntry decode(String field, org.mailcluster.transport.grpc.v1.LogEntry e) {
+    int max = MessageLimits.STATE_TEXT;
+    count(field + ".changes", e.getChangesCount(), MessageLimits.CHANGES_PER_ENTRY);
     List<ConfigDiff.Change> changes = new ArrayList<>(e.getChangesCount());
-    for (Change c : e.getChangesList()) {
-      changes.add(
-          new ConfigDiff.Change(
-              c.getKey(),
-              c.hasOldValue() ? Optional.of(c.getOldValue()) : Optional.empty(),
-              c.hasNewValue() ? Optional.of(c.getNewValue()) : Optional.empty()));
+    for (int i = 0; i < e.getChangesCount(); i++) {
+      Change c = e.getChanges(i);
+      String at = field + ".changes[" + i + "]";
+      String key = text(at + ".key", c.getKey(), max);
+      Optional<String> old =
+          c.hasOldValue()
+              ? Optional.of(text(at + ".old_value", c.getOldValue(), max))
+              : Optional.empty();
+      Optional<String> neu =
+          c.hasNewValue()
+              ? Optional.of(text(at + ".new_value", c.getNewValue(), max))
+              : Optional.empty();
+      try {
+        changes.add(new ConfigDiff.Change(key, old, neu));
+      } catch (IllegalArgumentException bad) {
+        throw invalid(at + ": " + line(bad));
+      }
     }
-    return new LogEntry(
-        decode(e.getRevision()), decode(e.getCommittedAt()), e.getOrigin(), ConfigDiff.of(changes));
+    Revision revision = decode(field + ".revision", e.getRevision());
+    Instant committedAt = decode(field + ".committed_at", e.getCommittedAt());
+    String origin = text(field + ".origin", e.getOrigin(), max);
+    try {
+      return new LogEntry(revision, committedAt, origin, ConfigDiff.of(changes));
+    } catch (IllegalArgumentException bad) {
+      throw invalid(field + ": " + line(bad));
+    }
   }
 
   // ---- values ---------------------------------------------------------------------------
@@ -291,8 +733,9 @@ final class Wire {
         .build();
   }
 
-  static Revision decode(org.mailcluster.transport.grpc.v1.Revision r) {
-    return Revision.of(counter("epoch", r.getEpoch()), counter("sequence", r.getSequence()));
+  static Revision decode(String field, org.mailcluster.transport.grpc.v1.Revision r) {
+    return Revision.of(
+        epoch(field + ".epoch", r.getEpoch()), uint64(field + ".sequence", r.getSequence()));
   }
 
   static org.mailcluster.transport.grpc.v1.Fingerprint encode(Fingerprint f) {
@@ -310,48 +753,178 @@ final class Wire {
     return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
   }
 
-  static Instant decode(Timestamp t) {
-    try {
-      return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
-    } catch (RuntimeException e) {
-      throw invalid("a timestamp out of range: " + t.getSeconds() + "s " + t.getNanos() + "ns");
+  static Instant decode(String field, Timestamp t) {
+    if (t.getSeconds() < MIN_SECONDS
+        || t.getSeconds() > MAX_SECONDS
+        || t.getNanos() < 0
+        || t.getNanos() > 999_999_999) {
+      throw invalid(
+          field
+              + ": "
+              + t.getSeconds()
+              + " s "
+              + t.getNanos()
+              + " ns is out of range, a timestamp lies within 0001-01-01 and 9999-12-31");
     }
+    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
   }
 
-  private static long counter(String what, long value) {
-    if (value < 0) {
-      throw invalid("the " + what + " " + Long.toUnsignedString(value) + " is out of range");
+  // ---- checks ---------------------------------------------------------------------------
+
+  /** An epoch: an unsigned 64-bit field within 0 to {@link MessageLimits#MAX_EPOCH}. */
+  private static long epoch(String field, long unsigned) {
+    if (unsigned < 0 || unsigned > MessageLimits.MAX_EPOCH) {
+      throw invalid(
+          field
+              + ": "
+              + Long.toUnsignedString(unsigned)
+              + " is out of range, an epoch is 0 to "
+              + MessageLimits.MAX_EPOCH);
+    }
+    return unsigned;
+  }
+
+  /** A counter in an unsigned 64-bit field: 0 to {@link Long#MAX_VALUE}. */
+  private static long uint64(String field, long unsigned) {
+    if (unsigned < 0) {
+      throw invalid(
+          field
+              + ": "
+              + Long.toUnsignedString(unsigned)
+              + " is out of range, at most "
+              + Long.MAX_VALUE);
+    }
+    return unsigned;
+  }
+
+  /** A counter in an unsigned 32-bit field: 0 to {@link Integer#MAX_VALUE}. */
+  private static int uint32(String field, int unsigned) {
+    if (unsigned < 0) {
+      throw invalid(
+          field
+              + ": "
+              + Integer.toUnsignedString(unsigned)
+              + " is out of range, at most "
+              + Integer.MAX_VALUE);
+    }
+    return unsigned;
+  }
+
+  private static String text(String field, String value, int max) {
+    if (value.length() > max) {
+      throw invalid(field + ": " + value.length() + " characters, at most " + max);
     }
     return value;
   }
 
-  private static NodeId nodeId(String value) {
-    try {
-      return NodeId.of(value);
-    } catch (IllegalArgumentException e) {
-      throw invalid("a bad node id: " + e.getMessage());
+  private static void count(String field, int count, int max) {
+    if (count > max) {
+      throw invalid(field + ": " + count + " elements, at most " + max);
     }
   }
 
-  private static NodeAddress address(String value) {
+  private static NodeId nodeId(String field, String value) {
+    text(field, value, MessageLimits.NODE_ID);
+    try {
+      return NodeId.of(value);
+    } catch (IllegalArgumentException e) {
+      throw invalid(
+          field
+              + ": "
+              + quote(value)
+              + " is not a node id (1 to 63 letters, digits, '.', '_' or '-', starting with a"
+              + " letter or digit)");
+    }
+  }
+
+  private static NodeAddress address(String field, String value) {
+    text(field, value, MessageLimits.ADDRESS);
     try {
       return NodeAddress.parse(value);
     } catch (IllegalArgumentException e) {
-      throw invalid("a bad node address: " + e.getMessage());
+      throw invalid(field + ": " + line(e));
+    }
+  }
+
+  /** Checks that a cluster service's payload is one JSON object. */
+  private static void jsonObject(String field, String service, String payload) {
+    try (JsonParser p = JSON.createParser(payload)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw invalid(field + ": " + service + " takes a JSON object, not " + quote(payload));
+      }
+      p.skipChildren();
+      if (p.nextToken() != null) {
+        throw invalid(field + ": " + service + " takes one JSON object, and more follows it");
+      }
+    } catch (JacksonException e) {
+      String why = e.getOriginalMessage() == null ? "unreadable" : e.getOriginalMessage();
+      // Jackson adds where a bracket began, in its own notation: the line and column say enough.
+      int aside = why.indexOf(" (start marker");
+      why = aside < 0 ? why : why.substring(0, aside);
+      String where =
+          e.getLocation() == null
+              ? ""
+              : " at line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr();
+      throw invalid(
+          field
+              + ": "
+              + service
+              + " takes a JSON object, and this is not JSON ("
+              + shortened(why)
+              + where
+              + ")");
+    }
+  }
+
+  /**
+   * Runs a decoding, turning whatever a record refuses into {@code INVALID_VALUE} named after the
+   * message.
+   */
+  static <T> T checked(String message, Supplier<T> decode) {
+    try {
+      return decode.get();
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw invalid(message + ": " + line(e));
     }
   }
 
   private static ClusterException invalid(String message) {
-    return new ClusterException(ErrorCode.INVALID_VALUE, "the message carries " + message);
+    return new ClusterException(ErrorCode.INVALID_VALUE, oneLine(message));
   }
 
-  /** Decodes a request, turning whatever the records refuse into {@code INVALID_VALUE}. */
-  static <T> T checked(java.util.function.Supplier<T> decode) {
-    try {
-      return decode.get();
-    } catch (IllegalArgumentException | NullPointerException e) {
-      throw invalid("an impossible request (" + e.getMessage() + ")");
+  /** A refusal's own message, on one line; never the exception's class name. */
+  private static String line(Exception e) {
+    return e.getMessage() == null ? "impossible value" : oneLine(e.getMessage());
+  }
+
+  /** A value as a refusal quotes it: its start only, control characters escaped. */
+  private static String quote(String value) {
+    String shown = value.length() > QUOTED ? value.substring(0, QUOTED) + "…" : value;
+    return "'" + oneLine(shown) + "'";
+  }
+
+  /** A library's explanation, shortened to its first sentence and at most 160 characters. */
+  static String shortened(String why) {
+    String text = why.strip();
+    int sentence = text.indexOf(".  ");
+    text = sentence < 0 ? text : text.substring(0, sentence + 1);
+    return oneLine(text.length() > 160 ? text.substring(0, 160) + "…" : text);
+  }
+
+  private static String oneLine(String text) {
+    StringBuilder b = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x20 || c == 0x7f) {
+        b.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+      } else {
+        b.append(c);
+      }
     }
+    return b.toString();
   }
 
   // ---- errors ---------------------------------------------------------------------------

@@ -328,15 +328,16 @@ class HostilePeerTest {
     closeables.add(replayer);
     for (NodeAddress target : List.of(a3, a2)) {
       PeerChannel channel = replayer.connect(target);
-      for (String vote : List.of("2 mx2 false", "1 mx1 false", "2 mx3 true")) {
+      for (Request.EpochGrant vote :
+          List.of(
+              new Request.EpochGrant(NodeId.of("mx2"), 2, false, 2),
+              new Request.EpochGrant(NodeId.of("mx1"), 1, false, 2),
+              new Request.EpochGrant(NodeId.of("mx3"), 2, true, 2))) {
         CompletionException e =
             assertThrows(
                 CompletionException.class,
-                () ->
-                    channel
-                        .call(new Request.Forward("mailcluster.promise", vote, 2), DEADLINE)
-                        .join(),
-                "vote '" + vote + "' to " + target);
+                () -> channel.call(vote, DEADLINE).join(),
+                vote + " to " + target);
         ClusterException refused = (ClusterException) e.getCause();
         assertEquals(ErrorCode.STALE_EPOCH, refused.code(), refused.getMessage());
         assertTrue(refused.getMessage().contains("epoch 2"), refused.getMessage());
@@ -369,8 +370,13 @@ class HostilePeerTest {
         ClusterGrpc.newBlockingStub(rawChannel(a1, NodeId.of("mx2")))
             .withDeadlineAfter(10, TimeUnit.SECONDS);
     for (int size : List.of(limit + 1, 4 * limit, 16 * 1024 * 1024)) {
+      // Built field by field: the transport's own records refuse payloads above 1 MiB.
       ForwardRequest oversized =
-          Wire.encode(new Request.Forward("mailcluster.status", "x".repeat(size), 1));
+          ForwardRequest.newBuilder()
+              .setService("mailcluster.status")
+              .setPayload("x".repeat(size))
+              .setEpoch(1)
+              .build();
       StatusRuntimeException e =
           assertThrows(StatusRuntimeException.class, () -> raw.forward(oversized));
       assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.toString());

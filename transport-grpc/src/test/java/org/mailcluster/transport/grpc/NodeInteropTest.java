@@ -44,8 +44,9 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * A client that shares no code with this transport (Node.js with {@code @grpc/grpc-js}, the script
  * in {@code src/test/node}) talks to a real primary over TLS: health with the node's role, service
- * lists and descriptors through both reflection protocols, and cluster calls refused without a
- * certificate of the cluster CA, answered with one.
+ * lists and descriptors through both reflection protocols, cluster calls refused without a
+ * certificate of the cluster CA, answered with one, and a request above a field's limit refused
+ * with a description that names the field.
  *
  * <p>The script's npm packages are installed from its committed {@code package-lock.json} into
  * {@code target/node-interop} (by {@code npm ci}, once per lockfile). Node.js and npm must be on
@@ -278,6 +279,24 @@ class NodeInteropTest {
     assertTrue(!receivedAt.isAfter(sentAt), transcript);
     assertTrue(Duration.between(pingSentAt, receivedAt).abs().toSeconds() < 60, transcript);
     assertEquals(1, pong.path("epoch").asInt(), transcript);
+  }
+
+  @Test
+  void aMemberAsksTheZoneWithTheTypedRequest() {
+    JsonNode zone = seen.path("zoneAsMember");
+    assertTrue(zone.path("ok").asBoolean(false), transcript);
+    JsonNode response = zone.path("response");
+    assertEquals(
+        java.time.ZoneId.systemDefault().getId(), response.path("zone").asString(), transcript);
+    assertTrue(Math.abs(response.path("utc_offset_seconds").asInt()) <= 18 * 3600, transcript);
+  }
+
+  @Test
+  void aJoinWithANodeIdAboveTheLimitIsAnInvalidArgumentThatNamesTheField() {
+    JsonNode join = seen.path("joinWithOverlongNode");
+    assertRefused(join, Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_VALUE);
+    assertEquals(
+        "JoinRequest.node: 70 characters, at most 63", join.path("details").asString(), transcript);
   }
 
   @Test
