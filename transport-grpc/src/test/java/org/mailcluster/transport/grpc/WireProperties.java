@@ -23,6 +23,7 @@ import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.Fingerprint;
 import org.mailcluster.config.Revision;
 import org.mailcluster.spi.LogEntry;
+import org.mailcluster.transport.MessageLimits;
 import org.mailcluster.transport.ReplicationMessage;
 import org.quicktheories.core.Gen;
 import org.quicktheories.generators.Generate;
@@ -118,8 +119,8 @@ class WireProperties {
     Gen<String> keys = PropertyRuns.strings("abcXYZ/[]é€ ", 1, 12);
     // Any text, NUL included; no unpaired surrogates, which a protobuf string cannot carry.
     Gen<String> values = PropertyRuns.textStrings(0, 40);
-    Gen<Revision> revisions =
-        longs().between(0, Long.MAX_VALUE).zip(longs().between(0, Long.MAX_VALUE), Revision::of);
+    Gen<Long> epochs = longs().between(0, MessageLimits.MAX_EPOCH);
+    Gen<Revision> revisions = epochs.zip(longs().between(0, Long.MAX_VALUE), Revision::of);
     Gen<Instant> instants =
         longs()
             .between(-62_135_596_800L, 253_402_300_799L)
@@ -148,12 +149,10 @@ class WireProperties {
             uniqueChanges,
             (r, t, o, c) -> new LogEntry(r, t, o, ConfigDiff.of(c)));
     Gen<ReplicationMessage> entriesMessage =
-        longs()
-            .between(0, Long.MAX_VALUE)
-            .zip(
-                revisions,
-                lists().of(entries).ofSizeBetween(1, 4),
-                (e, p, l) -> new ReplicationMessage.Entries(e, p, new ArrayList<>(l)));
+        epochs.zip(
+            revisions,
+            lists().of(entries).ofSizeBetween(1, 4),
+            (e, p, l) -> new ReplicationMessage.Entries(e, p, new ArrayList<>(l)));
     Gen<ReplicationMessage> chunk =
         revisions.zip(
             longs().all().zip(longs().all(), Fingerprint::new),
