@@ -9,7 +9,7 @@ import static org.quicktheories.generators.SourceDSL.longs;
 import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
-import org.mailcluster.PropertyRuns;
+import org.mailcluster.testing.PropertyRuns;
 import org.quicktheories.core.Gen;
 import org.quicktheories.generators.Generate;
 

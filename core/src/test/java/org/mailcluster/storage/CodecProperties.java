@@ -9,10 +9,10 @@ import static org.quicktheories.generators.SourceDSL.longs;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.mailcluster.PropertyRuns;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.Revision;
 import org.mailcluster.spi.LogEntry;
+import org.mailcluster.testing.PropertyRuns;
 import org.quicktheories.core.Gen;
 
 /** The string and record encodings round-trip every value, including unpaired surrogates. */

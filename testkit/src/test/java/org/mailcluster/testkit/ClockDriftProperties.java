@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.mailcluster.Diagnostics;
 import org.mailcluster.clock.ClockState;
+import org.mailcluster.testing.PropertyRuns;
 
 /**
  * The clock check on skewed virtual clocks with simulated latency (clock drift warnings). With the

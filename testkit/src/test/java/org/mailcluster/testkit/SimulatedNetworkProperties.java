@@ -17,6 +17,7 @@ import org.mailcluster.ClusterException;
 import org.mailcluster.config.Revision;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.testing.PropertyRuns;
 import org.mailcluster.transport.ClusterTransport;
 import org.mailcluster.transport.InboundHandler;
 import org.mailcluster.transport.PeerChannel;

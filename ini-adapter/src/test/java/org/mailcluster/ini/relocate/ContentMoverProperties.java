@@ -15,9 +15,9 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.mailcluster.ini.MailServerProfile.SharedFolder;
-import org.mailcluster.ini.PropertyRuns;
 import org.mailcluster.paths.PathMapping;
 import org.mailcluster.paths.StoragePath;
+import org.mailcluster.testing.PropertyRuns;
 
 /**
  * A content move interrupted at a random byte (once or twice, mid-file or between files) and then

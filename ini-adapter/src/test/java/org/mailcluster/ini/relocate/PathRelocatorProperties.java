@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.ini.MailServerProfile;
 import org.mailcluster.ini.MailServerProfile.SharedFolder;
-import org.mailcluster.ini.PropertyRuns;
 import org.mailcluster.paths.StoragePath;
+import org.mailcluster.testing.PropertyRuns;
 import org.quicktheories.core.Gen;
 import org.quicktheories.generators.Generate;
 

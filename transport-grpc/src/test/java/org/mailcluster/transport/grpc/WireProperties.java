@@ -23,6 +23,7 @@ import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.Fingerprint;
 import org.mailcluster.config.Revision;
 import org.mailcluster.spi.LogEntry;
+import org.mailcluster.testing.PropertyRuns;
 import org.mailcluster.transport.MessageLimits;
 import org.mailcluster.transport.ReplicationMessage;
 import org.quicktheories.core.Gen;

@@ -31,6 +31,7 @@ import org.mailcluster.membership.NodeId;
 import org.mailcluster.paths.StoragePath;
 import org.mailcluster.screening.ScreeningPolicy;
 import org.mailcluster.screening.ScreeningStatus;
+import org.mailcluster.testing.PropertyRuns;
 import org.mailcluster.transport.MessageLimits;
 import org.mailcluster.transport.Request;
 import org.mailcluster.transport.Response;

@@ -1,4 +1,4 @@
-package org.mailcluster.transport.grpc;
+package org.mailcluster.testing;
 
 import static org.quicktheories.generators.SourceDSL.lists;
 
@@ -26,8 +26,8 @@ import org.quicktheories.generators.Generate;
  * than asked when values repeat; further rounds, from seeds derived from the printed one, make up
  * the difference, so that every property makes at least its number of tries.
  *
- * <p>The same as core's test class {@code org.mailcluster.PropertyRuns}: test code is not shared
- * between modules.
+ * <p>ini-adapter, transport-grpc and the testkit use this class too, from core's test jar (which
+ * holds this class only).
  */
 public final class PropertyRuns {
   /** Tries of a property that sets no number of its own, unless {@code mailcluster.tries} says. */
@@ -174,7 +174,7 @@ public final class PropertyRuns {
   }
 
   /** A string as Java source would write it, so that a failure shows invisible characters. */
-  static String quoted(String s) {
+  public static String quoted(String s) {
     StringBuilder b = new StringBuilder("\"");
     for (char c : s.toCharArray()) {
       if (c == '"' || c == '\\') {
