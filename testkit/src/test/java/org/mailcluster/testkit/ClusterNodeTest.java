@@ -186,6 +186,30 @@ class ClusterNodeTest {
     assertEquals(Optional.of("23.5.2"), nodes.get("mx2").members().get(1).productVersion());
   }
 
+  /**
+   * The object a host holds is a {@link ClusterService} and nothing more: peers' calls reach the
+   * node only through the transport, so in-process code cannot forge a peer's identity; and the
+   * cluster's own service names cannot be taken over.
+   */
+  @Test
+  void theHostsObjectServesNoPeerCallsAndTheClustersServiceNamesAreReserved() {
+    clusterOfThree();
+    ClusterService mx1 = nodes.get("mx1");
+    assertFalse(
+        mx1 instanceof org.mailcluster.transport.InboundHandler,
+        mx1.getClass() + " must not accept peer calls from the host");
+    for (String name :
+        List.of("mailcluster.status", "mailcluster.resync", "mailcluster.anything-new")) {
+      IllegalArgumentException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalArgumentException.class,
+              () -> mx1.registerService(name, (from, p) -> CompletableFuture.completedFuture(p)));
+      assertTrue(e.getMessage().contains("'" + name + "' is reserved"), e.getMessage());
+    }
+    mx1.registerService(
+        "mailcluster-plugin.echo", (from, p) -> CompletableFuture.completedFuture(p));
+  }
+
   @Test
   void aServiceRegisteredOnOneNodeAnswersCallsFromTheOthersWithTheirIdentity() {
     clusterOfThree();
