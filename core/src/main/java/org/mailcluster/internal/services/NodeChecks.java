@@ -7,8 +7,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
@@ -250,7 +248,7 @@ public final class NodeChecks {
                     (response, failure) -> {
                       if (failure != null) {
                         return new PreflightCheck(
-                            peer, path.toString(), check, false, rootMessage(failure));
+                            peer, path.toString(), check, false, NodeLoop.rootMessage(failure));
                       }
                       String answer = ((Response.ProbeToken) response).token();
                       boolean same = answer.equals(token);
@@ -346,14 +344,5 @@ public final class NodeChecks {
               + " again");
     }
     return token;
-  }
-
-  private static String rootMessage(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null
-        && (c instanceof CompletionException || c instanceof ExecutionException)) {
-      c = c.getCause();
-    }
-    return c.getMessage() == null ? c.toString() : c.getMessage();
   }
 }

@@ -8,18 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import io.grpc.stub.MetadataUtils;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,7 +25,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
-import javax.net.ssl.SSLException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -45,13 +38,11 @@ import org.mailcluster.PromotionOptions;
 import org.mailcluster.Role;
 import org.mailcluster.config.Revision;
 import org.mailcluster.config.SettingKey;
-import org.mailcluster.internal.io.Pem;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.transport.PeerChannel;
 import org.mailcluster.transport.Request;
 import org.mailcluster.transport.Subscribe;
-import org.mailcluster.transport.grpc.ClusterCertificateAuthority.NodeCertificate;
 import org.mailcluster.transport.grpc.v1.ClusterGrpc;
 import org.mailcluster.transport.grpc.v1.ForwardRequest;
 import org.mailcluster.transport.grpc.v1.ReplicationMessage;
@@ -100,26 +91,7 @@ class HostilePeerTest {
 
   /** A raw gRPC channel holding {@code node}'s genuine certificate, as a compromised peer has. */
   private ManagedChannel rawChannel(NodeAddress target, NodeId node) {
-    NodeCertificate c = TestCluster.certificate(node);
-    SslContext context;
-    try {
-      context =
-          GrpcSslContexts.forClient()
-              .trustManager((X509Certificate) TestCluster.CA.certificate())
-              .keyManager(
-                  Pem.privateKey(c.privateKeyPem(), "test"),
-                  Pem.certificates(c.certificatePem(), "test").toArray(new X509Certificate[0]))
-              .build();
-    } catch (SSLException e) {
-      throw new IllegalStateException(e);
-    }
-    Metadata headers = new Metadata();
-    headers.put(Wire.PROTOCOL_HEADER, "1");
-    ManagedChannel channel =
-        NettyChannelBuilder.forAddress(target.host(), target.port())
-            .sslContext(context)
-            .intercept(MetadataUtils.newAttachHeadersInterceptor(headers))
-            .build();
+    ManagedChannel channel = TestCluster.rawChannel(target, node);
     closeables.add(channel::shutdownNow);
     return channel;
   }

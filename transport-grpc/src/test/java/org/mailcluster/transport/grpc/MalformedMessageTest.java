@@ -8,14 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.Timestamp;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
-import io.grpc.stub.MetadataUtils;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -24,7 +20,6 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,7 +28,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import javax.net.ssl.SSLException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,10 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.mailcluster.ClusterService;
-import org.mailcluster.internal.io.Pem;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
-import org.mailcluster.transport.grpc.ClusterCertificateAuthority.NodeCertificate;
 import org.mailcluster.transport.grpc.v1.AckRequest;
 import org.mailcluster.transport.grpc.v1.CertificateCheck;
 import org.mailcluster.transport.grpc.v1.ClusterGrpc;
@@ -99,26 +91,7 @@ class MalformedMessageTest {
     address = TestCluster.unusedAddress();
     mx1 = TestCluster.node(home, "mx1", address, Optional.empty(), t -> t);
     mx1.addServer(NodeId.of("mx2"), TestCluster.unusedAddress()).get(10, TimeUnit.SECONDS);
-    NodeCertificate c = TestCluster.certificate(NodeId.of("mx2"));
-    io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tls;
-    try {
-      tls =
-          GrpcSslContexts.forClient()
-              .trustManager((X509Certificate) TestCluster.CA.certificate())
-              .keyManager(
-                  Pem.privateKey(c.privateKeyPem(), "test"),
-                  Pem.certificates(c.certificatePem(), "test").toArray(new X509Certificate[0]))
-              .build();
-    } catch (SSLException e) {
-      throw new IllegalStateException(e);
-    }
-    Metadata headers = new Metadata();
-    headers.put(Wire.PROTOCOL_HEADER, "1");
-    channel =
-        NettyChannelBuilder.forAddress(address.host(), address.port())
-            .sslContext(tls)
-            .intercept(MetadataUtils.newAttachHeadersInterceptor(headers))
-            .build();
+    channel = TestCluster.rawChannel(address, NodeId.of("mx2"));
     stub = ClusterGrpc.newBlockingStub(channel);
   }
 

@@ -107,4 +107,33 @@ final class TestCluster {
     }
     return true;
   }
+
+  /**
+   * A raw gRPC channel to {@code target} holding {@code node}'s genuine certificate of the test CA,
+   * as a compromised or independent peer has: requests go out as the generated stubs build them,
+   * without the transport's own classes. The caller shuts it down.
+   */
+  static io.grpc.ManagedChannel rawChannel(NodeAddress target, NodeId node) {
+    ClusterCertificateAuthority.NodeCertificate c = certificate(node);
+    io.grpc.netty.shaded.io.netty.handler.ssl.SslContext context;
+    try {
+      context =
+          io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient()
+              .trustManager((java.security.cert.X509Certificate) CA.certificate())
+              .keyManager(
+                  org.mailcluster.internal.io.Pem.privateKey(c.privateKeyPem(), "test"),
+                  org.mailcluster.internal.io.Pem.certificates(c.certificatePem(), "test")
+                      .toArray(new java.security.cert.X509Certificate[0]))
+              .build();
+    } catch (javax.net.ssl.SSLException e) {
+      throw new IllegalStateException(e);
+    }
+    io.grpc.Metadata headers = new io.grpc.Metadata();
+    headers.put(Wire.PROTOCOL_HEADER, "1");
+    return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(
+            target.host(), target.port())
+        .sslContext(context)
+        .intercept(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers))
+        .build();
+  }
 }
