@@ -35,5 +35,11 @@ public enum ErrorCode {
    * A promotion was refused: the primary still answers, another secondary is more up to date (the
    * message names it), or too few servers could be reached. Nothing changed.
    */
-  PROMOTION_REFUSED
+  PROMOTION_REFUSED,
+  /**
+   * Two nodes' configurations do not descend from one another, or a primary is behind a registered
+   * server: its state looks lost or restored from an old copy. Nothing is applied; recover the
+   * primary from the most up-to-date server ({@code ClusterService.recover}).
+   */
+  STATE_CONFLICT
 }
