@@ -281,17 +281,21 @@ public final class PrimaryRole implements RoleState {
   /**
    * Replaces this primary's state by one copied from {@code source} (its state at {@code state}'s
    * revision and the history entries that led to it from {@code historyBase}), after saving its own
-   * to a divergence file; writes it into the host files, and serves again. On the loop.
+   * to a divergence file; writes it into the host files, and serves again in a new epoch (above
+   * {@code epochAtLeast} and every epoch it knows), so that no revision number it may have used
+   * before its state was lost is used again. On the loop.
    *
+   * @return the first revision of the new epoch, once durable
    * @throws ClusterException with {@code STORAGE_FAILURE} if its own state cannot be saved first:
    *     nothing is replaced
    */
-  public void installRecovered(
+  public CompletableFuture<Revision> installRecovered(
       ConfigSnapshot state,
       Revision historyBase,
       List<LogEntry> history,
       NodeId source,
-      String caller) {
+      String caller,
+      long epochAtLeast) {
     if (commits.hasPending()) {
       commits.flush();
     }
@@ -325,7 +329,9 @@ public final class PrimaryRole implements RoleState {
     if (!history.isEmpty()) {
       node.store().append(history);
     }
-    node.epochs().adopt(state.revision().epoch());
+    long epoch =
+        Math.max(epochAtLeast, Math.max(node.epochs().current(), state.revision().epoch())) + 1;
+    node.epochs().adopt(epoch);
     node.setCommitted(state);
     node.setTip(state);
     node.log().resetTo(state.revision());
@@ -360,13 +366,21 @@ public final class PrimaryRole implements RoleState {
     if (!diff.isEmpty()) {
       node.notifyChanged(state, diff);
     }
+    NodeId self = node.settings().id();
+    Map<String, Optional<String>> changes = new LinkedHashMap<>();
+    changes.put(
+        EpochLineage.stateKey(epoch), Optional.of(EpochLineage.value(self, state.revision())));
+    changes.put(MemberRecord.stateKey(self), Optional.of(node.selfRecord(Role.PRIMARY).toJson()));
+    CompletableFuture<Revision> first =
+        commit("recovery from " + source + " by " + caller, changes);
     // Secondaries waiting out their backoff join at once when their primary calls.
     for (org.mailcluster.membership.Member m : node.members()) {
-      if (!m.id().equals(node.settings().id())) {
+      if (!m.id().equals(self)) {
         node.loop().execute(() -> node.checks().sampleClock(m.id()));
       }
     }
     node.refreshDiagnostics();
+    return first;
   }
 
   /** A secondary acknowledges what it applied, with its fingerprint for the divergence check. */

@@ -120,7 +120,7 @@ public final class StateCopies {
             ErrorCode.INVALID_VALUE,
             source + " is not another registered server of " + self + ": name one of " + others());
       }
-      return copyFrom(source, caller);
+      return copyFrom(source, caller, 0);
     }
     List<NodeId> candidates = others();
     if (candidates.isEmpty()) {
@@ -165,7 +165,15 @@ public final class StateCopies {
                               "recovering from {}, the most up-to-date server reachable ({})",
                               best,
                               newest);
-                          return copyFrom(best, caller);
+                          long highest = 0;
+                          for (CompletableFuture<Optional<Response.Status>> a : asked) {
+                            Optional<Response.Status> s = a.join();
+                            if (s.isPresent()) {
+                              highest =
+                                  Math.max(highest, Math.max(s.get().epoch(), s.get().promised()));
+                            }
+                          }
+                          return copyFrom(best, caller, highest);
                         }));
   }
 
@@ -179,7 +187,7 @@ public final class StateCopies {
     return out;
   }
 
-  private CompletableFuture<Revision> copyFrom(NodeId source, String caller) {
+  private CompletableFuture<Revision> copyFrom(NodeId source, String caller, long epochAtLeast) {
     return fetch(source, 0, Revision.INITIAL, new ArrayList<>())
         .thenCompose(
             pages ->
@@ -203,9 +211,13 @@ public final class StateCopies {
                                     + " installed; start the recovery again");
                           }
                           PrimaryRole primary = node.asPrimary();
-                          primary.installRecovered(
-                              state, first.historyBase(), history, source, caller);
-                          return CompletableFuture.completedFuture(state.revision());
+                          return primary.installRecovered(
+                              state,
+                              first.historyBase(),
+                              history,
+                              source,
+                              caller,
+                              Math.max(epochAtLeast, first.epoch()));
                         }));
   }
 
