@@ -281,9 +281,9 @@ public final class PrimaryRole implements RoleState {
   /**
    * Replaces this primary's state by one copied from {@code source} (its state at {@code state}'s
    * revision and the history entries that led to it from {@code historyBase}), after saving its own
-   * to a divergence file; writes it into the host files, and serves again in a new epoch (above
-   * {@code epochAtLeast} and every epoch it knows), so that no revision number it may have used
-   * before its state was lost is used again. On the loop.
+   * to a divergence file; writes it into the host files, and serves again in the new epoch {@code
+   * epoch} that a majority granted it, so that no revision number it may have used before its state
+   * was lost is used again. On the loop.
    *
    * @return the first revision of the new epoch, once durable
    * @throws ClusterException with {@code STORAGE_FAILURE} if its own state cannot be saved first:
@@ -295,7 +295,7 @@ public final class PrimaryRole implements RoleState {
       List<LogEntry> history,
       NodeId source,
       String caller,
-      long epochAtLeast) {
+      long epoch) {
     if (commits.hasPending()) {
       commits.flush();
     }
@@ -329,8 +329,6 @@ public final class PrimaryRole implements RoleState {
     if (!history.isEmpty()) {
       node.store().append(history);
     }
-    long epoch =
-        Math.max(epochAtLeast, Math.max(node.epochs().current(), state.revision().epoch())) + 1;
     node.epochs().adopt(epoch);
     node.setCommitted(state);
     node.setTip(state);

@@ -13,7 +13,6 @@ import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
 import org.mailcluster.internal.node.NodeCore;
 import org.mailcluster.internal.node.NodeEvents;
-import org.mailcluster.internal.replication.PrimaryRole;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.spi.LogEntry;
@@ -210,15 +209,63 @@ public final class StateCopies {
                                     + "'s state does not match its fingerprint: nothing was"
                                     + " installed; start the recovery again");
                           }
-                          PrimaryRole primary = node.asPrimary();
-                          return primary.installRecovered(
-                              state,
-                              first.historyBase(),
-                              history,
-                              source,
-                              caller,
-                              Math.max(epochAtLeast, first.epoch()));
+                          long next =
+                              Math.max(
+                                      Math.max(epochAtLeast, first.epoch()),
+                                      Math.max(node.epochs().current(), state.revision().epoch()))
+                                  + 1;
+                          return grants(next)
+                              .thenCompose(
+                                  granted ->
+                                      node.loop()
+                                          .call(
+                                              () ->
+                                                  node.asPrimary()
+                                                      .installRecovered(
+                                                          state,
+                                                          first.historyBase(),
+                                                          history,
+                                                          source,
+                                                          caller,
+                                                          next)));
                         }));
+  }
+
+  /**
+   * Asks every other registered server to grant {@code epoch} to this node, as a promotion does, so
+   * that no other node can be promoted to it; completes once a majority of the registered servers
+   * (this one included) granted it.
+   */
+  private CompletableFuture<Void> grants(long epoch) {
+    NodeId self = node.settings().id();
+    List<NodeId> others = others();
+    int needed = (others.size() + 1) / 2 + 1;
+    List<CompletableFuture<Boolean>> asked = new ArrayList<>();
+    for (NodeId id : others) {
+      asked.add(
+          node.ask(
+                  id,
+                  e -> new Request.EpochGrant(self, epoch, false, e),
+                  node.settings().callDeadline())
+              .handle((r, failure) -> failure == null));
+    }
+    return CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new))
+        .thenAccept(
+            done -> {
+              int granted = 1 + (int) asked.stream().filter(CompletableFuture::join).count();
+              if (granted < needed) {
+                throw new ClusterException(
+                    ErrorCode.UNAVAILABLE,
+                    "only "
+                        + granted
+                        + " of "
+                        + (others.size() + 1)
+                        + " registered servers granted epoch "
+                        + epoch
+                        + " for the recovery (a majority is needed): nothing was installed;"
+                        + " start more of them and recover again");
+              }
+            });
   }
 
   private CompletableFuture<List<Response.StatePage>> fetch(
