@@ -35,5 +35,11 @@ public enum ErrorCode {
    * A promotion was refused: the primary still answers, another secondary is more up to date (the
    * message names it), or too few servers could be reached. Nothing changed.
    */
-  PROMOTION_REFUSED
+  PROMOTION_REFUSED,
+  /**
+   * A value, a file, a revision or the whole state is larger than this node's limit ({@code
+   * StateLimits}); the message names the key or file, its size and the limit, and nothing of it was
+   * committed.
+   */
+  LIMIT_EXCEEDED
 }
