@@ -261,6 +261,24 @@ class RetryProcessTest {
         "mx1");
   }
 
+  @Test
+  void aPrimaryWhoseIniFileIsOverTheLimitAtStartDoesNotStartAndSaysWhy() throws Exception {
+    cluster.configure(
+        "mx1",
+        "role = primary",
+        "listen = " + cluster.agent("mx1").address(),
+        "status.listen = " + cluster.agent("mx1").statusAddress(),
+        "limits.value = 1000",
+        "limits.file = 2000");
+    Files.write(file("mx1"), ("[Big]\r\nValue=" + "x".repeat(3000) + "\r\n").getBytes());
+    Process mx1 = cluster.start("mx1");
+    assertTrue(mx1.waitFor(60, TimeUnit.SECONDS), "mx1 did not stop\n" + cluster.console("mx1"));
+    String console = cluster.console("mx1") + AgentCluster.readUtf8(home.resolve("mx1/stdout.txt"));
+    assertTrue(mx1.exitValue() != 0, console);
+    assertTrue(console.contains("more than the limit of 2000 for one file"), console);
+    assertTrue(console.contains("MDaemon.ini has 3015 bytes"), console);
+  }
+
   // ---- faults -------------------------------------------------------------------------------
 
   /**
