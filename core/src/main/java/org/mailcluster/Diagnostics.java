@@ -39,6 +39,8 @@ import org.mailcluster.screening.ScreeningStatus;
  *     oldest first
  * @param clocks what this node knows of every peer's clock and time zone (requirement R26)
  * @param preflight the last shared-storage preflight this node ran (requirement R27), if any
+ * @param heldBack the host-file changes the primary holds back because they looked like damage
+ *     (requirement S2), by file name; empty on a secondary
  */
 public record Diagnostics(
     String node,
@@ -53,7 +55,8 @@ public record Diagnostics(
     Optional<ScreeningStatus> screening,
     List<DivergenceReport> divergences,
     List<ClockState> clocks,
-    Optional<PreflightReport> preflight) {
+    Optional<PreflightReport> preflight,
+    List<HeldBackChange> heldBack) {
   /** Copies the lists. */
   public Diagnostics {
     requireNonNull(node, "node");
@@ -67,9 +70,10 @@ public record Diagnostics(
     divergences = List.copyOf(divergences);
     clocks = List.copyOf(clocks);
     requireNonNull(preflight, "preflight");
+    heldBack = List.copyOf(heldBack);
   }
 
-  /** Creates diagnostics without divergence, clock or preflight figures. */
+  /** Creates diagnostics without divergence, clock, preflight or held-back figures. */
   public Diagnostics(
       String node,
       Role role,
@@ -94,7 +98,8 @@ public record Diagnostics(
         screening,
         List.of(),
         List.of(),
-        Optional.empty());
+        Optional.empty(),
+        List.of());
   }
 
   /**
@@ -152,7 +157,8 @@ public record Diagnostics(
         screening,
         divergences,
         clocks,
-        preflight);
+        preflight,
+        heldBack);
   }
 
   /**

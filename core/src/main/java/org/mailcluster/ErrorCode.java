@@ -35,5 +35,16 @@ public enum ErrorCode {
    * A promotion was refused: the primary still answers, another secondary is more up to date (the
    * message names it), or too few servers could be reached. Nothing changed.
    */
-  PROMOTION_REFUSED
+  PROMOTION_REFUSED,
+  /**
+   * A host-file change looked like damage (every key or most of a file's keys deleted, a value cut
+   * mid-line, text that is no longer INI) and was held back on the primary: nothing of that file
+   * replicates until the file is restored or an operator confirms the change.
+   */
+  HELD_BACK,
+  /**
+   * A directory the node must read does not exist (a mistyped path or an unmounted share); it is
+   * never created in its place.
+   */
+  DIRECTORY_MISSING
 }

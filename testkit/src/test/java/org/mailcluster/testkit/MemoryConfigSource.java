@@ -1,7 +1,10 @@
 package org.mailcluster.testkit;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.spi.ConfigSource;
@@ -11,6 +14,9 @@ final class MemoryConfigSource implements ConfigSource {
   ConfigSnapshot files;
   Listener listener;
   final List<ConfigDiff> applied = new ArrayList<>();
+
+  /** What {@link #shapeProblem} answers, by file name. */
+  final Map<String, String> shapeProblems = new HashMap<>();
 
   MemoryConfigSource(ConfigSnapshot initial) {
     this.files = initial;
@@ -41,6 +47,21 @@ final class MemoryConfigSource implements ConfigSource {
 
   @Override
   public void close() {}
+
+  @Override
+  public Optional<String> shapeProblem(String file, ConfigSnapshot committed) {
+    return Optional.ofNullable(shapeProblems.get(file));
+  }
+
+  /** Replaces the files' whole content behind the library's back and reports the difference. */
+  void replaceBehindTheLibrarysBack(ConfigSnapshot content) {
+    ConfigSnapshot before = files;
+    files = content;
+    ConfigDiff diff = ConfigDiff.between(before, files);
+    if (!diff.isEmpty()) {
+      listener.externalEdit(diff);
+    }
+  }
 
   void editBehindTheLibrarysBack(String key, String value) {
     ConfigSnapshot before = files;

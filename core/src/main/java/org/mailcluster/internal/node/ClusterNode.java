@@ -21,6 +21,7 @@ import org.mailcluster.ConfigUpdate;
 import org.mailcluster.Diagnostics;
 import org.mailcluster.DivergenceReport;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.HeldBackChange;
 import org.mailcluster.NodeService;
 import org.mailcluster.PromotionOptions;
 import org.mailcluster.Role;
@@ -378,6 +379,19 @@ final class ClusterNode implements ClusterService {
                   "rolling back to {} for {} ({} keys)", target, caller, changes.size());
               return primary.commit("rollback:" + target + " by " + caller, changes);
             });
+  }
+
+  @Override
+  public List<HeldBackChange> heldBack() {
+    return core.diagnostics().read().heldBack();
+  }
+
+  @Override
+  public CompletableFuture<Revision> confirmHeldBack(String file, String caller) {
+    requireNonNull(file, "file");
+    requireNonNull(caller, "caller");
+    checkArgument(!caller.isBlank(), "a confirmation needs a caller, e.g. api:admin");
+    return core.loop().call(() -> core.asPrimary().confirmHeldBack(file, caller));
   }
 
   @Override

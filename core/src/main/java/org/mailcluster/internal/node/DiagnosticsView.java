@@ -86,7 +86,8 @@ final class DiagnosticsView {
             Optional.of(services.screening.status()),
             node.divergence().reports(),
             node.checks().clockStates(),
-            node.checks().lastPreflight());
+            node.checks().lastPreflight(),
+            role instanceof PrimaryRole p ? p.heldBack() : List.of());
   }
 
   /** The diagnostics with each peer's round trip as the transport measures it now. */

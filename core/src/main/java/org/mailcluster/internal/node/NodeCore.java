@@ -12,6 +12,7 @@ import java.util.function.LongFunction;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterListener;
 import org.mailcluster.ConfigUpdate;
+import org.mailcluster.ErrorCode;
 import org.mailcluster.NodeService;
 import org.mailcluster.Role;
 import org.mailcluster.config.ConfigDiff;
@@ -323,7 +324,22 @@ public final class NodeCore implements NodeContext {
 
   /** Watches the host's files; each edit reaches the role the node has when it arrives. */
   public void watchFiles(ConfigSource source) {
-    source.watch(diff -> loop.execute(() -> role.onHostFileEdit(diff)));
+    source.watch(
+        new ConfigSource.Listener() {
+          @Override
+          public void externalEdit(ConfigDiff diff) {
+            loop.execute(() -> role.onHostFileEdit(diff));
+          }
+
+          @Override
+          public void unreadable(String file, String problem) {
+            loop.execute(
+                () ->
+                    events.error(
+                        ErrorCode.CORRUPT_DATA,
+                        file + " cannot be read and its edit was not replicated: " + problem));
+          }
+        });
   }
 
   // ---- services and calls -------------------------------------------------------------

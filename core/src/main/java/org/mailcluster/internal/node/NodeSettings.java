@@ -38,4 +38,5 @@ public record NodeSettings(
     ClockOptions clock,
     ZoneId zone,
     Optional<SharedStorage> sharedStorage,
-    Executor storageExecutor) {}
+    Executor storageExecutor,
+    double heldBackDeletionShare) {}

@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.HeldBackChange;
 import org.mailcluster.Role;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
@@ -49,11 +50,13 @@ public final class PrimaryRole implements RoleState {
   private final Map<NodeId, Subscriber> subscribers = new LinkedHashMap<>();
   private final Map<NodeId, Revision> acknowledged = new HashMap<>();
   private final ResyncRequests resyncs = new ResyncRequests();
+  private final FileGuard guard;
   private boolean closed;
 
   /** Takes the primary's role; nothing runs until {@link #start} or a commit. */
   public PrimaryRole(NodeCore node) {
     this.node = node;
+    this.guard = new FileGuard(node, node.settings().heldBackDeletionShare());
     this.commits =
         new CommitPipeline(
             node,
@@ -84,9 +87,13 @@ public final class PrimaryRole implements RoleState {
         .ifPresent(
             source -> {
               ConfigDiff fromFiles = node.files().replicableDiff(node.committed(), source.load());
+              Map<String, Optional<String>> found = new LinkedHashMap<>();
               for (ConfigDiff.Change c : fromFiles.changes()) {
-                changes.put(c.key(), c.newValue());
+                found.put(c.key(), c.newValue());
               }
+              // The files as found at start are judged as an edit is: an empty directory, say,
+              // must not delete every key of a state that holds them.
+              changes.putAll(guard.screen(found, "at start"));
               node.watchFiles(source);
             });
     // Enabling the cluster applies the cluster constraints in the same revision.
@@ -141,6 +148,8 @@ public final class PrimaryRole implements RoleState {
         changes.put(c.key(), c.newValue());
       }
     }
+    changes = guard.screen(changes, "in a file edit");
+    node.refreshDiagnostics();
     if (changes.isEmpty()) {
       return;
     }
@@ -157,6 +166,65 @@ public final class PrimaryRole implements RoleState {
     } catch (ClusterException e) {
       node.events().error("a file edit was refused and not replicated: " + e.getMessage());
     }
+  }
+
+  // ---- held-back host-file changes -------------------------------------------------------
+
+  /** The host-file changes held back because they looked like damage; see {@link FileGuard}. */
+  public List<HeldBackChange> heldBack() {
+    return guard.heldBack();
+  }
+
+  /**
+   * Commits the held-back change of {@code file} as an operator confirmed it; its history origin
+   * says so and names {@code caller}.
+   *
+   * @throws ClusterException with {@code INVALID_VALUE} if nothing of that file is held back
+   */
+  public CompletableFuture<Revision> confirmHeldBack(String file, String caller) {
+    HeldBackChange held =
+        guard.heldBack().stream()
+            .filter(h -> h.file().equalsIgnoreCase(file))
+            .findFirst()
+            .orElse(null);
+    Map<String, Optional<String>> changes = guard.confirm(file);
+    String name = held == null ? file : held.file();
+    NodeEvents.CLUSTER_LOG.info(
+        "{} confirmed the held-back change of {} ({} keys)", caller, name, changes.size());
+    if (changes.isEmpty()) {
+      node.refreshDiagnostics();
+      return CompletableFuture.completedFuture(node.tip().revision());
+    }
+    CompletableFuture<Revision> done;
+    try {
+      done = commit("held back:" + name + " confirmed by " + caller, changes);
+    } catch (ClusterException e) {
+      guard.restore(name, changes, held.since(), held.reason());
+      throw e;
+    }
+    node.refreshDiagnostics();
+    return done.whenComplete(
+        (rev, failure) -> {
+          if (failure != null) {
+            guard.restore(name, changes, held.since(), held.reason());
+            node.events()
+                .error(
+                    ErrorCode.HELD_BACK,
+                    "the confirmed change of "
+                        + name
+                        + " could not be committed and stays held back: "
+                        + NodeLoop.rootMessage(failure));
+          } else {
+            node.events()
+                .info(
+                    "the held-back change of "
+                        + name
+                        + " was confirmed by "
+                        + caller
+                        + " and committed as revision "
+                        + rev);
+          }
+        });
   }
 
   // ---- what secondaries send ----------------------------------------------------------
