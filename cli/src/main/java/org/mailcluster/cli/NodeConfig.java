@@ -59,6 +59,8 @@ import org.mailcluster.membership.NodeId;
  * @param debounce how long an INI file must be quiet after an edit before it is read
  * @param rescan how often every INI file is re-read in case watching missed an edit
  * @param roundTripWarning the round trip to a peer above which the cluster log warns
+ * @param heldBackShare the share of a file's keys above which a change deleting them is held back
+ *     on the primary
  */
 record NodeConfig(
     Path file,
@@ -78,7 +80,8 @@ record NodeConfig(
     String logLevel,
     Duration debounce,
     Duration rescan,
-    Duration roundTripWarning) {
+    Duration roundTripWarning,
+    double heldBackShare) {
 
   private static final Set<String> KNOWN =
       new TreeSet<>(
@@ -100,7 +103,8 @@ record NodeConfig(
               "log.level",
               "ini.debounce.millis",
               "ini.rescan.seconds",
-              "round.trip.warning.millis"));
+              "round.trip.warning.millis",
+              "ini.held.back.share"));
 
   private static final String HINT = "see `mailcluster node --help` for every setting";
 
@@ -200,7 +204,8 @@ record NodeConfig(
         Duration.ofSeconds(
             optional(p, file, "ini.rescan.seconds", NodeConfig::positive).orElse(30L)),
         Duration.ofMillis(
-            optional(p, file, "round.trip.warning.millis", NodeConfig::positive).orElse(10L)));
+            optional(p, file, "round.trip.warning.millis", NodeConfig::positive).orElse(10L)),
+        optional(p, file, "ini.held.back.share", NodeConfig::share).orElse(0.5));
   }
 
   boolean isPrimary() {
@@ -259,6 +264,19 @@ record NodeConfig(
       // reported below
     }
     throw new IllegalArgumentException("must be a whole number above 0, not '" + text + "'");
+  }
+
+  private static double share(String text) {
+    try {
+      double value = Double.parseDouble(text);
+      if (value > 0 && value <= 1) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        "must be a number above 0 and at most 1 (0.5 for one half), not '" + text + "'");
   }
 
   private static boolean isLoopback(String host) {

@@ -35,6 +35,7 @@ import org.mailcluster.transport.grpc.TransportSecurity;
  * @param rescan how often every INI file is re-read in case watching missed an edit
  * @param roundTripProbe how often the round trip to each peer is measured
  * @param roundTripWarning the round trip above which the cluster log warns
+ * @param heldBackShare the share of a file's keys above which a change deleting them is held back
  */
 record NodeSetup(
     NodeId id,
@@ -50,7 +51,8 @@ record NodeSetup(
     Duration debounce,
     Duration rescan,
     Duration roundTripProbe,
-    Duration roundTripWarning) {
+    Duration roundTripWarning,
+    double heldBackShare) {
 
   /** Builds the node; it does not start it. */
   ClusterService build() {
@@ -71,7 +73,8 @@ record NodeSetup(
             .configSource(iniFiles(scheduler))
             .stateStore(FileStateStore.builder(stateDirectory).build())
             .transport(transport)
-            .scheduler(scheduler);
+            .scheduler(scheduler)
+            .heldBackDeletionShare(heldBackShare);
     return primary.isPresent()
         ? builder.secondaryOf(primary.get()).build()
         : builder.primary().build();

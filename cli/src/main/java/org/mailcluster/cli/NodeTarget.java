@@ -59,6 +59,21 @@ final class NodeTarget {
   /** As {@link #get(Duration, String, String...)}, with the hint for a refusal. */
   String getOrExplain(Duration timeout, String refusalHint, String path, String... query)
       throws InterruptedException {
+    return send("GET", timeout, refusalHint, path, query);
+  }
+
+  /**
+   * As {@link #getOrExplain}, but a POST: the node is asked to act (the endpoint serves POST only
+   * for what an operator decides, such as confirming a held-back change).
+   */
+  String post(Duration timeout, String refusalHint, String path, String... query)
+      throws InterruptedException {
+    return send("POST", timeout, refusalHint, path, query);
+  }
+
+  private String send(
+      String method, Duration timeout, String refusalHint, String path, String... query)
+      throws InterruptedException {
     NodeAddress node = statusAddress();
     StringBuilder uri = new StringBuilder("http://").append(node).append(path);
     for (int i = 0; i + 1 < query.length; i += 2) {
@@ -75,7 +90,10 @@ final class NodeTarget {
               .connectTimeout(timeout)
               .build()
               .send(
-                  HttpRequest.newBuilder(target).timeout(timeout).GET().build(),
+                  HttpRequest.newBuilder(target)
+                      .timeout(timeout)
+                      .method(method, HttpRequest.BodyPublishers.noBody())
+                      .build(),
                   HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();

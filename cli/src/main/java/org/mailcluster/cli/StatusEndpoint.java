@@ -27,7 +27,8 @@ import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.spi.LogEntry;
 
 /**
- * The node agent's status endpoint, on a loopback address only, read-only:
+ * The node agent's status endpoint, on a loopback address only: read-only but for one route that
+ * carries out an operator's decision:
  *
  * <ul>
  *   <li>{@code GET /diagnostics}: the node's {@link Diagnostics} as JSON;
@@ -36,21 +37,27 @@ import org.mailcluster.spi.LogEntry;
  *   <li>{@code GET /diff?from=1:40&to=1:42}: the {@code ConfigDiff} between two retained revisions
  *       as JSON; {@code 400} with {@code {"error": …}} if one is not retained;
  *   <li>{@code GET /clocks}: checks every peer's clock now and answers the {@code ClockState}s (the
- *       last periodic figures if the check takes longer than ten seconds).
+ *       last periodic figures if the check takes longer than ten seconds);
+ *   <li>{@code POST /confirm?file=MDaemon.ini&caller=cli:admin}: confirms the change of that file
+ *       the primary holds back ({@code ClusterService.confirmHeldBack}) and answers {@code
+ *       {"revision": "1:7"}} once it is committed; {@code 400} with {@code {"error": …}} if nothing
+ *       of that file is held back or this node is a secondary (the message names the primary).
  * </ul>
  *
  * <p>Why plain HTTP on loopback rather than a cluster service over gRPC: {@code
  * ClusterService.call} serves registered servers holding a certificate from the cluster CA, and
  * {@code mailcluster status} is neither; it must also answer when the node cannot reach its peers,
- * which is exactly when an operator asks. The endpoint changes nothing and carries no secret (the
- * same facts go to the log file), and binding to loopback keeps it to people logged on to the
- * machine.
+ * which is exactly when an operator asks. The endpoint carries no secret (the same facts go to the
+ * log file) and changes nothing but what {@code mailcluster confirm} asks for, and binding to
+ * loopback keeps it to people logged on to the machine.
  */
 final class StatusEndpoint implements AutoCloseable {
   static final String DIAGNOSTICS = "/diagnostics";
   static final String HISTORY = "/history";
   static final String DIFF = "/diff";
   static final String CLOCKS = "/clocks";
+  static final String CONFIRM = "/confirm";
+  private static final Duration CONFIRM_LIMIT = Duration.ofSeconds(30);
   private static final Duration CLOCK_CHECK_LIMIT = Duration.ofSeconds(10);
   private final HttpServer server;
 
@@ -74,7 +81,13 @@ final class StatusEndpoint implements AutoCloseable {
         exchange -> {
           try {
             String path = exchange.getRequestURI().getPath();
-            if (!exchange.getRequestMethod().equals("GET")) {
+            if (path.equals(CONFIRM)) {
+              if (exchange.getRequestMethod().equals("POST")) {
+                confirm(exchange, node);
+              } else {
+                send(exchange, 405, error("confirming is a POST"));
+              }
+            } else if (!exchange.getRequestMethod().equals("GET")) {
               send(exchange, 405, error("only GET is served"));
             } else if (path.equals(DIAGNOSTICS)) {
               send(exchange, 200, DiagnosticsView.toJsonText(node.diagnostics()));
@@ -90,7 +103,7 @@ final class StatusEndpoint implements AutoCloseable {
                   404,
                   error(
                       "the resources are "
-                          + String.join(", ", DIAGNOSTICS, HISTORY, DIFF, CLOCKS)));
+                          + String.join(", ", DIAGNOSTICS, HISTORY, DIFF, CLOCKS, CONFIRM)));
             }
           } catch (RuntimeException e) {
             send(exchange, 500, error(e.getClass().getSimpleName()));
@@ -155,6 +168,37 @@ final class StatusEndpoint implements AutoCloseable {
       clocks = node.diagnostics().clocks();
     }
     send(exchange, 200, DiagnosticsView.JSON.writeValueAsString(clocks));
+  }
+
+  /** Confirms a held-back change; the answer waits until its revision is committed. */
+  private static void confirm(HttpExchange exchange, ClusterService node) {
+    Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+    String file = query.getOrDefault("file", "");
+    String caller = query.getOrDefault("caller", "");
+    if (file.isBlank() || caller.isBlank()) {
+      send(exchange, 400, error("name the file and the caller: /confirm?file=…&caller=…"));
+      return;
+    }
+    try {
+      Revision r =
+          node.confirmHeldBack(file, caller).get(CONFIRM_LIMIT.toSeconds(), TimeUnit.SECONDS);
+      send(
+          exchange, 200, DiagnosticsView.JSON.writeValueAsString(Map.of("revision", r.toString())));
+    } catch (ExecutionException e) {
+      String why =
+          e.getCause() instanceof ClusterException ce
+              ? ce.code() + ": " + ce.getMessage()
+              : String.valueOf(e.getCause());
+      send(exchange, 400, error(why));
+    } catch (TimeoutException e) {
+      send(
+          exchange,
+          503,
+          error("the confirmation was not committed within " + CONFIRM_LIMIT.toSeconds() + " s"));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      send(exchange, 503, error("interrupted"));
+    }
   }
 
   private static Map<String, String> query(String raw) {

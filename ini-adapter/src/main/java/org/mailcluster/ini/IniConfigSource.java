@@ -502,6 +502,13 @@ public final class IniConfigSource implements ConfigSource {
     }
   }
 
+  /** Whether watch events named a file that has not been read since; for tests. */
+  boolean hasPendingEdits() {
+    synchronized (lock) {
+      return !debouncer.isEmpty();
+    }
+  }
+
   private void poll() {
     List<String> due;
     boolean rescanAll = false;

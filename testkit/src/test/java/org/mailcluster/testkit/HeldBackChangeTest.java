@@ -309,7 +309,8 @@ class HeldBackChangeTest {
     // A secondary points at the primary; a file with nothing held back is refused.
     ClusterException onSecondary = failure(nodes.get("mx2").confirmHeldBack(FILE, "api:admin"));
     assertEquals(ErrorCode.NOT_PRIMARY, onSecondary.code());
-    assertTrue(onSecondary.getMessage().contains("change it on mx1"), onSecondary.getMessage());
+    assertTrue(
+        onSecondary.getMessage().contains("confirm on the primary mx1"), onSecondary.getMessage());
     ClusterException nothing = failure(primary.confirmHeldBack("Plugins.ini", "api:admin"));
     assertEquals(ErrorCode.INVALID_VALUE, nothing.code());
     assertTrue(nothing.getMessage().contains("held back: MDaemon.ini"), nothing.getMessage());

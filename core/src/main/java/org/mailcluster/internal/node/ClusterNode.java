@@ -391,7 +391,20 @@ final class ClusterNode implements ClusterService {
     requireNonNull(file, "file");
     requireNonNull(caller, "caller");
     checkArgument(!caller.isBlank(), "a confirmation needs a caller, e.g. api:admin");
-    return core.loop().call(() -> core.asPrimary().confirmHeldBack(file, caller));
+    return core.loop()
+        .call(
+            () -> {
+              if (core.roleState() instanceof PrimaryRole primary) {
+                return primary.confirmHeldBack(file, caller);
+              }
+              // Only the primary holds changes back: say where to go.
+              throw new ClusterException(
+                  ErrorCode.NOT_PRIMARY,
+                  core.settings().id()
+                      + " is a secondary and holds no change back: confirm on the primary "
+                      + core.primary().map(NodeId::toString).orElse("(not known yet)")
+                      + core.primaryAddress().map(a -> " (" + a + ")").orElse(""));
+            });
   }
 
   @Override
