@@ -295,6 +295,34 @@ class HeldBackChangeTest {
   }
 
   @Test
+  void anUpdateThroughTheApiWhileAFileIsHeldBackIsNotUndoneWhenItClears() {
+    ClusterService primary = cluster(null);
+    Revision before = primary.configuration().revision();
+    primaryFiles.replaceBehindTheLibrarysBack(
+        filesWithout(
+            key(FILE, "Directories", "LockFiles"),
+            key(FILE, "Directories", "PEM"),
+            key(FILE, "Setup", "Organization"),
+            key(FILE, "Setup", "Domain")));
+    assertHeldBack(primary, before, FILE, "every key");
+    String lock = key(FILE, "Directories", "LockFiles");
+    Revision updated =
+        await(
+            primary.update(
+                org.mailcluster.ConfigUpdate.builder("api:admin")
+                    .setRaw(SettingKey.parse(lock), "\\\\nas01\\LockFiles\\")
+                    .build()));
+    time.runFor(Duration.ofSeconds(2));
+    assertEquals(Optional.of("\\\\nas01\\LockFiles\\"), secondaryFiles.files.get(lock));
+    // The file comes back from a backup, with the value the update wrote.
+    primaryFiles.replaceBehindTheLibrarysBack(sample().with(lock, "\\\\nas01\\LockFiles\\"));
+    time.runFor(Duration.ofSeconds(2));
+    assertEquals(List.of(), primary.heldBack());
+    assertEquals(updated, primary.configuration().revision(), "no revision undoes the update");
+    assertEquals(Optional.of("\\\\nas01\\LockFiles\\"), secondaryFiles.files.get(lock));
+  }
+
+  @Test
   void confirmingCommitsTheHeldBackChangeWithItsOriginAndItReplicates() {
     ClusterService primary = cluster(null);
     Revision before = primary.configuration().revision();

@@ -151,6 +151,28 @@ final class FileGuard {
     return changes;
   }
 
+  /**
+   * Takes in changes committed for keys of held-back files by other means than a file edit (an
+   * update through the API): the node writes them into the file, so they are part of what the file
+   * holds on disk, and must not be undone when the hold-back clears.
+   */
+  void written(Map<String, Optional<String>> changes) {
+    if (held.isEmpty()) {
+      return;
+    }
+    for (Map.Entry<String, Optional<String>> c : changes.entrySet()) {
+      Optional<String> file = fileOf(c.getKey());
+      Held h = file.isPresent() ? held.get(file.get()) : null;
+      if (h != null && node.files().isReplicable(c.getKey())) {
+        ConfigSnapshot onDisk =
+            c.getValue().isPresent()
+                ? h.onDisk.with(c.getKey(), c.getValue().get())
+                : h.onDisk.without(c.getKey());
+        held.put(file.get(), new Held(h.file, h.reason, onDisk, h.since));
+      }
+    }
+  }
+
   /** Puts back a change taken for confirming whose commit failed, so that it stays held back. */
   void restore(String file, Map<String, Optional<String>> changes, Instant since, String reason) {
     ConfigSnapshot onDisk = keysOf(node.tip(), file);

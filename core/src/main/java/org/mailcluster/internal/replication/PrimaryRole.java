@@ -130,7 +130,11 @@ public final class PrimaryRole implements RoleState {
 
   /** Commits a change; see {@link CommitPipeline}. */
   public CompletableFuture<Revision> commit(String origin, Map<String, Optional<String>> changes) {
-    return commits.commit(origin, changes);
+    CompletableFuture<Revision> committed = commits.commit(origin, changes);
+    // A commit that writes keys of a held-back file (an update through the API) writes them into
+    // that file on disk too: what is held back must include them.
+    guard.written(changes);
+    return committed;
   }
 
   /** Makes what is committed so far durable and visible now, instead of in the next task. */
