@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.mailcluster.Diagnostics;
+import org.mailcluster.config.SettingKey;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -99,7 +100,7 @@ final class DiagnosticsView {
       List<String> deleted = new ArrayList<>();
       for (JsonNode c : h.path("changes")) {
         if (c.path("newValue").isMissingNode() || c.path("newValue").isNull()) {
-          deleted.add(text(c.path("key")));
+          deleted.add(displayName(text(c.path("key"))));
         }
       }
       out.printf(
@@ -133,6 +134,15 @@ final class DiagnosticsView {
             "%s  %s %-5s %s%n",
             indent, time(e.path("at")), text(e.path("level")), text(e.path("message")));
       }
+    }
+  }
+
+  /** A state key as an operator reads it: {@code [Section] Key} for an INI file's key. */
+  private static String displayName(String key) {
+    try {
+      return SettingKey.parse(key).displayName();
+    } catch (IllegalArgumentException e) {
+      return key;
     }
   }
 
