@@ -37,6 +37,12 @@ public enum ErrorCode {
    */
   PROMOTION_REFUSED,
   /**
+   * Two nodes' configurations do not descend from one another, or a primary is behind a registered
+   * server: its state looks lost or restored from an old copy. Nothing is applied; recover the
+   * primary from the most up-to-date server ({@code ClusterService.recover}).
+   */
+  STATE_CONFLICT,
+  /**
    * A host-file change looked like damage (every key or most of a file's keys deleted, a value cut
    * mid-line, text that is no longer INI) and was held back on the primary: nothing of that file
    * replicates until the file is restored or an operator confirms the change.

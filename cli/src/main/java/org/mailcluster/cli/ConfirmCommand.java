@@ -24,7 +24,9 @@ import picocli.CommandLine.Spec;
       "`mailcluster status` lists it with what it would delete. If the change is intended (the",
       "keys really are to go), confirm it here: the primary commits the file as it is now and",
       "every secondary follows. If the file was damaged, restore it instead; the hold-back",
-      "then clears by itself. Ask the primary; a secondary answers with the primary's name.",
+      "then clears by itself. Ask the primary, with --config, as the user that runs the agent",
+      "(the request carries the token in its state directory); a secondary answers with the",
+      "primary's name.",
       "Exits 3 when nothing of FILE is held back, 5 when no node answers."
     })
 final class ConfirmCommand implements Callable<Integer> {

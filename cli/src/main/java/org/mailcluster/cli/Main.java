@@ -35,6 +35,7 @@ import picocli.CommandLine.Option;
       DiffCommand.class,
       RelocateCommand.class,
       ClockCheckCommand.class,
+      RecoverCommand.class,
       TourCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -59,20 +59,32 @@ final class NodeTarget {
   /** As {@link #get(Duration, String, String...)}, with the hint for a refusal. */
   String getOrExplain(Duration timeout, String refusalHint, String path, String... query)
       throws InterruptedException {
-    return send("GET", timeout, refusalHint, path, query);
+    return send(timeout, refusalHint, path, "GET", null, query);
   }
 
   /**
-   * As {@link #getOrExplain}, but a POST: the node is asked to act (the endpoint serves POST only
-   * for what an operator decides, such as confirming a held-back change).
+   * Asks the node to act: a {@code POST} of {@code path} with the query parameters given as name,
+   * value …, carrying the token the node wrote to its state directory (so only with {@code
+   * --config}); answers as {@link #get(Duration, String, String...)} does.
    */
   String post(Duration timeout, String refusalHint, String path, String... query)
       throws InterruptedException {
-    return send("POST", timeout, refusalHint, path, query);
+    if (config == null) {
+      throw InputException.of(
+          "acting on a node needs its token, read from its state directory",
+          "give the node's properties file with --config instead of --address");
+    }
+    String token = StatusEndpoint.readToken(NodeConfig.load(config).stateDirectory());
+    return send(timeout, refusalHint, path, "POST", token, query);
   }
 
   private String send(
-      String method, Duration timeout, String refusalHint, String path, String... query)
+      Duration timeout,
+      String refusalHint,
+      String path,
+      String method,
+      String token,
+      String... query)
       throws InterruptedException {
     NodeAddress node = statusAddress();
     StringBuilder uri = new StringBuilder("http://").append(node).append(path);
@@ -83,18 +95,18 @@ final class NodeTarget {
           .append(URLEncoder.encode(query[i + 1], StandardCharsets.UTF_8));
     }
     URI target = URI.create(uri.toString());
+    HttpRequest.Builder request = HttpRequest.newBuilder(target).timeout(timeout);
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    request.method(method, HttpRequest.BodyPublishers.noBody());
     HttpResponse<String> response;
     try {
       response =
           HttpClient.newBuilder()
               .connectTimeout(timeout)
               .build()
-              .send(
-                  HttpRequest.newBuilder(target)
-                      .timeout(timeout)
-                      .method(method, HttpRequest.BodyPublishers.noBody())
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
+              .send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       throw InputException.unavailable(
@@ -102,7 +114,7 @@ final class NodeTarget {
           "is the node running on this machine, with status.listen = " + node + "?",
           e);
     }
-    if (response.statusCode() == 400) {
+    if (response.statusCode() == 400 || response.statusCode() == 403) {
       throw InputException.of("the node refused: " + errorOf(response.body()), refusalHint);
     }
     if (response.statusCode() != 200) {
