@@ -220,6 +220,35 @@ public interface ClusterService extends AutoCloseable {
   CompletableFuture<Revision> rollback(Revision target, String caller);
 
   /**
+   * Returns the host-file changes the primary holds back because they looked like damage
+   * (requirement S2 in docs/REQUIREMENTS.md; see {@link HeldBackChange}), by file name; always
+   * empty on a secondary. Diagnostics list them too.
+   *
+   * <pre>{@code
+   * cluster.heldBack().forEach(h -> alert(h.file() + " held back: " + h.reason()));
+   * }</pre>
+   */
+  List<HeldBackChange> heldBack();
+
+  /**
+   * On the primary, commits the held-back change of {@code file} as it is on disk now, as an
+   * operator decided after checking it; the revision's history origin is {@code held back:<file>
+   * confirmed by <caller>}. The change then replicates like any file edit.
+   *
+   * <pre>{@code
+   * Revision deleted = cluster.confirmHeldBack("MDaemon.ini", "api:admin").get();
+   * }</pre>
+   *
+   * @param file the file's name as {@link HeldBackChange#file()} gives it (letter case ignored)
+   * @param caller who confirms, for the history (e.g. {@code api:admin})
+   * @return the new revision (the current one if the change no longer changes anything)
+   * @throws ClusterException (in the future) with {@link ErrorCode#NOT_PRIMARY}, naming the
+   *     primary, on a secondary; {@link ErrorCode#INVALID_VALUE} if nothing of that file is held
+   *     back; or the refusals of {@link #update}
+   */
+  CompletableFuture<Revision> confirmHeldBack(String file, String caller);
+
+  /**
    * Forces a full resynchronization of a secondary (requirement B2): the primary sends it a whole
    * snapshot, which it installs atomically. Works on the primary for any secondary (completes once
    * the node has acknowledged the snapshot with the primary's fingerprint) and on a secondary,

@@ -76,6 +76,7 @@ public final class ClusterServiceBuilder {
   private SharedStorage sharedStorage;
   private Executor storageExecutor;
   private StateLimits limits;
+  private Double heldBackDeletionShare;
 
   ClusterServiceBuilder() {}
 
@@ -374,6 +375,30 @@ public final class ClusterServiceBuilder {
   }
 
   /**
+   * Sets the share of a host file's keys above which a change that deletes them is held back on the
+   * primary instead of replicated (requirement S2 in docs/REQUIREMENTS.md); {@code 0.5} if never
+   * set. A change that deletes every key of a file is always held back, as are a value cut mid-line
+   * and text that is no longer INI; {@code 1.0} holds back only those. A held-back change is listed
+   * by {@link ClusterService#heldBack()} and committed by {@link ClusterService#confirmHeldBack},
+   * or clears when the file is restored.
+   *
+   * <pre>{@code
+   * builder.heldBackDeletionShare(0.25); // deleting more than a quarter of a file's keys waits
+   * }</pre>
+   *
+   * @throws IllegalArgumentException if {@code share} is not between 0 (exclusive) and 1
+   */
+  public ClusterServiceBuilder heldBackDeletionShare(double share) {
+    if (!(share > 0 && share <= 1)) {
+      throw new IllegalArgumentException(
+          "held-back deletion share must be above 0 and at most 1, but was " + share);
+    }
+    checkUnset(heldBackDeletionShare, "held-back deletion share");
+    this.heldBackDeletionShare = share;
+    return this;
+  }
+
+  /**
    * Builds the service (not yet started).
    *
    * @throws IllegalStateException naming the first required property that is missing
@@ -418,7 +443,8 @@ public final class ClusterServiceBuilder {
             zone == null ? ZoneId.systemDefault() : zone,
             Optional.ofNullable(sharedStorage),
             storageExecutor == null ? StorageExecutors.shared() : storageExecutor,
-            limits == null ? StateLimits.defaults() : limits);
+            limits == null ? StateLimits.defaults() : limits,
+            heldBackDeletionShare == null ? 0.5 : heldBackDeletionShare);
     return Nodes.create(settings, transport, store, scheduler);
   }
 

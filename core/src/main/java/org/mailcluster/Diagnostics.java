@@ -45,6 +45,8 @@ import org.mailcluster.screening.ScreeningStatus;
  * @param preflight the last shared-storage preflight this node ran (requirement R27), if any
  * @param degraded why this node is degraded now, each with since when: a write of the host's files
  *     or a commit that failed and is being retried (requirement S4); empty when all is well
+ * @param heldBack the host-file changes the primary holds back because they looked like damage
+ *     (requirement S2), by file name; empty on a secondary
  */
 public record Diagnostics(
     String node,
@@ -60,7 +62,8 @@ public record Diagnostics(
     List<DivergenceReport> divergences,
     List<ClockState> clocks,
     Optional<PreflightReport> preflight,
-    List<Degraded> degraded) {
+    List<Degraded> degraded,
+    List<HeldBackChange> heldBack) {
   /** Copies the lists. */
   public Diagnostics {
     requireNonNull(node, "node");
@@ -75,6 +78,7 @@ public record Diagnostics(
     clocks = List.copyOf(clocks);
     requireNonNull(preflight, "preflight");
     degraded = List.copyOf(degraded);
+    heldBack = List.copyOf(heldBack);
   }
 
   /** Creates diagnostics of a node that is not degraded. */
@@ -106,10 +110,11 @@ public record Diagnostics(
         divergences,
         clocks,
         preflight,
+        List.of(),
         List.of());
   }
 
-  /** Creates diagnostics without divergence, clock or preflight figures. */
+  /** Creates diagnostics without divergence, clock, preflight or held-back figures. */
   public Diagnostics(
       String node,
       Role role,
@@ -134,7 +139,9 @@ public record Diagnostics(
         screening,
         List.of(),
         List.of(),
-        Optional.empty());
+        Optional.empty(),
+        List.of(),
+        List.of());
   }
 
   /**
@@ -231,7 +238,8 @@ public record Diagnostics(
         divergences,
         clocks,
         preflight,
-        degraded);
+        degraded,
+        heldBack);
   }
 
   /**

@@ -47,5 +47,16 @@ public enum ErrorCode {
    * StateLimits}); the message names the key or file, its size and the limit, and nothing of it was
    * committed.
    */
-  LIMIT_EXCEEDED
+  LIMIT_EXCEEDED,
+  /**
+   * A host-file change looked like damage (every key or most of a file's keys deleted, a value cut
+   * mid-line, text that is no longer INI) and was held back on the primary: nothing of that file
+   * replicates until the file is restored or an operator confirms the change.
+   */
+  HELD_BACK,
+  /**
+   * A directory the node must read does not exist (a mistyped path or an unmounted share); it is
+   * never created in its place.
+   */
+  DIRECTORY_MISSING
 }

@@ -11,10 +11,14 @@ import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -28,6 +32,7 @@ import org.mailcluster.ClusterListener;
 import org.mailcluster.ClusterService;
 import org.mailcluster.ConfigUpdate;
 import org.mailcluster.Diagnostics;
+import org.mailcluster.HeldBackChange;
 import org.mailcluster.clock.ClockState;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
@@ -61,8 +66,9 @@ import picocli.CommandLine.Spec;
       "cluster CA, one copy of the sample MDaemon.ini per node in a temporary directory) and",
       "show, step by step: the initial sync, a change on the primary reaching both secondaries,",
       "a local edit on a secondary being overwritten, a write refused on a secondary, a mail",
-      "event relayed, the clock check, a relocation dry run, and the diagnostics. Removes the",
-      "temporary directory at the end.",
+      "event relayed, the clock check, a relocation dry run, a damaged file on the primary",
+      "held back and then restored, and the diagnostics. Removes the temporary directory at",
+      "the end.",
       "Exits 0 when every step did what it shows, 5 when the cluster did not do it in time."
     })
 final class DemoCommand implements Callable<Integer> {
@@ -71,7 +77,7 @@ final class DemoCommand implements Callable<Integer> {
   private static final Duration PATIENCE = Duration.ofSeconds(20);
   private static final SettingKey LOCK_FILES = SettingKey.ini(FILE, "Directories", "LockFiles");
   private static final String SHARED_LOCK_FILES = "\\\\nas01\\mail\\LockFiles\\";
-  private static final int STEPS = 8;
+  private static final int STEPS = 9;
 
   @Option(
       names = "--keep",
@@ -130,6 +136,7 @@ final class DemoCommand implements Callable<Integer> {
       mailEventRelayed();
       clockCheck();
       relocationDryRun();
+      damagedFileHeldBack();
       diagnostics();
     } finally {
       closeNodes();
@@ -193,7 +200,8 @@ final class DemoCommand implements Callable<Integer> {
                   Duration.ofMillis(200),
                   // Two busy cores are no slow LAN: only warn when something is really wrong.
                   Duration.ofSeconds(1),
-                  StateLimits.defaults())
+                  StateLimits.defaults(),
+                  0.5)
               .build();
       n.service.addListener(n);
       n.service.mailEvents().addListener(e -> n.nextMailEvent.complete(e));
@@ -364,8 +372,72 @@ final class DemoCommand implements Callable<Integer> {
         after.fingerprint().equals(before.fingerprint()) ? "unchanged" : "CHANGED (a bug)");
   }
 
+  private void damagedFileHeldBack() throws Exception {
+    step(8, "A damaged file on the primary is held back, then restored");
+    DemoNode mx1 = primaryNode();
+    byte[] whole = Files.readAllBytes(mx1.ini);
+    Map<String, byte[]> before = new LinkedHashMap<>();
+    for (DemoNode s : secondaries()) {
+      before.put(s.id, Files.readAllBytes(s.ini));
+    }
+    Revision revision = mx1.service.configuration().revision();
+    // A write that stopped half-way: the file ends inside the LockFiles value.
+    String text = new String(whole, CP1252);
+    String cutAfter = "LockFiles=\\\\nas";
+    int cut = text.indexOf(cutAfter) + cutAfter.length();
+    replace(mx1.ini, Arrays.copyOf(whole, cut));
+    out.printf(
+        "   mx1's %s is cut short by a write that stopped half-way; it now ends in: %s%n",
+        FILE, text.substring(text.lastIndexOf('\n', cut) + 1, cut));
+    awaitCondition(() -> !mx1.service.heldBack().isEmpty(), PATIENCE);
+    if (mx1.service.heldBack().isEmpty()) {
+      throw InputException.unavailable(
+          "mx1 did not hold back the damaged file", "this is a bug in mailcluster", null);
+    }
+    HeldBackChange held = mx1.service.heldBack().get(0);
+    out.printf(
+        "   mx1 held the change back: not committed, still revision %s; it would delete %d keys%n",
+        mx1.service.configuration().revision(), held.keysDeleted());
+    mx1.service.diagnostics().recentEvents().stream()
+        .filter(e -> e.level().equals("ERROR") && e.message().startsWith("HELD_BACK"))
+        .reduce((a, b) -> b)
+        .ifPresent(e -> out.printf("   ERROR %s%n", e.message()));
+    for (DemoNode s : secondaries()) {
+      out.printf(
+          "   %s's %s is untouched (%s): %s%n",
+          s.id,
+          FILE,
+          Arrays.equals(before.get(s.id), Files.readAllBytes(s.ini))
+              ? "the same bytes as before"
+              : "CHANGED, a bug",
+          lineOf(s.ini, "LockFiles="));
+    }
+    replace(mx1.ini, whole);
+    out.printf("   mx1's %s is restored from a copy%n", FILE);
+    awaitCondition(() -> mx1.service.heldBack().isEmpty(), PATIENCE);
+    mx1.service.diagnostics().recentEvents().stream()
+        .filter(e -> e.level().equals("INFO") && e.message().startsWith("the hold-back of"))
+        .reduce((a, b) -> b)
+        .ifPresent(e -> out.printf("   %s%n", e.message()));
+    Revision after = mx1.service.configuration().revision();
+    out.printf(
+        "   still revision %s on mx1: %s%n",
+        after,
+        after.equals(revision) && mx1.service.heldBack().isEmpty()
+            ? "nothing of the damage was ever replicated"
+            : "a revision was committed, a bug");
+  }
+
+  /** Replaces a file in one step, so that the node reads the new content once. */
+  private static void replace(Path file, byte[] content) throws IOException {
+    Path temporary = file.resolveSibling("." + file.getFileName() + ".demo");
+    Files.write(temporary, content);
+    Files.move(
+        temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
   private void diagnostics() {
-    step(8, "Diagnostics (what `mailcluster status` shows for a running node)");
+    step(9, "Diagnostics (what `mailcluster status` shows for a running node)");
     ClusterService primary = primaryNode().service;
     Revision tip = primary.configuration().revision();
     // Acknowledgements and round trips arrive with the next heartbeats and probes.

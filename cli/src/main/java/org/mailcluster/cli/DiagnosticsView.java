@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.mailcluster.Diagnostics;
+import org.mailcluster.config.SettingKey;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -108,6 +109,34 @@ final class DiagnosticsView {
           time(c.path("notAfter")),
           c.path("problems").isEmpty() ? "" : "; " + joined(c.path("problems")));
     }
+    for (JsonNode h : d.path("heldBack")) {
+      List<String> deleted = new ArrayList<>();
+      for (JsonNode c : h.path("changes")) {
+        if (c.path("newValue").isMissingNode() || c.path("newValue").isNull()) {
+          deleted.add(displayName(text(c.path("key"))));
+        }
+      }
+      out.printf(
+          "%sHELD BACK %s since %s: %s%n",
+          indent, text(h.path("file")), time(h.path("since")), text(h.path("reason")));
+      out.printf(
+          "%s  it would commit %s change%s, deleting %s key%s%s%n",
+          indent,
+          h.path("changes").size(),
+          h.path("changes").size() == 1 ? "" : "s",
+          h.path("keysDeleted").asInt(),
+          h.path("keysDeleted").asInt() == 1 ? "" : "s",
+          deleted.isEmpty()
+              ? ""
+              : " ("
+                  + String.join(", ", deleted.subList(0, Math.min(5, deleted.size())))
+                  + (deleted.size() > 5 ? ", …" : "")
+                  + ")");
+      out.printf(
+          "%s  restore the file to clear it, or confirm: mailcluster confirm --config"
+              + " <agent.properties> %s%n",
+          indent, text(h.path("file")));
+    }
     JsonNode events = d.path("recentEvents");
     if (events.isEmpty()) {
       out.printf("%sno recent warnings or errors%n", indent);
@@ -135,6 +164,15 @@ final class DiagnosticsView {
     }
     String at = revision(written);
     return m.path("degraded").isObject() ? at + " (behind)" : at;
+  }
+
+  /** A state key as an operator reads it: {@code [Section] Key} for an INI file's key. */
+  private static String displayName(String key) {
+    try {
+      return SettingKey.parse(key).displayName();
+    } catch (IllegalArgumentException e) {
+      return key;
+    }
   }
 
   private static String joined(JsonNode array) {

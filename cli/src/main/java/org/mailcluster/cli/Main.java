@@ -30,6 +30,7 @@ import picocli.CommandLine.Option;
       DemoCommand.class,
       NodeCommand.class,
       StatusCommand.class,
+      ConfirmCommand.class,
       HistoryCommand.class,
       CertsCommand.class,
       DiffCommand.class,

@@ -50,7 +50,8 @@ import picocli.CommandLine.Spec;
       "  role = primary                     primary or secondary",
       "  servers = mx2=10.0.0.12:7400       primary: the secondaries it serves (comma-separated)",
       "  primary = 10.0.0.11:7400           secondary: where the primary listens",
-      "  ini.directory = C:/MDaemon/App     the folder of the INI files to replicate",
+      "  ini.directory = C:/MDaemon/App     the folder of the INI files to replicate (it must",
+      "                                     exist: it is never created)",
       "  ini.files = MDaemon.ini            the files to replicate (comma-separated; default",
       "                                     MDaemon.ini)",
       "  ini.file.pattern = *.ini           replicate every matching file too (* and ?)",
@@ -71,6 +72,8 @@ import picocli.CommandLine.Spec;
       "  limits.state = 134217728           the whole state, in characters (128 MiB)",
       "Over a limit, a change is refused (LIMIT_EXCEEDED) and nothing of it is committed.",
       "Out of memory, the agent exits with code 6 so that its service manager restarts it.",
+      "  ini.held.back.share = 0.5          primary: hold back a change that deletes more than",
+      "                                     this share of a file's keys (`mailcluster confirm`)",
       "Relative paths are resolved against CONFIG's folder."
     })
 final class NodeCommand implements Callable<Integer> {
@@ -89,8 +92,18 @@ final class NodeCommand implements Callable<Integer> {
     Thread.setDefaultUncaughtExceptionHandler(NodeCommand::uncaught);
     NodeConfig config = NodeConfig.load(configFile);
     PrintWriter out = spec.commandLine().getOut();
+    if (!Files.isDirectory(config.iniDirectory())) {
+      // Never created: an empty directory in place of a mistyped path or an unmounted share
+      // would read as every file deleted.
+      throw InputException.of(
+          configFile
+              + ": ini.directory "
+              + config.iniDirectory().toAbsolutePath()
+              + " does not exist or is not a directory",
+          "create it, mount the share it is on, or correct ini.directory; the node does not"
+              + " create it, since an empty directory would delete every key");
+    }
     Files.createDirectories(config.stateDirectory());
-    Files.createDirectories(config.iniDirectory());
     Files.createDirectories(config.logFile().toAbsolutePath().getParent());
     Logging.consoleAndFile(Level.valueOf(config.logLevel()), config.logFile());
     TransportSecurity security = security(config.tlsDirectory());
@@ -111,7 +124,8 @@ final class NodeCommand implements Callable<Integer> {
                 config.rescan(),
                 Duration.ofSeconds(5),
                 config.roundTripWarning(),
-                config.limits())
+                config.limits(),
+                config.heldBackShare())
             .build();
     node.addListener(new LoggingListener());
     CountDownLatch stopped = new CountDownLatch(1);

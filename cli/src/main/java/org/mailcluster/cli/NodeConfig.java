@@ -62,6 +62,8 @@ import org.mailcluster.membership.NodeId;
  * @param roundTripWarning the round trip to a peer above which the cluster log warns
  * @param limits how large a value, a file (also in bytes on disk), a revision and the whole state
  *     may be, in characters
+ * @param heldBackShare the share of a file's keys above which a change deleting them is held back
+ *     on the primary
  */
 record NodeConfig(
     Path file,
@@ -82,7 +84,8 @@ record NodeConfig(
     Duration debounce,
     Duration rescan,
     Duration roundTripWarning,
-    StateLimits limits) {
+    StateLimits limits,
+    double heldBackShare) {
 
   private static final Set<String> KNOWN =
       new TreeSet<>(
@@ -108,7 +111,8 @@ record NodeConfig(
               "limits.value",
               "limits.file",
               "limits.revision",
-              "limits.state"));
+              "limits.state",
+              "ini.held.back.share"));
 
   private static final String HINT = "see `mailcluster node --help` for every setting";
 
@@ -209,7 +213,8 @@ record NodeConfig(
             optional(p, file, "ini.rescan.seconds", NodeConfig::positive).orElse(30L)),
         Duration.ofMillis(
             optional(p, file, "round.trip.warning.millis", NodeConfig::positive).orElse(10L)),
-        limits(p, file));
+        limits(p, file),
+        optional(p, file, "ini.held.back.share", NodeConfig::share).orElse(0.5));
   }
 
   private static StateLimits limits(Properties p, Path file) {
@@ -285,6 +290,19 @@ record NodeConfig(
       // reported below
     }
     throw new IllegalArgumentException("must be a whole number above 0, not '" + text + "'");
+  }
+
+  private static double share(String text) {
+    try {
+      double value = Double.parseDouble(text);
+      if (value > 0 && value <= 1) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        "must be a number above 0 and at most 1 (0.5 for one half), not '" + text + "'");
   }
 
   private static boolean isLoopback(String host) {

@@ -38,6 +38,7 @@ import org.mailcluster.transport.grpc.TransportSecurity;
  * @param roundTripWarning the round trip above which the cluster log warns
  * @param limits how large a value, a file, a revision and the state may be; an INI file larger than
  *     the file limit (in bytes) is not even read
+ * @param heldBackShare the share of a file's keys above which a change deleting them is held back
  */
 record NodeSetup(
     NodeId id,
@@ -54,7 +55,8 @@ record NodeSetup(
     Duration rescan,
     Duration roundTripProbe,
     Duration roundTripWarning,
-    StateLimits limits) {
+    StateLimits limits,
+    double heldBackShare) {
 
   /** Builds the node; it does not start it. */
   ClusterService build() {
@@ -76,7 +78,8 @@ record NodeSetup(
             .stateStore(FileStateStore.builder(stateDirectory).build())
             .transport(transport)
             .scheduler(scheduler)
-            .limits(limits);
+            .limits(limits)
+            .heldBackDeletionShare(heldBackShare);
     return primary.isPresent()
         ? builder.secondaryOf(primary.get()).build()
         : builder.primary().build();

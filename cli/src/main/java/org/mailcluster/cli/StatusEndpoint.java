@@ -54,7 +54,11 @@ import org.mailcluster.spi.LogEntry;
  *
  * <ul>
  *   <li>{@code POST /recover?from=mx2}: recovers this primary from {@code mx2} (or, without {@code
- *       from}, from the registered server with the newest state); answers the revision recovered.
+ *       from}, from the registered server with the newest state); answers the revision recovered;
+ *   <li>{@code POST /confirm?file=MDaemon.ini&caller=cli:admin}: confirms the change of that file
+ *       the primary holds back ({@code ClusterService.confirmHeldBack}) and answers {@code
+ *       {"revision": "1:7"}} once it is committed; {@code 400} with {@code {"error": …}} if nothing
+ *       of that file is held back or this node is a secondary (the message names the primary).
  * </ul>
  *
  * <p>Why plain HTTP on loopback rather than a cluster service over gRPC: {@code
@@ -70,8 +74,10 @@ final class StatusEndpoint implements AutoCloseable {
   static final String DIFF = "/diff";
   static final String CLOCKS = "/clocks";
   static final String RECOVER = "/recover";
+  static final String CONFIRM = "/confirm";
   static final String TOKEN_FILE = "status.token";
   private static final Duration RECOVERY_LIMIT = Duration.ofMinutes(2);
+  private static final Duration CONFIRM_LIMIT = Duration.ofSeconds(30);
   private static final Duration CLOCK_CHECK_LIMIT = Duration.ofSeconds(10);
   private final HttpServer server;
 
@@ -137,8 +143,15 @@ final class StatusEndpoint implements AutoCloseable {
               if (authorized(exchange, token)) {
                 recover(exchange, node);
               }
+            } else if (exchange.getRequestMethod().equals("POST") && path.equals(CONFIRM)) {
+              if (authorized(exchange, token)) {
+                confirm(exchange, node);
+              }
             } else if (!exchange.getRequestMethod().equals("GET")) {
-              send(exchange, 405, error("only GET is served, and POST " + RECOVER));
+              send(
+                  exchange,
+                  405,
+                  error("only GET is served, and POST " + RECOVER + " and " + CONFIRM));
             } else if (path.equals(DIAGNOSTICS)) {
               send(exchange, 200, DiagnosticsView.toJsonText(node.diagnostics()));
             } else if (path.equals(HISTORY)) {
@@ -153,7 +166,8 @@ final class StatusEndpoint implements AutoCloseable {
                   404,
                   error(
                       "the resources are "
-                          + String.join(", ", DIAGNOSTICS, HISTORY, DIFF, CLOCKS)));
+                          + String.join(
+                              ", ", DIAGNOSTICS, HISTORY, DIFF, CLOCKS, RECOVER, CONFIRM)));
             }
           } catch (RuntimeException e) {
             send(exchange, 500, error(e.getClass().getSimpleName()));
@@ -270,6 +284,37 @@ final class StatusEndpoint implements AutoCloseable {
       clocks = node.diagnostics().clocks();
     }
     send(exchange, 200, DiagnosticsView.JSON.writeValueAsString(clocks));
+  }
+
+  /** Confirms a held-back change; the answer waits until its revision is committed. */
+  private static void confirm(HttpExchange exchange, ClusterService node) {
+    Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+    String file = query.getOrDefault("file", "");
+    String caller = query.getOrDefault("caller", "");
+    if (file.isBlank() || caller.isBlank()) {
+      send(exchange, 400, error("name the file and the caller: /confirm?file=…&caller=…"));
+      return;
+    }
+    try {
+      Revision r =
+          node.confirmHeldBack(file, caller).get(CONFIRM_LIMIT.toSeconds(), TimeUnit.SECONDS);
+      send(
+          exchange, 200, DiagnosticsView.JSON.writeValueAsString(Map.of("revision", r.toString())));
+    } catch (ExecutionException e) {
+      String why =
+          e.getCause() instanceof ClusterException ce
+              ? ce.code() + ": " + ce.getMessage()
+              : String.valueOf(e.getCause());
+      send(exchange, 400, error(why));
+    } catch (TimeoutException e) {
+      send(
+          exchange,
+          503,
+          error("the confirmation was not committed within " + CONFIRM_LIMIT.toSeconds() + " s"));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      send(exchange, 503, error("interrupted"));
+    }
   }
 
   private static Map<String, String> query(String raw) {

@@ -92,6 +92,40 @@ class DemoCommandTest {
             .matcher(text)
             .find(),
         text);
+    // The primary's file cut short: held back with its error, the secondaries untouched, and the
+    // hold-back cleared by the restore with no revision committed.
+    assertTrue(
+        text.contains(
+            "mx1's MDaemon.ini is cut short by a write that stopped half-way; it"
+                + " now ends in: LockFiles=\\\\nas"),
+        text);
+    assertTrue(
+        Pattern.compile(
+                "mx1 held the change back: not committed, still revision \\d+:\\d+; it"
+                    + " would delete \\d+ keys")
+            .matcher(text)
+            .find(),
+        text);
+    assertTrue(
+        text.contains(
+            "ERROR HELD_BACK: the change of MDaemon.ini found in a file edit"
+                + " was held back and not replicated: its last line [Directories]"
+                + " LockFiles=\\\\nas is cut mid-value"),
+        text);
+    for (String s : List.of("mx2", "mx3")) {
+      assertTrue(
+          text.contains(
+              s
+                  + "'s MDaemon.ini is untouched (the same bytes as before):"
+                  + " LockFiles=\\\\nas01\\mail\\LockFiles\\"),
+          text);
+    }
+    assertTrue(
+        text.contains(
+            "the hold-back of MDaemon.ini cleared: the file is back to its"
+                + " committed content; nothing was replicated"),
+        text);
+    assertTrue(text.contains("nothing of the damage was ever replicated"), text);
     // Diagnostics: one row per member, the secondaries streaming and caught up, their files too.
     assertTrue(text.contains("node mx1 (PRIMARY)"), text);
     Matcher tip = Pattern.compile("committed as revision (\\d+:\\d+)").matcher(text);
@@ -113,8 +147,8 @@ class DemoCommandTest {
     assertTrue(text.contains("working directory removed"), text);
     assertFalse(text.contains("DIFFERENT"), text);
     assertFalse(text.contains("a bug"), text);
-    for (int step = 1; step <= 8; step++) {
-      assertTrue(text.contains("[" + step + "/8] "), text);
+    for (int step = 1; step <= 9; step++) {
+      assertTrue(text.contains("[" + step + "/9] "), text);
     }
   }
 

@@ -103,4 +103,37 @@ class DiagnosticsViewTest {
     assertTrue(text.toString().contains("recent warnings and errors (newest last):"));
     assertTrue(text.toString().contains("WARN  mx2 stopped acknowledging"), text.toString());
   }
+
+  @Test
+  void aHeldBackChangeSaysWhatItWouldDeleteAndHowToConfirm() {
+    String json =
+        """
+        {"node": "mx1", "role": "PRIMARY", "members": [], "recentEvents": [],
+         "heldBack": [
+           {"file": "MDaemon.ini", "reason": "it deletes every key of MDaemon.ini (2 keys)",
+            "changes": [
+              {"key": "config/MDaemon.ini/Directories/LockFiles", "oldValue": "L",
+               "newValue": null},
+              {"key": "config/MDaemon.ini/Directories/PEM", "oldValue": "P",
+               "newValue": null}],
+            "keysDeleted": 2, "since": "2026-11-24T03:00:00Z"}]}
+        """;
+    StringWriter text = new StringWriter();
+    DiagnosticsView.print(DiagnosticsView.JSON.readTree(json), new PrintWriter(text, true), "");
+    String out = text.toString();
+    assertTrue(
+        out.contains("HELD BACK MDaemon.ini since 2026-11-2")
+            && out.contains(": it deletes every key of MDaemon.ini (2 keys)"),
+        out);
+    assertTrue(
+        out.contains(
+            "  it would commit 2 changes, deleting 2 keys ([Directories] LockFiles,"
+                + " [Directories] PEM)"),
+        out);
+    assertTrue(
+        out.contains(
+            "  restore the file to clear it, or confirm: mailcluster confirm --config"
+                + " <agent.properties> MDaemon.ini"),
+        out);
+  }
 }

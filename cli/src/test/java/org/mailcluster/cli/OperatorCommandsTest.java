@@ -145,6 +145,15 @@ class OperatorCommandsTest {
         config,
         "node.id = mx1\nrole = primary\nlisten = 127.0.0.1:7402\nini.directory = app\n"
             + "state.directory = state\ntls.directory = certs\nproduct.version = 23.5.2\n");
+    // The INI directory must exist: it is never created.
+    err.getBuffer().setLength(0);
+    assertEquals(3, run("node", config.toString()));
+    assertOneLineErrorWithHint();
+    assertTrue(err.toString().contains("ini.directory "), err.toString());
+    assertTrue(err.toString().contains("does not exist"), err.toString());
+    assertFalse(Files.exists(config.resolveSibling("app")));
+
+    Files.createDirectories(config.resolveSibling("app"));
     err.getBuffer().setLength(0);
     assertEquals(3, run("node", config.toString()));
     assertOneLineErrorWithHint();
@@ -158,6 +167,7 @@ class OperatorCommandsTest {
             "demo",
             "node",
             "status",
+            "confirm",
             "history",
             "clock-check",
             "certs",

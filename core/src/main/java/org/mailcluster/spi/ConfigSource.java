@@ -1,5 +1,6 @@
 package org.mailcluster.spi;
 
+import java.util.Optional;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 
@@ -50,6 +51,32 @@ public interface ConfigSource extends AutoCloseable {
   /** Starts reporting external edits to {@code listener}; may be called once. */
   void watch(Listener listener);
 
+  /**
+   * Says why the content of {@code file} as this source last read it (by {@link #load} or for a
+   * reported edit) does not look like a whole file of its kind, if so: for example a last line cut
+   * mid-value by a write that stopped half-way, text that is no longer in the file's format, or a
+   * file or directory that is gone. The primary holds back a change of a file with such a problem
+   * instead of replicating it (requirement S2 in docs/REQUIREMENTS.md), so an answer must be
+   * evidence of damage, not a matter of taste. A source that cannot tell answers empty, which is
+   * the default; deletions are judged by the node from the keys alone.
+   *
+   * <p>Called on the node's logical thread, after the edit was reported or the files loaded; it may
+   * read the file system but must not block for long, and must not throw.
+   *
+   * <pre>{@code
+   * source.shapeProblem("MDaemon.ini", node.configuration())
+   *     .ifPresent(why -> log.error("MDaemon.ini looks damaged: {}", why));
+   * }</pre>
+   *
+   * @param file the file's name as it appears in state keys ({@code config/<file>/…})
+   * @param committed the replicated state, whose values a source may compare the file with (a value
+   *     that is a prefix of the committed one at the end of a cut file)
+   * @return what is wrong, in words an operator understands, or empty
+   */
+  default Optional<String> shapeProblem(String file, ConfigSnapshot committed) {
+    return Optional.empty();
+  }
+
   /** Stops watching and releases resources. Idempotent. */
   @Override
   void close();
@@ -69,5 +96,14 @@ public interface ConfigSource extends AutoCloseable {
      * @param why the refusal, naming the file, and what to do
      */
     default void refused(org.mailcluster.ClusterException why) {}
+
+    /**
+     * Called when an edited file cannot be read at all (for example binary content), so that the
+     * node reports it; the file's keys are left as they were. Does nothing by default.
+     *
+     * @param file the file's name as it appears in state keys
+     * @param problem what is wrong and what to do
+     */
+    default void unreadable(String file, String problem) {}
   }
 }

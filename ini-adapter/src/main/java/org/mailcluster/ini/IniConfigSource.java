@@ -130,16 +130,32 @@ public final class IniConfigSource implements ConfigSource {
   private Scheduler.Cancellable rescanTask;
   private boolean closed;
 
-  /** What this source last knew of one file. */
+  /**
+   * What this source last knew of one file: its name, content hash and entries, the document as
+   * read (null if it could not be read), and whether an earlier reading ended with a line separator
+   * (null if unknown: this is the first reading), the evidence for a write cut half-way.
+   */
   private static final class FileState {
     final String name;
     final byte[] hash;
     final ConfigSnapshot entries;
+    final IniDocument doc;
+    final Boolean endedBefore;
 
-    FileState(String name, byte[] hash, ConfigSnapshot entries) {
+    FileState(
+        String name, byte[] hash, ConfigSnapshot entries, IniDocument doc, FileState previous) {
       this.name = name;
       this.hash = hash;
       this.entries = entries;
+      this.doc = doc;
+      if (previous == null) {
+        this.endedBefore = null;
+      } else if (previous.doc != null && previous.doc.endsWithLineSeparator()) {
+        this.endedBefore = Boolean.TRUE;
+      } else {
+        // A file cut twice in a row still once ended with a line separator.
+        this.endedBefore = previous.endedBefore;
+      }
     }
   }
 
@@ -287,7 +303,7 @@ public final class IniConfigSource implements ConfigSource {
         external.add(edit);
       }
       // The edit is reported now, so the file as found is the baseline even if this apply fails.
-      files.put(name, new FileState(name, beforeHash, onDisk));
+      files.put(name, new FileState(name, beforeHash, onDisk, parse(name, before), known));
     }
     // Removals first, so that a removal and an addition of the same key in another letter case
     // leave the key present.
@@ -326,7 +342,108 @@ public final class IniConfigSource implements ConfigSource {
     if (!Arrays.equals(before, after)) {
       writeAtomically(path, after);
     }
-    files.put(name, new FileState(name, sha256(after), entriesOf(name, doc)));
+    files.put(name, new FileState(name, sha256(after), entriesOf(name, doc), doc, files.get(name)));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>This source answers, for the file as it last read it:
+   *
+   * <ul>
+   *   <li>the directory is missing (an unmounted share, a moved folder), or the file no longer
+   *       exists in it (deleted, or renamed away by an editor);
+   *   <li><b>cut mid-line</b>: the file does not end with a line separator, although it did when
+   *       read before (or this is the first reading), and its last line is a {@code key=value} line
+   *       whose value is a strict prefix of the committed value of that key, or (when it did end
+   *       with one before) a line of text without {@code =} — what a write that stopped half-way
+   *       leaves;
+   *   <li><b>not INI</b>: more than half of its non-blank lines are neither section headers, {@code
+   *       key=value} lines under a section, nor comments (for example a log or a document saved
+   *       over the file, which would read as "no keys").
+   * </ul>
+   *
+   * A file that cannot be read at all (binary content) is reported to {@link Listener#unreadable}
+   * instead, and its keys are left as they were.
+   */
+  @Override
+  public Optional<String> shapeProblem(String file, ConfigSnapshot committed) {
+    requireNonNull(file, "file");
+    requireNonNull(committed, "committed");
+    if (!Files.isDirectory(directory)) {
+      return Optional.of(
+          "the directory "
+              + directory.toAbsolutePath()
+              + " is missing (an unmounted share, or a moved or deleted folder?)");
+    }
+    FileState state;
+    synchronized (lock) {
+      state = files.get(file);
+    }
+    if (state == null) {
+      return manages(file)
+          ? Optional.of(
+              file
+                  + " no longer exists in "
+                  + directory.toAbsolutePath()
+                  + " (deleted, or renamed away by an editor?)")
+          : Optional.empty();
+    }
+    return state.doc == null
+        ? Optional.empty()
+        : shapeProblem(state.name, state.doc, state.endedBefore, committed);
+  }
+
+  /**
+   * What is wrong with the shape of {@code doc}, the content of {@code file}; see {@link
+   * #shapeProblem(String, ConfigSnapshot)}.
+   *
+   * @param endedBefore whether the file ended with a line separator when read before, or null if
+   *     unknown
+   */
+  static Optional<String> shapeProblem(
+      String file, IniDocument doc, Boolean endedBefore, ConfigSnapshot committed) {
+    IniDocument.Shape shape = doc.shape();
+    if (!doc.endsWithLineSeparator()
+        && !Boolean.FALSE.equals(endedBefore)
+        && shape.last().isPresent()) {
+      Line last = shape.last().get();
+      if (last.kind == Line.Kind.KEY && !shape.lastSection().isEmpty()) {
+        Optional<String> was = Optional.empty();
+        try {
+          was = committed.get(SettingKey.ini(file, shape.lastSection(), last.name()).stateKey());
+        } catch (IllegalArgumentException unnamed) {
+          // A name that cannot be a state key has no committed value to compare with.
+        }
+        String value = last.value();
+        if (was.isPresent() && was.get().length() > value.length() && was.get().startsWith(value)) {
+          return Optional.of(
+              "its last line ["
+                  + shape.lastSection()
+                  + "] "
+                  + last.text()
+                  + " is cut mid-value (the committed value is "
+                  + was.get()
+                  + ") and the file no longer ends with a line break: it looks cut short by a"
+                  + " write that stopped half-way");
+        }
+      } else if (last.kind == Line.Kind.OTHER && Boolean.TRUE.equals(endedBefore)) {
+        return Optional.of(
+            "its last line '"
+                + last.text()
+                + "' is cut short (no key=value line) and the file no longer ends with a line"
+                + " break as it did: it looks cut short by a write that stopped half-way");
+      }
+    }
+    if (shape.lines() > 0 && shape.other() * 2 > shape.lines()) {
+      return Optional.of(
+          shape.other()
+              + " of its "
+              + shape.lines()
+              + " non-blank lines are neither section headers, key=value lines in a section nor"
+              + " comments: it is no longer an INI file (another file saved over it?)");
+    }
+    return Optional.empty();
   }
 
   @Override
@@ -392,6 +509,13 @@ public final class IniConfigSource implements ConfigSource {
     }
   }
 
+  /** Whether watch events named a file that has not been read since; for tests. */
+  boolean hasPendingEdits() {
+    synchronized (lock) {
+      return !debouncer.isEmpty();
+    }
+  }
+
   private void poll() {
     List<String> due;
     boolean rescanAll = false;
@@ -439,6 +563,7 @@ public final class IniConfigSource implements ConfigSource {
   private void scan(List<String> names) {
     List<ConfigDiff.Change> changes = new ArrayList<>();
     List<ClusterException> refused = new ArrayList<>();
+    List<String[]> unreadable = new ArrayList<>();
     synchronized (lock) {
       if (closed || listener == null) {
         return;
@@ -449,7 +574,11 @@ public final class IniConfigSource implements ConfigSource {
           targets.addAll(listManagedFiles());
         } catch (ClusterException e) {
           log.warn("cannot list {}: {}", directory, e.getMessage());
-          return;
+          if (e.code() != ErrorCode.DIRECTORY_MISSING) {
+            return;
+          }
+          // The directory is gone (an unmounted share): its files read as gone, which the node
+          // holds back rather than replicating, and their return reads as a restore.
         }
         for (FileState s : files.values()) {
           if (targets.stream().noneMatch(t -> t.equalsIgnoreCase(s.name))) {
@@ -461,7 +590,7 @@ public final class IniConfigSource implements ConfigSource {
       }
       for (String name : targets) {
         try {
-          scanFile(name, changes);
+          scanFile(name, changes, unreadable);
         } catch (ClusterException e) {
           if (e.code() != ErrorCode.LIMIT_EXCEEDED) {
             throw e;
@@ -475,6 +604,9 @@ public final class IniConfigSource implements ConfigSource {
     }
     for (ClusterException e : refused) {
       reportRefused(e);
+    }
+    for (String[] u : unreadable) {
+      reportUnreadable(u[0], u[1]);
     }
   }
 
@@ -521,7 +653,26 @@ public final class IniConfigSource implements ConfigSource {
             + " raise the limit on every node (limits.file in the agent's configuration)");
   }
 
-  private void scanFile(String name, List<ConfigDiff.Change> changes) {
+  private void reportUnreadable(String file, String problem) {
+    Listener l;
+    synchronized (lock) {
+      l = closed ? null : listener;
+    }
+    if (l == null) {
+      return;
+    }
+    try {
+      l.unreadable(
+          file,
+          problem
+              + "; it keeps replicating its last readable content: restore the file or save it as"
+              + " text");
+    } catch (RuntimeException e) {
+      log.error("the listener of {} failed on an unreadable file", directory, e);
+    }
+  }
+
+  private void scanFile(String name, List<ConfigDiff.Change> changes, List<String[]> unreadable) {
     FileState known = files.get(name);
     Path path = directory.resolve(known == null ? name : known.name);
     byte[] bytes;
@@ -554,15 +705,18 @@ public final class IniConfigSource implements ConfigSource {
       return;
     }
     ConfigSnapshot now;
+    IniDocument doc = null;
     if (exists) {
       try {
-        now = entriesOf(path.getFileName().toString(), IniDocument.parse(bytes, fallbackCharset));
+        doc = IniDocument.parse(bytes, fallbackCharset);
+        now = entriesOf(path.getFileName().toString(), doc);
       } catch (IniSyntaxException e) {
         log.warn(
             "{} was edited but cannot be read, ignored until it changes: {}", path, e.getMessage());
         ConfigSnapshot keep = known == null ? ConfigSnapshot.empty() : known.entries;
         String keptName = known == null ? path.getFileName().toString() : known.name;
-        files.put(keptName, new FileState(keptName, hash, keep));
+        files.put(keptName, new FileState(keptName, hash, keep, null, known));
+        unreadable.add(new String[] {keptName, e.getMessage()});
         return;
       }
     } else {
@@ -572,7 +726,7 @@ public final class IniConfigSource implements ConfigSource {
     changes.addAll(ConfigDiff.between(before, now).changes());
     if (exists) {
       String keptName = known == null ? path.getFileName().toString() : known.name;
-      files.put(keptName, new FileState(keptName, hash, now));
+      files.put(keptName, new FileState(keptName, hash, now, doc, known));
     } else {
       files.remove(name);
     }
@@ -628,7 +782,8 @@ public final class IniConfigSource implements ConfigSource {
             "cannot read " + path + ": " + e + "; check that the file exists and is readable",
             e);
       }
-      read.put(name, new FileState(name, sha256(bytes), entriesOf(name, parse(name, bytes))));
+      IniDocument doc = parse(name, bytes);
+      read.put(name, new FileState(name, sha256(bytes), entriesOf(name, doc), doc, null));
     }
     return read;
   }
@@ -645,6 +800,15 @@ public final class IniConfigSource implements ConfigSource {
   }
 
   private List<String> listManagedFiles() {
+    if (!Files.isDirectory(directory)) {
+      throw new ClusterException(
+          ErrorCode.DIRECTORY_MISSING,
+          "the INI directory "
+              + directory.toAbsolutePath()
+              + " does not exist or is not a directory: create it, mount the share it is on, or"
+              + " correct the configured directory (ini.directory of the node agent); it is never"
+              + " created in its place, since an empty directory would delete every key");
+    }
     try (Stream<Path> entries = Files.list(directory)) {
       return entries
           .filter(p -> manages(p.getFileName().toString()) && Files.isRegularFile(p))

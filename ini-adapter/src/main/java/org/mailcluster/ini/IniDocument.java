@@ -599,6 +599,69 @@ public final class IniDocument {
   }
 
   /**
+   * How the document's non-blank lines divide into section headers, keys, comments and other text,
+   * with the last non-blank line: what tells whether a file still has the shape of an INI file.
+   *
+   * @param headers section header lines
+   * @param keys {@code key=value} lines
+   * @param comments comment lines
+   * @param other lines that are none of those (text without {@code =})
+   * @param lastSection the section of the last non-blank line ({@code ""} before the first header)
+   * @param last the last non-blank line, if any
+   */
+  record Shape(
+      int headers, int keys, int comments, int other, String lastSection, Optional<Line> last) {
+    /** Non-blank lines in all. */
+    int lines() {
+      return headers + keys + comments + other;
+    }
+  }
+
+  /** Returns how the document's lines divide by kind; see {@link Shape}. */
+  Shape shape() {
+    int headers = 0;
+    int keys = 0;
+    int comments = 0;
+    int other = 0;
+    Block lastBlock = null;
+    int lastIndex = -1; // -1: the block's header
+    for (Block block : blocks) {
+      if (block.header != null) {
+        headers++;
+        lastBlock = block;
+        lastIndex = -1;
+      }
+      for (int i = 0; i < block.size(); i++) {
+        switch (block.kind(i)) {
+          case BLANK -> {
+            continue;
+          }
+          case COMMENT -> comments++;
+          case SECTION -> headers++;
+          case KEY -> {
+            // A key before the first section header is reached by no lookup: not INI either.
+            if (block.header == null) {
+              other++;
+            } else {
+              keys++;
+            }
+          }
+          case OTHER -> other++;
+        }
+        lastBlock = block;
+        lastIndex = i;
+      }
+    }
+    Optional<Line> last =
+        lastBlock == null
+            ? Optional.empty()
+            : Optional.of(lastIndex < 0 ? lastBlock.header : lastBlock.line(lastIndex));
+    String lastSection =
+        lastBlock == null || lastBlock.header == null ? "" : lastBlock.header.name();
+    return new Shape(headers, keys, comments, other, lastSection, last);
+  }
+
+  /**
    * Returns whether every line is a section header or blank: such a file reads like no file at all,
    * since it holds no key, no comment and no other text.
    */

@@ -1,7 +1,10 @@
 package org.mailcluster.testkit;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.config.ConfigDiff;
@@ -16,6 +19,9 @@ final class MemoryConfigSource implements ConfigSource {
   // While set, every write fails with this reason, as a read-only or full disk makes it fail.
   String refusal;
   int refusedWrites;
+
+  /** What {@link #shapeProblem} answers, by file name. */
+  final Map<String, String> shapeProblems = new HashMap<>();
 
   MemoryConfigSource(ConfigSnapshot initial) {
     this.files = initial;
@@ -52,6 +58,21 @@ final class MemoryConfigSource implements ConfigSource {
 
   @Override
   public void close() {}
+
+  @Override
+  public Optional<String> shapeProblem(String file, ConfigSnapshot committed) {
+    return Optional.ofNullable(shapeProblems.get(file));
+  }
+
+  /** Replaces the files' whole content behind the library's back and reports the difference. */
+  void replaceBehindTheLibrarysBack(ConfigSnapshot content) {
+    ConfigSnapshot before = files;
+    files = content;
+    ConfigDiff diff = ConfigDiff.between(before, files);
+    if (!diff.isEmpty()) {
+      listener.externalEdit(diff);
+    }
+  }
 
   void editBehindTheLibrarysBack(String key, String value) {
     ConfigSnapshot before = files;

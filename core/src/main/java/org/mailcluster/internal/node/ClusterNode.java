@@ -21,6 +21,7 @@ import org.mailcluster.ConfigUpdate;
 import org.mailcluster.Diagnostics;
 import org.mailcluster.DivergenceReport;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.HeldBackChange;
 import org.mailcluster.NodeService;
 import org.mailcluster.PromotionOptions;
 import org.mailcluster.Role;
@@ -380,6 +381,32 @@ final class ClusterNode implements ClusterService {
               NodeEvents.CLUSTER_LOG.info(
                   "rolling back to {} for {} ({} keys)", target, caller, changes.size());
               return primary.commit("rollback:" + target + " by " + caller, changes);
+            });
+  }
+
+  @Override
+  public List<HeldBackChange> heldBack() {
+    return core.diagnostics().read().heldBack();
+  }
+
+  @Override
+  public CompletableFuture<Revision> confirmHeldBack(String file, String caller) {
+    requireNonNull(file, "file");
+    requireNonNull(caller, "caller");
+    checkArgument(!caller.isBlank(), "a confirmation needs a caller, e.g. api:admin");
+    return core.loop()
+        .call(
+            () -> {
+              if (core.roleState() instanceof PrimaryRole primary) {
+                return primary.confirmHeldBack(file, caller);
+              }
+              // Only the primary holds changes back: say where to go.
+              throw new ClusterException(
+                  ErrorCode.NOT_PRIMARY,
+                  core.settings().id()
+                      + " is a secondary and holds no change back: confirm on the primary "
+                      + core.primary().map(NodeId::toString).orElse("(not known yet)")
+                      + core.primaryAddress().map(a -> " (" + a + ")").orElse(""));
             });
   }
 

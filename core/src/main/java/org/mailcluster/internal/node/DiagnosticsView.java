@@ -98,7 +98,8 @@ final class DiagnosticsView {
             node.divergence().reports(),
             node.checks().clockStates(),
             node.checks().lastPreflight(),
-            degraded(role));
+            degraded(role),
+            role instanceof PrimaryRole p ? p.heldBack() : List.of());
   }
 
   /** The diagnostics with each peer's round trip as the transport measures it now. */

@@ -12,6 +12,7 @@ import java.util.function.LongFunction;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterListener;
 import org.mailcluster.ConfigUpdate;
+import org.mailcluster.ErrorCode;
 import org.mailcluster.NodeService;
 import org.mailcluster.Role;
 import org.mailcluster.config.ConfigDiff;
@@ -336,6 +337,15 @@ public final class NodeCore implements NodeContext {
                 () ->
                     events.error(
                         "a file edit was refused and not replicated: " + why.getMessage()));
+          }
+
+          @Override
+          public void unreadable(String file, String problem) {
+            loop.execute(
+                () ->
+                    events.error(
+                        ErrorCode.CORRUPT_DATA,
+                        file + " cannot be read and its edit was not replicated: " + problem));
           }
         });
   }

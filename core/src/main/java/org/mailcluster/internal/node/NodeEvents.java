@@ -50,6 +50,14 @@ public final class NodeEvents {
     record("ERROR", message);
   }
 
+  /**
+   * Logs an error that has an {@link ErrorCode} and keeps it for diagnostics; the message starts
+   * with the code, so that an operator (and a script reading the status) can tell it.
+   */
+  public void error(ErrorCode code, String message) {
+    error(code + ": " + message);
+  }
+
   /** Logs and keeps a refusal of a peer's request, and returns the exception that refuses it. */
   public ClusterException refuse(ErrorCode code, String message) {
     warn("refused: " + message);

@@ -40,4 +40,5 @@ public record NodeSettings(
     ZoneId zone,
     Optional<SharedStorage> sharedStorage,
     Executor storageExecutor,
-    StateLimits limits) {}
+    StateLimits limits,
+    double heldBackDeletionShare) {}

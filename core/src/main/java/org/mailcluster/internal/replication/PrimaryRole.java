@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import org.mailcluster.ClusterException;
 import org.mailcluster.Diagnostics;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.HeldBackChange;
 import org.mailcluster.Role;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
@@ -75,6 +76,7 @@ public final class PrimaryRole implements RoleState {
   private int fileFailures;
   private boolean fileRetryScheduled;
   private final ResyncRequests resyncs = new ResyncRequests();
+  private final FileGuard guard;
   // Why this primary must not serve (a registered server holds newer state), until it is recovered
   // or restarted; null while it may serve.
   private String behind;
@@ -83,6 +85,7 @@ public final class PrimaryRole implements RoleState {
   /** Takes the primary's role; nothing runs until {@link #start} or a commit. */
   public PrimaryRole(NodeCore node) {
     this.node = node;
+    this.guard = new FileGuard(node, node.settings().heldBackDeletionShare());
     this.commits =
         new CommitPipeline(
             node,
@@ -121,9 +124,13 @@ public final class PrimaryRole implements RoleState {
         .ifPresent(
             source -> {
               ConfigDiff fromFiles = node.files().replicableDiff(node.committed(), source.load());
+              Map<String, Optional<String>> found = new LinkedHashMap<>();
               for (ConfigDiff.Change c : fromFiles.changes()) {
-                changes.put(c.key(), c.newValue());
+                found.put(c.key(), c.newValue());
               }
+              // The files as found at start are judged as an edit is: an empty directory, say,
+              // must not delete every key of a state that holds them.
+              changes.putAll(guard.screen(found, "at start"));
               node.watchFiles(source);
             });
     // Enabling the cluster applies the cluster constraints in the same revision.
@@ -171,7 +178,11 @@ public final class PrimaryRole implements RoleState {
     if (behind != null) {
       throw new ClusterException(ErrorCode.STATE_CONFLICT, behind);
     }
-    return commits.commit(origin, changes);
+    CompletableFuture<Revision> committed = commits.commit(origin, changes);
+    // A commit that writes keys of a held-back file (an update through the API) writes them into
+    // that file on disk too: what is held back must include them.
+    guard.written(changes);
+    return committed;
   }
 
   /** Why this primary must not serve, if a registered server holds newer state than it. */
@@ -197,6 +208,8 @@ public final class PrimaryRole implements RoleState {
         changes.put(c.key(), c.newValue());
       }
     }
+    changes = guard.screen(changes, "in a file edit");
+    node.refreshDiagnostics();
     if (changes.isEmpty()) {
       return;
     }
@@ -279,13 +292,16 @@ public final class PrimaryRole implements RoleState {
     try {
       if (node.files().source().isPresent()) {
         ConfigSnapshot files = node.files().source().get().load();
+        Map<String, Optional<String>> edited = new LinkedHashMap<>();
         for (ConfigDiff.Change c : node.files().replicableDiff(node.tip(), files).changes()) {
           // A key whose committed value could not be written differs for that reason, not
           // because of an edit: committing the file's old value would undo that commit.
           if (!unwritten.contains(c.key())) {
-            changes.put(c.key(), c.newValue());
+            edited.put(c.key(), c.newValue());
           }
         }
+        // The retried edit is judged like any other: damage stays held back.
+        changes.putAll(guard.screen(edited, "in a retried file edit"));
       }
       done = commit("file edit (retried)", changes);
     } catch (ClusterException e) {
@@ -443,6 +459,65 @@ public final class PrimaryRole implements RoleState {
                   + was.since());
     }
     node.refreshDiagnostics();
+  }
+
+  // ---- held-back host-file changes -------------------------------------------------------
+
+  /** The host-file changes held back because they looked like damage; see {@link FileGuard}. */
+  public List<HeldBackChange> heldBack() {
+    return guard.heldBack();
+  }
+
+  /**
+   * Commits the held-back change of {@code file} as an operator confirmed it; its history origin
+   * says so and names {@code caller}.
+   *
+   * @throws ClusterException with {@code INVALID_VALUE} if nothing of that file is held back
+   */
+  public CompletableFuture<Revision> confirmHeldBack(String file, String caller) {
+    HeldBackChange held =
+        guard.heldBack().stream()
+            .filter(h -> h.file().equalsIgnoreCase(file))
+            .findFirst()
+            .orElse(null);
+    Map<String, Optional<String>> changes = guard.confirm(file);
+    String name = held == null ? file : held.file();
+    NodeEvents.CLUSTER_LOG.info(
+        "{} confirmed the held-back change of {} ({} keys)", caller, name, changes.size());
+    if (changes.isEmpty()) {
+      node.refreshDiagnostics();
+      return CompletableFuture.completedFuture(node.tip().revision());
+    }
+    CompletableFuture<Revision> done;
+    try {
+      done = commit("held back:" + name + " confirmed by " + caller, changes);
+    } catch (ClusterException e) {
+      guard.restore(name, changes, held.since(), held.reason());
+      throw e;
+    }
+    node.refreshDiagnostics();
+    return done.whenComplete(
+        (rev, failure) -> {
+          if (failure != null) {
+            guard.restore(name, changes, held.since(), held.reason());
+            node.events()
+                .error(
+                    ErrorCode.HELD_BACK,
+                    "the confirmed change of "
+                        + name
+                        + " could not be committed and stays held back: "
+                        + NodeLoop.rootMessage(failure));
+          } else {
+            node.events()
+                .info(
+                    "the held-back change of "
+                        + name
+                        + " was confirmed by "
+                        + caller
+                        + " and committed as revision "
+                        + rev);
+          }
+        });
   }
 
   // ---- what secondaries send ----------------------------------------------------------
