@@ -141,6 +141,23 @@ public sealed interface ClusterAction {
    */
   record LoseState() implements ClusterAction {}
 
+  /**
+   * The primary's host file is damaged behind the library's back, then restored: emptied ({@code
+   * damage} 0), turned into text that is not INI (1) or cut mid-value (2). Only a property that
+   * owns the cluster's configuration sources can play it; {@link
+   * org.mailcluster.testkit.property.ClusterActions#apply} does nothing for it.
+   *
+   * @param damage 0, 1 or 2
+   */
+  record DamageFile(int damage) implements ClusterAction {
+    /** Checks the damage. */
+    public DamageFile {
+      if (damage < 0 || damage > 2) {
+        throw new IllegalArgumentException("damage must be 0, 1 or 2 but was " + damage);
+      }
+    }
+  }
+
   /** Returns a short description for statistics and shrunk samples. */
   default String kind() {
     return requireNonNull(getClass().getSimpleName());

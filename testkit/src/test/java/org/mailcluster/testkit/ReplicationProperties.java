@@ -67,6 +67,8 @@ import org.mailcluster.testkit.property.ClusterActions;
  *   <li>a rollback's revision has the target revision's configuration;
  *   <li>a node never takes state that began elsewhere: the genesis of what it holds never changes
  *       (unless its disk was lost and it was recovered);
+ *   <li>the primary's file emptied, turned into text that is not INI or cut mid-value is held back:
+ *       no file edit commits from it, and restoring the file clears the hold-back;
  *   <li>a revision a node held and then left for state that does not descend from it (a node that
  *       followed a primary that was fenced off) is, at the end, in a divergence report (checked
  *       once everything has converged, as the fenced-off primary saves it when it returns).
@@ -87,6 +89,8 @@ class ReplicationProperties {
   private static final List<String> NODES = List.of("mx1", "mx2", "mx3");
   private static final int KEYS = 6;
   private static final String GENESIS = "epoch/genesis";
+  private static final String FILE = "MDaemon.ini";
+  private static final String FILE_KEYS = "config/mdaemon.ini/";
 
   @Test
   @ActionSequences(nodes = 3, keys = KEYS)
@@ -101,6 +105,7 @@ class ReplicationProperties {
       assertTrue(coverage.diverged.get() > 0, "no divergence was ever saved: " + coverage);
       assertTrue(coverage.epochs.size() > 1, "no run went past epoch 1: " + coverage);
       assertTrue(coverage.recovered.get() > 0, "no primary lost its state: " + coverage);
+      assertTrue(coverage.damaged.get() > 0, "no damaged file was held back: " + coverage);
     }
   }
 
@@ -158,6 +163,7 @@ class ReplicationProperties {
     final AtomicInteger refused = new AtomicInteger();
     final AtomicInteger diverged = new AtomicInteger();
     final AtomicInteger recovered = new AtomicInteger();
+    final AtomicInteger damaged = new AtomicInteger();
     final AtomicInteger lostWithDisk = new AtomicInteger();
     final Map<Integer, Integer> epochs = new TreeMap<>();
 
@@ -173,7 +179,9 @@ class ReplicationProperties {
           + recovered
           + " (acknowledged revisions lost with their disks: "
           + lostWithDisk
-          + "); sequences by epochs reached: "
+          + "); damaged files held back and restored: "
+          + damaged
+          + "; sequences by epochs reached: "
           + epochs;
     }
   }
@@ -473,6 +481,8 @@ class ReplicationProperties {
         promote(NODES.get(p.node()));
       } else if (step instanceof ClusterAction.LoseState) {
         loseState();
+      } else if (step instanceof ClusterAction.DamageFile d) {
+        damageFile(d.damage());
       } else if (step instanceof ClusterAction.FailOver f) {
         if (primary.isPresent()) {
           String old = primary.get();
@@ -549,6 +559,84 @@ class ReplicationProperties {
           }
         }
       }
+    }
+
+    /**
+     * Invariant 12: the primary's file emptied, made not INI or cut mid-value is held back (no
+     * revision of a file edit commits from it), and restoring it clears the hold-back.
+     */
+    private void damageFile(int kind) {
+      Optional<String> primary = cluster.currentPrimary();
+      if (primary.isEmpty()
+          || !cluster.isRunning(primary.get())
+          || cluster.node(primary.get()).role() != Role.PRIMARY) {
+        return;
+      }
+      // Commits still in flight would write into the damaged file and may make it whole again
+      // (which clears the hold-back, rightly): let them land first.
+      cluster
+          .time()
+          .runUntil(
+              () -> pending.stream().allMatch(x -> x.future().isDone()), Duration.ofSeconds(5));
+      collectAcknowledgements();
+      if (!pending.isEmpty() || !cluster.currentPrimary().equals(primary)) {
+        return;
+      }
+      String id = primary.get();
+      ClusterService p = cluster.node(id);
+      MemoryConfigSource files = (MemoryConfigSource) cluster.configSource(id).orElseThrow();
+      List<String> fileKeys =
+          files.files.asMap().keySet().stream().filter(ReplicationProperties::inFile).toList();
+      if (fileKeys.isEmpty() || !p.heldBack().isEmpty()) {
+        return;
+      }
+      ConfigSnapshot damaged = files.files;
+      for (String k : fileKeys) {
+        damaged = damaged.without(k);
+      }
+      if (kind == 1) {
+        files.shapeProblems.put(FILE, "more than half of its lines are neither sections nor keys");
+      } else if (kind == 2) {
+        String k = fileKeys.get(fileKeys.size() - 1);
+        String v = files.files.get(k).orElseThrow();
+        damaged = files.files.with(k, v.substring(0, v.length() / 2));
+        files.shapeProblems.put(FILE, "its last line is cut mid-value");
+      }
+      Revision at = p.configuration().revision();
+      files.replaceBehindTheLibrarysBack(damaged);
+      cluster.runFor(Duration.ofSeconds(2));
+      if (!cluster.isRunning(id) || cluster.node(id) != p || p.role() != Role.PRIMARY) {
+        return; // the primary changed meanwhile (a crash is not part of this action)
+      }
+      for (LogEntry e : p.history()) {
+        if (e.revision().compareTo(at) > 0 && e.origin().startsWith("file edit")) {
+          throw cluster.failure(
+              "the damaged file (kind " + kind + ") was committed as " + e.revision());
+        }
+      }
+      if (p.heldBack().isEmpty()) {
+        throw cluster.failure("the damaged file (kind " + kind + ") was not held back");
+      }
+      // The operator restores the file: it holds what the primary committed again.
+      files.shapeProblems.remove(FILE);
+      ConfigSnapshot restored = files.files;
+      ConfigSnapshot committed = p.configuration();
+      for (String k : restored.asMap().keySet()) {
+        if (inFile(k)) {
+          restored = restored.without(k);
+        }
+      }
+      for (var e : committed.asMap().entrySet()) {
+        if (inFile(e.getKey())) {
+          restored = restored.with(e.getKey(), e.getValue());
+        }
+      }
+      files.replaceBehindTheLibrarysBack(restored);
+      cluster.runFor(Duration.ofSeconds(1));
+      if (cluster.isRunning(id) && cluster.node(id) == p && !p.heldBack().isEmpty()) {
+        throw cluster.failure("restoring the damaged file did not clear the hold-back");
+      }
+      coverage.damaged.incrementAndGet();
     }
 
     /** The primary loses its state and is recovered; see {@link ClusterAction.LoseState}. */
@@ -715,7 +803,7 @@ class ReplicationProperties {
       }
     }
 
-    /** Invariants 11 and 12. */
+    /** Invariants 11 and 13 (the latter recorded here, checked at the end). */
     private void checkDescent(String id, ConfigSnapshot s, Revision previous, Object after) {
       String genesis = s.get(GENESIS).orElse("");
       if (!genesis.isEmpty()) {
@@ -738,7 +826,7 @@ class ReplicationProperties {
       }
     }
 
-    /** Invariant 12, once everything has converged. */
+    /** Invariant 13, once everything has converged. */
     private void checkNothingLeftBehindWasLost() {
       ConfigSnapshot finalState = cluster.primary().configuration();
       for (Map.Entry<Revision, String> e : leftBehind.entrySet()) {
@@ -874,6 +962,10 @@ class ReplicationProperties {
           }
         });
     return ConfigSnapshot.of(out);
+  }
+
+  private static boolean inFile(String stateKey) {
+    return stateKey.toLowerCase(java.util.Locale.ROOT).startsWith(FILE_KEYS);
   }
 
   private static SettingKey key(int k) {

@@ -173,6 +173,35 @@ final class FileGuard {
     }
   }
 
+  /**
+   * After the node wrote committed changes into its files: a held-back file that now holds the
+   * committed content again (e.g. an emptied file whose only key an update wrote back) is no longer
+   * held.
+   */
+  void afterWrite() {
+    if (held.isEmpty() || node.files().source().isEmpty()) {
+      return;
+    }
+    ConfigSnapshot files;
+    try {
+      files = node.files().source().get().load();
+    } catch (RuntimeException e) {
+      return; // the next edit of the file is judged again
+    }
+    for (java.util.Iterator<Held> it = held.values().iterator(); it.hasNext(); ) {
+      Held h = it.next();
+      if (keysOf(files, h.file).sameContentAs(keysOf(node.committed(), h.file))) {
+        it.remove();
+        node.events()
+            .info(
+                "the hold-back of "
+                    + h.file
+                    + " cleared: the file holds the committed content again; nothing was"
+                    + " replicated from it");
+      }
+    }
+  }
+
   /** Puts back a change taken for confirming whose commit failed, so that it stays held back. */
   void restore(String file, Map<String, Optional<String>> changes, Instant since, String reason) {
     ConfigSnapshot onDisk = keysOf(node.tip(), file);

@@ -91,6 +91,7 @@ public final class PrimaryRole implements RoleState {
             node,
             () -> {
               subscribers.values().forEach(this::pump);
+              guard.afterWrite();
               node.refreshDiagnostics();
             },
             this::filesNotWritten);

@@ -48,11 +48,12 @@ public final class ClusterActions {
   /**
    * Returns a generator of actions for a cluster of {@code nodes} nodes and {@code keys} keys, in
    * sequences of {@value #MIN_STEPS} to {@value #MAX_STEPS} steps. Each kind has a weight (its
-   * share is weight / 95): commits 30 (1 to 3 keys, value 0 to 9, 0 removing), the passing of time
+   * share is weight / 97): commits 30 (1 to 3 keys, value 0 to 9, 0 removing), the passing of time
    * 25 (1 ms to 3 s), restarts 6, local edits 5, healing the network 5, crashes 4, writes on a
    * secondary 4, isolating a node 3, rollbacks 3 (0 to 8 entries back), fail-overs 3 (the primary
    * cut off or crashed, then a secondary promoted), message loss 2 (5 to 40 %), forced resyncs 2,
-   * promotions 2 and the primary losing its state 1.
+   * promotions 2, a damaged host file on the primary 2 (emptied, not INI, cut mid-value) and the
+   * primary losing its state 1.
    */
   public static ActionGenerator<ClusterAction> generator(int nodes, int keys) {
     if (nodes < 1 || keys < 1) {
@@ -83,6 +84,7 @@ public final class ClusterActions {
             "ForceResync", 2, r -> new ClusterAction.ForceResync(r.nextInt(nodes), r.nextBoolean()))
         .add("Promote", 2, r -> new ClusterAction.Promote(r.nextInt(nodes)))
         .add("FailOver", 3, r -> new ClusterAction.FailOver(r.nextInt(nodes), r.nextBoolean()))
+        .add("DamageFile", 2, r -> new ClusterAction.DamageFile(r.nextInt(3)))
         .add("LoseState", 1, r -> new ClusterAction.LoseState())
         .length(MIN_STEPS, MAX_STEPS)
         .build();
@@ -162,6 +164,10 @@ public final class ClusterActions {
     } else if (action instanceof ClusterAction.Promote p) {
       if (p.node() > 0) {
         out.add(new ClusterAction.Promote(0));
+      }
+    } else if (action instanceof ClusterAction.DamageFile d) {
+      if (d.damage() > 0) {
+        out.add(new ClusterAction.DamageFile(0));
       }
     } else if (action instanceof ClusterAction.FailOver f) {
       if (f.crash()) {
