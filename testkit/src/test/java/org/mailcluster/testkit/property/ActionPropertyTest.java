@@ -197,17 +197,17 @@ class ActionPropertyTest {
   void theGeneratorFollowsItsWeights() {
     ActionGenerator<ClusterAction> g = ClusterActions.generator(3, 6);
     Map<String, Integer> weights = g.weights();
-    assertEquals(94, weights.values().stream().mapToInt(Integer::intValue).sum());
+    assertEquals(97, weights.values().stream().mapToInt(Integer::intValue).sum());
     assertEquals(30, weights.get("Commit"));
     assertEquals(25, weights.get("Run"));
     Map<String, Integer> seen = new LinkedHashMap<>();
     SplittableRandom random = new SplittableRandom(1);
-    int draws = 94_000;
+    int draws = 97_000;
     for (int i = 0; i < draws; i++) {
       seen.merge(g.next(random).kind(), 1, Integer::sum);
     }
     for (Map.Entry<String, Integer> w : weights.entrySet()) {
-      double expected = draws * w.getValue() / 94.0;
+      double expected = draws * w.getValue() / 97.0;
       int got = seen.getOrDefault(w.getKey(), 0);
       assertTrue(
           Math.abs(got - expected) < 5 * Math.sqrt(expected),
