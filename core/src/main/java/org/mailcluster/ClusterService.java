@@ -107,6 +107,25 @@ public interface ClusterService extends AutoCloseable {
    */
   CompletableFuture<Void> awaitSynchronized();
 
+  /**
+   * Waits at most {@code limit} for this node's synchronization, then says where it stands: {@link
+   * SyncOutcome.State#SYNCHRONIZED} as soon as it is (at once on the primary), else, when the limit
+   * is reached, {@link SyncOutcome.State#SERVING_LAST_KNOWN} with the revision it serves and its
+   * age if it holds a configuration from an earlier run, or {@link
+   * SyncOutcome.State#NO_CONFIGURATION}. A secondary restarted while its primary is down thus lets
+   * its host decide instead of waiting for ever.
+   *
+   * <pre>{@code
+   * SyncOutcome outcome = cluster.awaitSynchronized(Duration.ofMinutes(2)).join();
+   * if (outcome.state() != SyncOutcome.State.NO_CONFIGURATION) {
+   *   queues.release(); // synchronized, or serving the last configuration the cluster had
+   * }
+   * }</pre>
+   *
+   * <p>Fails with {@link ErrorCode#UNAVAILABLE} if the node closes first.
+   */
+  CompletableFuture<SyncOutcome> awaitSynchronized(Duration limit);
+
   /** Adds a listener; see {@link ClusterListener} for when it is called. */
   void addListener(ClusterListener listener);
 
