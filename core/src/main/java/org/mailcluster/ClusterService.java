@@ -44,7 +44,7 @@ import org.mailcluster.spi.LogEntry;
  *         .scheduler(SystemScheduler.create("mx2"))
  *         .build();
  * cluster.start().join();
- * cluster.awaitSynchronized().get(5, TimeUnit.MINUTES); // keep mail queues frozen until then
+ * SyncOutcome ready = cluster.awaitSynchronized(Duration.ofMinutes(2)).join(); // mail queues wait
  * int port = cluster.read(clusterPort);
  * }</pre>
  */
@@ -54,7 +54,11 @@ public interface ClusterService extends AutoCloseable {
     return new ClusterServiceBuilder();
   }
 
-  /** Recovers durable state, starts serving and (on a secondary) connects to the primary. */
+  /**
+   * Recovers durable state, starts serving and (on a secondary) connects to the primary. On the
+   * primary it completes once the startup revision (the host files' content, this node's
+   * membership, the cluster constraints) is durable, so that {@link #configuration()} holds it.
+   */
   CompletableFuture<Void> start();
 
   /** Returns this node's id. */
@@ -103,7 +107,9 @@ public interface ClusterService extends AutoCloseable {
 
   /**
    * Completes once this node has applied the primary's state at least once since it started
-   * (immediately on the primary), so the host can keep its mail queues frozen until then (R31).
+   * (immediately on the primary), so the host can keep its mail queues frozen until then (R31). It
+   * never completes while no primary can be reached; {@link #awaitSynchronized(Duration)} waits
+   * with a bound and says what the node serves meanwhile.
    */
   CompletableFuture<Void> awaitSynchronized();
 

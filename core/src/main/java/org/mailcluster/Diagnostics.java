@@ -104,7 +104,9 @@ public record Diagnostics(
    * @param role its role
    * @param address where it listens
    * @param connection how this node is connected to it: {@code self}, {@code streaming}, {@code
-   *     disconnected}, or {@code unknown} (a secondary knows only its own link)
+   *     disconnected}, or {@code unknown} (a secondary knows only its own link); on a primary,
+   *     {@code claims primary} for a server that claims to be the primary of the same epoch (split
+   *     brain)
    * @param acknowledged the last revision it acknowledged, as the primary knows it
    * @param lag how many revisions it is behind the primary (0 if unknown)
    * @param certificates its certificate checks as it last reported them (the primary hears from
@@ -159,7 +161,8 @@ public record Diagnostics(
    * A warning or error that an operator should see.
    *
    * @param at when it happened
-   * @param level {@code WARN} or {@code ERROR}
+   * @param level {@code WARN} or {@code ERROR}, or {@code INFO} for the end of a condition that was
+   *     reported as one (for example a split brain that is over)
    * @param message what happened and what to do
    */
   public record Event(Instant at, String level, String message) {}

@@ -20,6 +20,8 @@ import org.mailcluster.ClusterService;
 import org.mailcluster.ConfigUpdate;
 import org.mailcluster.Diagnostics;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.PromotionOptions;
+import org.mailcluster.Role;
 import org.mailcluster.SyncOutcome;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
@@ -102,6 +104,35 @@ class OnePrimaryTest {
       assertTrue(
           c.time().runUntil(() -> mx3.configuration().revision().compareTo(after) >= 0, LIMIT),
           "mx3 did not get " + after);
+    }
+  }
+
+  @Test
+  void aHigherEpochSettlesASplitBrain() {
+    long seed = 13;
+    System.out.println("seed " + seed);
+    try (SimulatedCluster c =
+        SimulatedCluster.builder().nodes(3).alsoPrimary("mx2").seed(seed).build()) {
+      c.start();
+      assertTrue(
+          c.time().runUntil(() -> has(c.node("mx1"), "ERROR", "split brain"), LIMIT),
+          () -> events(c.node("mx1")));
+      // An operator promotes mx3 (forced: both primaries still answer): epoch 2 fences both.
+      c.await(c.node("mx3").promote(PromotionOptions.forced()), LIMIT);
+      assertTrue(
+          c.time()
+              .runUntil(
+                  () ->
+                      c.node("mx1").role() == Role.SECONDARY
+                          && c.node("mx2").role() == Role.SECONDARY,
+                  LIMIT),
+          "both former primaries are secondaries of epoch 2");
+      Revision next = c.await(c.node("mx3").update(change(KEY, "epoch 2")), LIMIT);
+      c.awaitConverged(LIMIT);
+      assertEquals(2, next.epoch());
+      for (String id : List.of("mx1", "mx2")) {
+        assertEquals(Optional.of("epoch 2"), c.node(id).configuration().get(KEY.stateKey()));
+      }
     }
   }
 

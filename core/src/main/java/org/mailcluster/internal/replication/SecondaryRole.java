@@ -157,11 +157,9 @@ public final class SecondaryRole implements RoleState {
         e.code() == ErrorCode.UNAVAILABLE
             || e.code() == ErrorCode.NOT_PRIMARY
             || e.code() == ErrorCode.STALE_EPOCH;
-    if (e.code() == ErrorCode.NOT_PRIMARY
-        && primaryId.isEmpty()
-        && node.settings().primaryAddress().equals(Optional.of(address))) {
-      // This node was never accepted by a primary, and the server it was told is the primary is
-      // not: its configuration names a secondary.
+    if (e.code() == ErrorCode.NOT_PRIMARY && primaryId.isEmpty()) {
+      // No primary accepted this node in this role yet (a new or restarted node, or a fenced-off
+      // primary that may not know the new one): the server that refused may know where it is.
       askForThePrimary(address);
     }
     if (!elsewhere) {
@@ -255,18 +253,23 @@ public final class SecondaryRole implements RoleState {
                         redirectedTo = named.get();
                         preferredPrimary = named.get();
                         joinRotation = 0;
-                        node.events()
-                            .warn(
-                                "the server given as this node's primary, "
-                                    + notPrimary
-                                    + ", is a secondary; it follows "
-                                    + status.primary().map(p -> p + " at ").orElse("")
-                                    + named.get()
-                                    + ", so this node joins that one. Fix this node's"
-                                    + " configuration: set its primary to "
-                                    + named.get()
-                                    + " (the node agent's 'primary' key; the builder's"
-                                    + " secondaryOf)");
+                        if (!node.settings().primaryAddress().equals(Optional.of(notPrimary))) {
+                          NodeEvents.CLUSTER_LOG.info(
+                              "{} is a secondary of {}: joining that one", notPrimary, named.get());
+                        } else {
+                          node.events()
+                              .warn(
+                                  "the server given as this node's primary, "
+                                      + notPrimary
+                                      + ", is a secondary; it follows "
+                                      + status.primary().map(p -> p + " at ").orElse("")
+                                      + named.get()
+                                      + ", so this node joins that one. Fix this node's"
+                                      + " configuration: set its primary to "
+                                      + named.get()
+                                      + " (the node agent's 'primary' key; the builder's"
+                                      + " secondaryOf)");
+                        }
                         if (generation == streamGeneration && retryAt != null) {
                           streamGeneration++; // the scheduled retry is no longer wanted
                           node.loop().execute(this::join);
