@@ -258,6 +258,31 @@ public interface ClusterService extends AutoCloseable {
   CompletableFuture<Void> resync(NodeId node);
 
   /**
+   * On a primary whose state was lost or restored from an old copy (it refuses to serve with {@link
+   * ErrorCode#STATE_CONFLICT} once a registered server presents newer state), rebuilds its state
+   * and history from the registered server with the newest state: it asks each its revision, copies
+   * the whole state and retained history of the newest page by page, checks the copy against that
+   * server's fingerprint, saves its own state to a divergence file, installs the copy and writes it
+   * into its host files. The secondaries then follow it again.
+   *
+   * <pre>{@code
+   * Revision now = mx1.recover("admin").get(1, TimeUnit.MINUTES);
+   * }</pre>
+   *
+   * @param caller who asked, for the cluster log
+   * @return the revision recovered
+   */
+  CompletableFuture<Revision> recover(String caller);
+
+  /**
+   * As {@link #recover(String)}, from the registered server {@code from}.
+   *
+   * @throws ClusterException (in the future) with {@link ErrorCode#INVALID_VALUE} if {@code from}
+   *     is not another registered server, {@link ErrorCode#NOT_PRIMARY} on a secondary
+   */
+  CompletableFuture<Revision> recoverFrom(NodeId from, String caller);
+
+  /**
    * Promotes this secondary to primary when the primary is gone for good (requirement B3): it takes
    * the next epoch, records the promotion as the epoch's first revision, and the other secondaries
    * follow it. A former primary that comes back learns the higher epoch, becomes a secondary, and

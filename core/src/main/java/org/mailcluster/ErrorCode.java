@@ -47,5 +47,11 @@ public enum ErrorCode {
    * called from an address other than the one its id is registered with: it was refused, and the
    * connected one keeps its stream. The message names the address the id is connected from.
    */
-  DUPLICATE_NODE_ID
+  DUPLICATE_NODE_ID,
+  /**
+   * Two nodes' configurations do not descend from one another, or a primary is behind a registered
+   * server: its state looks lost or restored from an old copy. Nothing is applied; recover the
+   * primary from the most up-to-date server ({@code ClusterService.recover}).
+   */
+  STATE_CONFLICT
 }

@@ -34,6 +34,7 @@ import picocli.CommandLine.Option;
       DiffCommand.class,
       RelocateCommand.class,
       ClockCheckCommand.class,
+      RecoverCommand.class,
       TourCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeoutException;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterListener;
 import org.mailcluster.ClusterService;
+import org.mailcluster.ErrorCode;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
@@ -128,15 +129,35 @@ final class NodeCommand implements Callable<Integer> {
         config.iniDirectory());
     try {
       await(node.start(), "starting " + config.id());
+      // Status first: when registering fails, the operator needs it to see why and to act.
+      if (config.statusListen().isPresent()) {
+        status[0] =
+            StatusEndpoint.start(
+                config.statusListen().get(),
+                node,
+                StatusEndpoint.writeToken(config.stateDirectory()));
+        LOG.info("status on http://{}{}", status[0].address(), StatusEndpoint.DIAGNOSTICS);
+      }
       if (config.isPrimary()) {
         for (Map.Entry<NodeId, NodeAddress> s : config.servers().entrySet()) {
-          await(node.addServer(s.getKey(), s.getValue()), "registering " + s.getKey());
-          LOG.info("registered secondary {} at {}", s.getKey(), s.getValue());
+          try {
+            await(node.addServer(s.getKey(), s.getValue()), "registering " + s.getKey());
+            LOG.info("registered secondary {} at {}", s.getKey(), s.getValue());
+          } catch (InputException e) {
+            if (!(e.getCause() instanceof ClusterException ce)
+                || ce.code() != ErrorCode.STATE_CONFLICT) {
+              throw e;
+            }
+            // A registered server holds newer state: this node serves no one until it is
+            // recovered, but stays up so that the operator can recover it.
+            LOG.error(
+                "registering {} was refused: {} (hint: `mailcluster recover --config {}`)",
+                s.getKey(),
+                ce.getMessage(),
+                configFile);
+            break;
+          }
         }
-      }
-      if (config.statusListen().isPresent()) {
-        status[0] = StatusEndpoint.start(config.statusListen().get(), node);
-        LOG.info("status on http://{}{}", status[0].address(), StatusEndpoint.DIAGNOSTICS);
       }
     } catch (RuntimeException e) {
       Runtime.getRuntime().removeShutdownHook(hook);

@@ -59,6 +59,33 @@ final class NodeTarget {
   /** As {@link #get(Duration, String, String...)}, with the hint for a refusal. */
   String getOrExplain(Duration timeout, String refusalHint, String path, String... query)
       throws InterruptedException {
+    return send(timeout, refusalHint, path, "GET", null, query);
+  }
+
+  /**
+   * Asks the node to act: a {@code POST} of {@code path} with the query parameters given as name,
+   * value …, carrying the token the node wrote to its state directory (so only with {@code
+   * --config}); answers as {@link #get(Duration, String, String...)} does.
+   */
+  String post(Duration timeout, String refusalHint, String path, String... query)
+      throws InterruptedException {
+    if (config == null) {
+      throw InputException.of(
+          "acting on a node needs its token, read from its state directory",
+          "give the node's properties file with --config instead of --address");
+    }
+    String token = StatusEndpoint.readToken(NodeConfig.load(config).stateDirectory());
+    return send(timeout, refusalHint, path, "POST", token, query);
+  }
+
+  private String send(
+      Duration timeout,
+      String refusalHint,
+      String path,
+      String method,
+      String token,
+      String... query)
+      throws InterruptedException {
     NodeAddress node = statusAddress();
     StringBuilder uri = new StringBuilder("http://").append(node).append(path);
     for (int i = 0; i + 1 < query.length; i += 2) {
@@ -68,15 +95,18 @@ final class NodeTarget {
           .append(URLEncoder.encode(query[i + 1], StandardCharsets.UTF_8));
     }
     URI target = URI.create(uri.toString());
+    HttpRequest.Builder request = HttpRequest.newBuilder(target).timeout(timeout);
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    request.method(method, HttpRequest.BodyPublishers.noBody());
     HttpResponse<String> response;
     try {
       response =
           HttpClient.newBuilder()
               .connectTimeout(timeout)
               .build()
-              .send(
-                  HttpRequest.newBuilder(target).timeout(timeout).GET().build(),
-                  HttpResponse.BodyHandlers.ofString());
+              .send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       throw InputException.unavailable(
@@ -84,7 +114,7 @@ final class NodeTarget {
           "is the node running on this machine, with status.listen = " + node + "?",
           e);
     }
-    if (response.statusCode() == 400) {
+    if (response.statusCode() == 400 || response.statusCode() == 403) {
       throw InputException.of("the node refused: " + errorOf(response.body()), refusalHint);
     }
     if (response.statusCode() != 200) {

@@ -8,9 +8,15 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,10 +30,12 @@ import org.mailcluster.Diagnostics;
 import org.mailcluster.clock.ClockState;
 import org.mailcluster.config.Revision;
 import org.mailcluster.membership.NodeAddress;
+import org.mailcluster.membership.NodeId;
 import org.mailcluster.spi.LogEntry;
 
 /**
- * The node agent's status endpoint, on a loopback address only, read-only:
+ * The node agent's status endpoint, on a loopback address only. What it serves with {@code GET}
+ * changes nothing:
  *
  * <ul>
  *   <li>{@code GET /diagnostics}: the node's {@link Diagnostics} as JSON;
@@ -37,6 +45,16 @@ import org.mailcluster.spi.LogEntry;
  *       as JSON; {@code 400} with {@code {"error": …}} if one is not retained;
  *   <li>{@code GET /clocks}: checks every peer's clock now and answers the {@code ClockState}s (the
  *       last periodic figures if the check takes longer than ten seconds).
+ * </ul>
+ *
+ * <p>The operator's actions are {@code POST}s that must carry the agent's token ({@code
+ * Authorization: Bearer <token>}), which the agent writes at start to {@value #TOKEN_FILE} in its
+ * state directory, readable by its own user only: so only that user (or root) can act on the node,
+ * not everyone logged on to the machine.
+ *
+ * <ul>
+ *   <li>{@code POST /recover?from=mx2}: recovers this primary from {@code mx2} (or, without {@code
+ *       from}, from the registered server with the newest state); answers the revision recovered.
  * </ul>
  *
  * <p>Why plain HTTP on loopback rather than a cluster service over gRPC: {@code
@@ -51,6 +69,9 @@ final class StatusEndpoint implements AutoCloseable {
   static final String HISTORY = "/history";
   static final String DIFF = "/diff";
   static final String CLOCKS = "/clocks";
+  static final String RECOVER = "/recover";
+  static final String TOKEN_FILE = "status.token";
+  private static final Duration RECOVERY_LIMIT = Duration.ofMinutes(2);
   private static final Duration CLOCK_CHECK_LIMIT = Duration.ofSeconds(10);
   private final HttpServer server;
 
@@ -58,8 +79,46 @@ final class StatusEndpoint implements AutoCloseable {
     this.server = server;
   }
 
+  /**
+   * Writes a new random token to {@value #TOKEN_FILE} in {@code stateDirectory}, readable by this
+   * user only, and returns it.
+   */
+  static String writeToken(Path stateDirectory) {
+    byte[] random = new byte[24];
+    new SecureRandom().nextBytes(random);
+    String token = HexFormat.of().formatHex(random);
+    Path file = stateDirectory.resolve(TOKEN_FILE);
+    try {
+      Files.deleteIfExists(file);
+      if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+        Files.createFile(
+            file,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      }
+      Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new InputException(
+          "cannot write " + file + ": " + e.getMessage(),
+          "the state directory must be writable by the user that runs the node",
+          e);
+    }
+    return token;
+  }
+
+  /** Reads the token a running agent wrote to {@code stateDirectory}. */
+  static String readToken(Path stateDirectory) {
+    Path file = stateDirectory.resolve(TOKEN_FILE);
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8).strip();
+    } catch (IOException e) {
+      throw InputException.of(
+          "cannot read the node's token " + file + ": " + e.getMessage(),
+          "run this command on the node's machine as the user that runs the node, with --config");
+    }
+  }
+
   /** Starts serving {@code node}'s status on {@code address} (port 0 picks a free one). */
-  static StatusEndpoint start(NodeAddress address, ClusterService node) {
+  static StatusEndpoint start(NodeAddress address, ClusterService node, String token) {
     HttpServer server;
     try {
       server = HttpServer.create(new InetSocketAddress(address.host(), address.port()), 8);
@@ -74,8 +133,12 @@ final class StatusEndpoint implements AutoCloseable {
         exchange -> {
           try {
             String path = exchange.getRequestURI().getPath();
-            if (!exchange.getRequestMethod().equals("GET")) {
-              send(exchange, 405, error("only GET is served"));
+            if (exchange.getRequestMethod().equals("POST") && path.equals(RECOVER)) {
+              if (authorized(exchange, token)) {
+                recover(exchange, node);
+              }
+            } else if (!exchange.getRequestMethod().equals("GET")) {
+              send(exchange, 405, error("only GET is served, and POST " + RECOVER));
             } else if (path.equals(DIAGNOSTICS)) {
               send(exchange, 200, DiagnosticsView.toJsonText(node.diagnostics()));
             } else if (path.equals(HISTORY)) {
@@ -109,6 +172,58 @@ final class StatusEndpoint implements AutoCloseable {
             }));
     server.start();
     return new StatusEndpoint(server);
+  }
+
+  private static boolean authorized(HttpExchange exchange, String token) {
+    String given = exchange.getRequestHeaders().getFirst("Authorization");
+    byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+    if (given != null && MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8))) {
+      return true;
+    }
+    send(
+        exchange,
+        403,
+        error(
+            "this action needs the node's token from "
+                + TOKEN_FILE
+                + " in its state directory: run the command with --config on the node's machine"
+                + " as the user that runs the node"));
+    return false;
+  }
+
+  private static void recover(HttpExchange exchange, ClusterService node) {
+    String from = query(exchange.getRequestURI().getRawQuery()).get("from");
+    String caller = "cli:" + System.getProperty("user.name", "operator");
+    try {
+      var recovering =
+          from == null || from.isBlank()
+              ? node.recover(caller)
+              : node.recoverFrom(NodeId.of(from.strip()), caller);
+      Revision at = recovering.get(RECOVERY_LIMIT.toSeconds(), TimeUnit.SECONDS);
+      send(
+          exchange,
+          200,
+          DiagnosticsView.JSON.writeValueAsString(Map.of("revision", at.toString())));
+    } catch (IllegalArgumentException e) {
+      send(exchange, 400, error(e.getMessage()));
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      send(
+          exchange,
+          400,
+          error(
+              cause instanceof ClusterException ce
+                  ? ce.code() + ": " + ce.getMessage()
+                  : String.valueOf(cause)));
+    } catch (TimeoutException e) {
+      send(
+          exchange,
+          400,
+          error("the recovery did not complete within " + RECOVERY_LIMIT + "; see the node's log"));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      send(exchange, 400, error("interrupted"));
+    }
   }
 
   private static String history(ClusterService node) {

@@ -33,6 +33,12 @@ public final class MessageLimits {
   /** A licence-key fingerprint (a SHA-256 hash in hex has 64 characters). */
   public static final int LICENCE_FINGERPRINT = 128;
 
+  /**
+   * The token that names where a replicated state began (32 hexadecimal digits, or empty for a node
+   * that holds no state yet).
+   */
+  public static final int GENESIS = 64;
+
   /** The name of a service called with {@link Request.Forward}. */
   public static final int SERVICE_NAME = 128;
 

@@ -40,6 +40,9 @@ public sealed interface Request {
    * @param productVersion the mail server's version, e.g. {@code 23.5.2}
    * @param licenceFingerprint a hash of the node's licence key; the key never travels
    * @param epoch the highest epoch the node has seen
+   * @param applied the last revision the node applied ({@link Revision#INITIAL} if none)
+   * @param genesis where the node's state began (empty if it holds none): a primary whose state
+   *     began elsewhere, or is older than the node's, does not stream to it
    */
   record Join(
       NodeId node,
@@ -47,7 +50,9 @@ public sealed interface Request {
       int protocolVersion,
       String productVersion,
       String licenceFingerprint,
-      long epoch)
+      long epoch,
+      Revision applied,
+      String genesis)
       implements Request {
     /** Checks the parts. */
     public Join {
@@ -55,10 +60,32 @@ public sealed interface Request {
       requireNonNull(address, "address");
       requireNonNull(productVersion, "productVersion");
       requireNonNull(licenceFingerprint, "licenceFingerprint");
+      requireNonNull(applied, "applied");
+      requireNonNull(genesis, "genesis");
       nonNegative("Join.protocolVersion", protocolVersion);
       text("Join.productVersion", productVersion, MessageLimits.PRODUCT_VERSION);
       text("Join.licenceFingerprint", licenceFingerprint, MessageLimits.LICENCE_FINGERPRINT);
+      text("Join.genesis", genesis, MessageLimits.GENESIS);
       MessageLimits.epoch("Join.epoch", epoch);
+    }
+
+    /** A join of a node that holds no state yet. */
+    public Join(
+        NodeId node,
+        NodeAddress address,
+        int protocolVersion,
+        String productVersion,
+        String licenceFingerprint,
+        long epoch) {
+      this(
+          node,
+          address,
+          protocolVersion,
+          productVersion,
+          licenceFingerprint,
+          epoch,
+          Revision.INITIAL,
+          "");
     }
   }
 
@@ -229,6 +256,24 @@ public sealed interface Request {
             "ProbeRead.file: '" + file + "' is not a plain file name");
       }
       MessageLimits.epoch("ProbeRead.epoch", epoch);
+    }
+  }
+
+  /**
+   * A primary being recovered asks the server it recovers from for one page of its whole state and
+   * history (answered by {@link Response.StatePage}). Page 0 names the revision copied; every later
+   * page asks for the same one, so a state that changed meanwhile is noticed.
+   *
+   * @param page the page asked for, from 0
+   * @param at the revision page 0 answered with ({@link Revision#INITIAL} for page 0)
+   * @param epoch the highest epoch the caller has seen
+   */
+  record StateCopy(int page, Revision at, long epoch) implements Request {
+    /** Checks the parts. */
+    public StateCopy {
+      requireNonNull(at, "at");
+      nonNegative("StateCopy.page", page);
+      MessageLimits.epoch("StateCopy.epoch", epoch);
     }
   }
 

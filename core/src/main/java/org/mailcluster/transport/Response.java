@@ -6,11 +6,17 @@ import static org.mailcluster.transport.MessageLimits.text;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import org.mailcluster.Role;
+import org.mailcluster.config.Fingerprint;
 import org.mailcluster.config.Revision;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.spi.LogEntry;
 
 /**
  * The answer to a {@link Request}. Refusals are not responses: they fail the call's future with a
@@ -27,13 +33,27 @@ public sealed interface Response {
    * @param primary the primary that accepted it
    * @param epoch the primary's epoch
    * @param latest the primary's latest committed revision
+   * @param genesis where the primary's state began (empty if it holds none)
    */
-  record Joined(NodeId primary, long epoch, Revision latest) implements Response {
+  record Joined(NodeId primary, long epoch, Revision latest, String genesis) implements Response {
     /** Checks the parts. */
     public Joined {
       requireNonNull(primary, "primary");
       requireNonNull(latest, "latest");
+      requireNonNull(genesis, "genesis");
       MessageLimits.epoch("Joined.epoch", epoch);
+      if (genesis.length() > MessageLimits.GENESIS) {
+        throw new IllegalArgumentException(
+            "Joined.genesis: "
+                + genesis.length()
+                + " characters, at most "
+                + MessageLimits.GENESIS);
+      }
+    }
+
+    /** An answer that names no genesis. */
+    public Joined(NodeId primary, long epoch, Revision latest) {
+      this(primary, epoch, latest, "");
     }
   }
 
@@ -191,6 +211,52 @@ public sealed interface Response {
       requireNonNull(token, "token");
       text("ProbeToken.token", token, MessageLimits.PROBE_TOKEN);
       MessageLimits.epoch("ProbeToken.epoch", epoch);
+    }
+  }
+
+  /**
+   * One page of a server's whole state and retained history ({@link Request.StateCopy}): page
+   * {@code n} carries the keys from position {@code n * KEYS_PER_PAGE} in key order and the history
+   * entries from position {@code n * ENTRIES_PER_PAGE}, oldest first.
+   *
+   * @param revision the revision of the state copied
+   * @param fingerprint the fingerprint of the whole state at that revision
+   * @param historyBase the revision the first history entry follows
+   * @param page this page's number
+   * @param last whether this is the final page
+   * @param keys this page's keys and values
+   * @param history this page's history entries
+   * @param epoch the highest epoch the server has seen
+   */
+  record StatePage(
+      Revision revision,
+      Fingerprint fingerprint,
+      Revision historyBase,
+      int page,
+      boolean last,
+      SortedMap<String, String> keys,
+      List<LogEntry> history,
+      long epoch)
+      implements Response {
+    /** Keys in one page. */
+    public static final int KEYS_PER_PAGE = 1024;
+
+    /** History entries in one page. */
+    public static final int ENTRIES_PER_PAGE = 256;
+
+    /** Checks the parts and copies the collections. */
+    public StatePage {
+      requireNonNull(revision, "revision");
+      requireNonNull(fingerprint, "fingerprint");
+      requireNonNull(historyBase, "historyBase");
+      if (page < 0) {
+        throw new IllegalArgumentException("StatePage.page: " + page + ", at least 0");
+      }
+      MessageLimits.count("StatePage.keys", keys.keySet(), MessageLimits.KEYS_PER_CHUNK);
+      MessageLimits.count("StatePage.history", history, MessageLimits.ENTRIES_PER_MESSAGE);
+      keys = Collections.unmodifiableSortedMap(new TreeMap<>(keys));
+      history = List.copyOf(history);
+      MessageLimits.epoch("StatePage.epoch", epoch);
     }
   }
 }

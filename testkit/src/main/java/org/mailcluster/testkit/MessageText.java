@@ -33,6 +33,8 @@ final class MessageText {
       return "Resync[" + r.target() + "]";
     } else if (request instanceof Request.SnapshotInstalled i) {
       return "SnapshotInstalled[" + i.revision() + "]";
+    } else if (request instanceof Request.StateCopy c) {
+      return "StateCopy[page " + c.page() + "]";
     } else if (request instanceof Request.ZoneQuery) {
       return "ZoneQuery";
     } else if (request instanceof Request.ProbeRead p) {
@@ -72,6 +74,8 @@ final class MessageText {
       return "Accepted";
     } else if (response instanceof Response.Zone z) {
       return "Zone[" + z.zone() + " " + z.offset() + "]";
+    } else if (response instanceof Response.StatePage p) {
+      return "StatePage[" + p.revision() + " #" + p.page() + (p.last() ? " last" : "") + "]";
     } else if (response instanceof Response.ProbeToken) {
       return "ProbeToken";
     }

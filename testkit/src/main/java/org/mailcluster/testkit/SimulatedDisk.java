@@ -85,6 +85,45 @@ public final class SimulatedDisk {
   }
 
   /**
+   * Loses everything on the disk, as a reinstalled machine or a deleted state directory would: a
+   * node restarted on it starts with no state at all.
+   */
+  public void wipe() {
+    durableSnapshot = ConfigSnapshot.empty();
+    durableLog.clear();
+    logBase = Revision.INITIAL;
+    durableMetadata.clear();
+    unsynced.clear();
+  }
+
+  /**
+   * Puts the disk back as it was at {@code revision} of its own durable log, as a restore from an
+   * old copy would (the log is folded into the state).
+   *
+   * @throws IllegalArgumentException if the durable log does not reach back to {@code revision}
+   */
+  public void restoreOldCopy(Revision revision) {
+    ConfigSnapshot state = durableSnapshot;
+    if (state.revision().compareTo(revision) > 0) {
+      throw new IllegalArgumentException(
+          "the disk's snapshot is at " + state.revision() + ", after " + revision);
+    }
+    for (LogEntry e : afterSnapshot()) {
+      if (e.revision().compareTo(revision) > 0) {
+        break;
+      }
+      state = e.diff().apply(state).atRevision(e.revision());
+    }
+    if (!state.revision().equals(revision)) {
+      throw new IllegalArgumentException("the disk's log does not hold " + revision);
+    }
+    durableSnapshot = state;
+    durableLog.clear();
+    logBase = revision;
+    unsynced.clear();
+  }
+
+  /**
    * Opens the store on this disk.
    *
    * @throws IllegalStateException if a store is already open on it

@@ -127,12 +127,31 @@ class OnePrimaryTest {
                           && c.node("mx2").role() == Role.SECONDARY,
                   LIMIT),
           "both former primaries are secondaries of epoch 2");
+      Revision before = c.node("mx2").configuration().revision();
       Revision next = c.await(c.node("mx3").update(change(KEY, "epoch 2")), LIMIT);
-      c.awaitConverged(LIMIT);
       assertEquals(2, next.epoch());
-      for (String id : List.of("mx1", "mx2")) {
-        assertEquals(Optional.of("epoch 2"), c.node(id).configuration().get(KEY.stateKey()));
-      }
+      // mx1's state is the cluster's: it follows mx3.
+      assertTrue(
+          c.time()
+              .runUntil(
+                  () ->
+                      c.node("mx1")
+                          .configuration()
+                          .get(KEY.stateKey())
+                          .equals(Optional.of("epoch 2")),
+                  LIMIT),
+          () -> events(c.node("mx1")));
+      // mx2's state was begun by mx2 itself: it is refused, keeps what it holds, and says what to
+      // do; no split brain is left.
+      ClusterService mx2 = c.node("mx2");
+      assertTrue(
+          c.time().runUntil(() -> has(mx2, "ERROR", "does not descend from this primary's"), LIMIT),
+          () -> events(mx2));
+      assertTrue(has(mx2, "ERROR", "move its state directory away"), events(mx2));
+      assertEquals(before, mx2.configuration().revision());
+      assertTrue(
+          has(c.node("mx3"), "WARN", "promoted to primary at epoch 2"), events(c.node("mx3")));
+      assertEquals("streaming", connection(c.node("mx3"), "mx1"));
     }
   }
 

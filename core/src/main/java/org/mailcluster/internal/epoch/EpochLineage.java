@@ -1,5 +1,6 @@
 package org.mailcluster.internal.epoch;
 
+import java.util.HexFormat;
 import java.util.Optional;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
@@ -24,6 +25,27 @@ public final class EpochLineage {
 
   public static String stateKey(long epoch) {
     return SettingKey.of(NAMESPACE, Long.toString(epoch)).stateKey();
+  }
+
+  /**
+   * The key that names where the replicated state began: {@code "<primary> <token>"}, committed by
+   * the first primary of a cluster in its first revision (or by the first start of a primary whose
+   * state predates it), and never changed afterwards. Two states with different geneses do not
+   * descend from one another: one of them was lost and begun anew, or belongs to another cluster.
+   */
+  public static final String GENESIS_KEY = SettingKey.of(NAMESPACE, "genesis").stateKey();
+
+  /** The genesis token of {@code state}, or empty if it has none yet. */
+  public static String genesis(ConfigSnapshot state) {
+    return state.get(GENESIS_KEY).map(v -> v.substring(v.lastIndexOf(' ') + 1)).orElse("");
+  }
+
+  /** A new genesis value for {@code primary}: its id and 32 random hexadecimal digits. */
+  public static String newGenesis(NodeId primary, java.util.random.RandomGenerator random) {
+    return primary.value()
+        + " "
+        + HexFormat.of().toHexDigits(random.nextLong())
+        + HexFormat.of().toHexDigits(random.nextLong());
   }
 
   public static boolean isLineageKey(String stateKey) {

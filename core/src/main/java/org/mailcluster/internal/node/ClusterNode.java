@@ -41,6 +41,7 @@ import org.mailcluster.internal.membership.MemberRecord;
 import org.mailcluster.internal.replication.PrimaryRole;
 import org.mailcluster.internal.replication.SecondaryRole;
 import org.mailcluster.internal.resync.Resyncs;
+import org.mailcluster.internal.resync.StateCopies;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
@@ -61,12 +62,14 @@ final class ClusterNode implements ClusterService {
   private final InboundDispatch inbound;
   private final Promotion promotion;
   private final Resyncs resyncs;
+  private final StateCopies copies;
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   private boolean started;
 
   ClusterNode(NodeCore core, Promotion promotion, Resyncs resyncs) {
     this.core = core;
-    this.inbound = new InboundDispatch(core, promotion, resyncs);
+    this.copies = new StateCopies(core);
+    this.inbound = new InboundDispatch(core, promotion, resyncs, copies);
     this.promotion = promotion;
     this.resyncs = resyncs;
   }
@@ -456,6 +459,19 @@ final class ClusterNode implements ClusterService {
   public CompletableFuture<Void> resync(NodeId node) {
     requireNonNull(node, "node");
     return core.loop().call(() -> resyncs.resync(node));
+  }
+
+  @Override
+  public CompletableFuture<Revision> recover(String caller) {
+    requireNonNull(caller, "caller");
+    return core.loop().call(() -> copies.recover(Optional.empty(), caller));
+  }
+
+  @Override
+  public CompletableFuture<Revision> recoverFrom(NodeId from, String caller) {
+    requireNonNull(from, "from");
+    requireNonNull(caller, "caller");
+    return core.loop().call(() -> copies.recover(Optional.of(from), caller));
   }
 
   @Override

@@ -10,6 +10,7 @@ import org.mailcluster.internal.replication.PrimaryRole;
 import org.mailcluster.internal.replication.RoleState;
 import org.mailcluster.internal.replication.SecondaryRole;
 import org.mailcluster.internal.resync.Resyncs;
+import org.mailcluster.internal.resync.StateCopies;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.transport.InboundHandler;
 import org.mailcluster.transport.PeerIdentity;
@@ -32,9 +33,11 @@ final class InboundDispatch implements InboundHandler {
   private final NodeCore node;
   private final Promotion promotion;
   private final Resyncs resyncs;
+  private final StateCopies copies;
 
-  InboundDispatch(NodeCore node, Promotion promotion, Resyncs resyncs) {
+  InboundDispatch(NodeCore node, Promotion promotion, Resyncs resyncs, StateCopies copies) {
     this.node = node;
+    this.copies = copies;
     this.promotion = promotion;
     this.resyncs = resyncs;
   }
@@ -76,6 +79,8 @@ final class InboundDispatch implements InboundHandler {
       return done(resyncs.onResync(r));
     } else if (request instanceof Request.SnapshotInstalled s) {
       return done(resyncs.onSnapshotInstalled(from, s));
+    } else if (request instanceof Request.StateCopy c) {
+      return done(copies.page(from, c));
     } else if (request instanceof Request.ZoneQuery) {
       return done(node.checks().zone());
     } else if (request instanceof Request.ProbeRead p) {

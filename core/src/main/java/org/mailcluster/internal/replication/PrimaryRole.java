@@ -18,6 +18,7 @@ import org.mailcluster.config.Fingerprint;
 import org.mailcluster.config.Revision;
 import org.mailcluster.constraints.ConstraintChange;
 import org.mailcluster.constraints.ConstraintReport;
+import org.mailcluster.internal.epoch.DivergenceFile;
 import org.mailcluster.internal.epoch.EpochLineage;
 import org.mailcluster.internal.membership.CallerAddresses;
 import org.mailcluster.internal.membership.MemberRecord;
@@ -60,6 +61,9 @@ public final class PrimaryRole implements RoleState {
   private final CallerAddresses callers;
   // When a second process with a connected node's id was last reported, by id and address.
   private final Map<String, Instant> duplicatesReported = new HashMap<>();
+  // Why this primary must not serve (a registered server holds newer state), until it is recovered
+  // or restarted; null while it may serve.
+  private String behind;
   private boolean closed;
 
   /** Takes the primary's role; nothing runs until {@link #start} or a commit. */
@@ -94,6 +98,13 @@ public final class PrimaryRole implements RoleState {
     Map<String, Optional<String>> changes = new LinkedHashMap<>();
     if (!node.member(self).equals(Optional.of(me))) {
       changes.put(MemberRecord.stateKey(self), Optional.of(me.toJson()));
+    }
+    if (EpochLineage.genesis(node.committed()).isEmpty()) {
+      // The first primary of this state: name where it begins, so that no node ever takes it for
+      // (or over) a state that began elsewhere.
+      changes.put(
+          EpochLineage.GENESIS_KEY,
+          Optional.of(EpochLineage.newGenesis(self, node.settings().random())));
     }
     node.files()
         .source()
@@ -145,15 +156,25 @@ public final class PrimaryRole implements RoleState {
   /**
    * Commits a change; see {@link CommitPipeline}.
    *
-   * @throws ClusterException with {@code SPLIT_BRAIN} while another server claims this epoch too
+   * @throws ClusterException with {@link ErrorCode#STATE_CONFLICT} while this primary must not
+   *     serve because a registered server holds newer state, and with {@code SPLIT_BRAIN} while
+   *     another server claims this epoch too
    */
   public CompletableFuture<Revision> commit(String origin, Map<String, Optional<String>> changes) {
+    if (behind != null) {
+      throw new ClusterException(ErrorCode.STATE_CONFLICT, behind);
+    }
     if (rivals.any()) {
       ClusterException refused = rivals.refusal(origin);
       node.events().warn("refused: " + refused.getMessage());
       throw refused;
     }
     return commits.commit(origin, changes);
+  }
+
+  /** Why this primary must not serve, if a registered server holds newer state than it. */
+  public Optional<String> behind() {
+    return Optional.ofNullable(behind);
   }
 
   /** Makes what is committed so far durable and visible now, instead of in the next task. */
@@ -213,6 +234,7 @@ public final class PrimaryRole implements RoleState {
             this.node.settings().productVersion(),
             node,
             join);
+    checkDescent(node, join);
     MemberRecord joined = record.joined(join.productVersion(), join.licenceFingerprint());
     if (!joined.equals(record)) {
       commit(
@@ -223,7 +245,165 @@ public final class PrimaryRole implements RoleState {
         "node {} joined from {} (version {})", node, from.remoteAddress(), join.productVersion());
     this.node.loop().execute(() -> this.node.checks().sampleClock(node));
     return new Response.Joined(
-        this.node.settings().id(), this.node.epochs().current(), this.node.committed().revision());
+        this.node.settings().id(),
+        this.node.epochs().current(),
+        this.node.committed().revision(),
+        EpochLineage.genesis(this.node.committed()));
+  }
+
+  /**
+   * Refuses a server whose state this primary's does not continue: a state that began elsewhere, or
+   * a newer one. A registered server holding newer state means this primary's own was lost or
+   * restored from an old copy: from then on it serves no one and commits nothing until it is
+   * recovered from that server (or restored and restarted).
+   */
+  private void checkDescent(NodeId peer, Request.Join join) {
+    ConfigSnapshot mine = node.committed();
+    if (behind != null) {
+      // Reported once, when it was found; every server that asks again gets the same answer.
+      throw new ClusterException(ErrorCode.STATE_CONFLICT, behind);
+    }
+    if (join.applied().equals(Revision.INITIAL)) {
+      return; // a node with no state yet takes this one
+    }
+    String myGenesis = EpochLineage.genesis(mine);
+    boolean elsewhere = !join.genesis().isEmpty() && !join.genesis().equals(myGenesis);
+    boolean newer = join.applied().compareTo(mine.revision()) > 0;
+    NodeId self = node.settings().id();
+    if (newer) {
+      behind =
+          peer
+              + " holds revision "
+              + join.applied()
+              + " but this primary "
+              + self
+              + " is at "
+              + mine.revision()
+              + (elsewhere ? " of a state that began anew" : "")
+              + ": "
+              + self
+              + "'s state looks lost or restored from an old copy, so it serves no one. Restore"
+              + " its state directory and restart it, or recover it from "
+              + peer
+              + " (`mailcluster recover --from "
+              + peer
+              + "` on "
+              + self
+              + ", or ClusterService.recover)";
+      node.events().error(behind);
+      node.forEachListener(l -> l.divergenceDetected(peer, join.applied()));
+      node.refreshDiagnostics();
+      throw new ClusterException(ErrorCode.STATE_CONFLICT, behind);
+    }
+    if (elsewhere) {
+      throw node.events()
+          .refuse(
+              ErrorCode.STATE_CONFLICT,
+              peer
+                  + " holds revision "
+                  + join.applied()
+                  + " of a configuration that does not descend from this primary's ("
+                  + self
+                  + " at "
+                  + mine.revision()
+                  + "): it was begun by another primary. If "
+                  + peer
+                  + " belongs to this cluster, stop it, move its state directory away and start"
+                  + " it again; it then takes "
+                  + self
+                  + "'s configuration");
+    }
+  }
+
+  /**
+   * Replaces this primary's state by one copied from {@code source} (its state at {@code state}'s
+   * revision and the history entries that led to it from {@code historyBase}), after saving its own
+   * to a divergence file; writes it into the host files, and serves again. On the loop.
+   *
+   * @throws ClusterException with {@code STORAGE_FAILURE} if its own state cannot be saved first:
+   *     nothing is replaced
+   */
+  public void installRecovered(
+      ConfigSnapshot state,
+      Revision historyBase,
+      List<LogEntry> history,
+      NodeId source,
+      String caller) {
+    if (commits.hasPending()) {
+      commits.flush();
+    }
+    ConfigSnapshot before = node.committed();
+    java.nio.file.Path saved;
+    try {
+      saved =
+          DivergenceFile.write(
+              node.settings().divergenceDirectory(),
+              node.settings().id(),
+              before.revision().epoch(),
+              Math.max(node.epochs().current(), state.revision().epoch()),
+              source.value(),
+              node.scheduler().now(),
+              node.history().entries(),
+              before);
+    } catch (java.io.IOException | RuntimeException e) {
+      throw new ClusterException(
+          ErrorCode.STORAGE_FAILURE,
+          "could not save this node's own state before recovering (nothing was replaced): "
+              + e.getMessage());
+    }
+    // Undo the history from the copied state to learn the state it starts from: the store holds
+    // that and the entries, so a restart rebuilds the same history.
+    ConfigSnapshot base = state;
+    for (int i = history.size() - 1; i >= 0; i--) {
+      base = history.get(i).diff().invert().apply(base);
+    }
+    base = base.atRevision(historyBase);
+    node.store().resetTo(history.isEmpty() ? state : base);
+    if (!history.isEmpty()) {
+      node.store().append(history);
+    }
+    node.epochs().adopt(state.revision().epoch());
+    node.setCommitted(state);
+    node.setTip(state);
+    node.log().resetTo(state.revision());
+    node.history().reset(state, historyBase, history);
+    behind = null;
+    subscribers.values().forEach(sub -> sub.stream.complete());
+    subscribers.clear();
+    acknowledged.clear();
+    NodeEvents.CLUSTER_LOG.warn(
+        "recovered from {} by {}: this node now holds {} ({} keys, {} history entries) instead of"
+            + " {}; its own state was saved to {}",
+        source,
+        caller,
+        state.revision(),
+        state.size(),
+        history.size(),
+        before.revision(),
+        saved);
+    node.events()
+        .record(
+            "WARN",
+            "recovered from "
+                + source
+                + " at "
+                + state.revision()
+                + "; own state saved to "
+                + saved);
+    if (node.files().source().isPresent()) {
+      node.files().overwrite(state);
+    }
+    ConfigDiff diff = ConfigDiff.between(before, state);
+    if (!diff.isEmpty()) {
+      node.notifyChanged(state, diff);
+    }
+    // Secondaries waiting out their backoff join at once when their primary calls.
+    for (org.mailcluster.membership.Member m : node.members()) {
+      if (!m.id().equals(node.settings().id())) {
+        node.loop().execute(() -> node.checks().sampleClock(m.id()));
+      }
+    }
+    node.refreshDiagnostics();
   }
 
   /** A secondary acknowledges what it applied, with its fingerprint for the divergence check. */
@@ -247,6 +427,21 @@ public final class PrimaryRole implements RoleState {
     // Divergence check: the same revision must have the same content everywhere.
     Optional<Fingerprint> expected = node.history().fingerprintAt(ack.applied());
     boolean mismatch = expected.isPresent() && !expected.get().equals(ack.fingerprint());
+    if (ack.applied().compareTo(node.committed().revision()) > 0) {
+      // Divergence repair never overwrites a node that is ahead of this primary.
+      node.events()
+          .error(
+              "node "
+                  + peer
+                  + " acknowledged "
+                  + ack.applied()
+                  + ", ahead of this primary at "
+                  + node.committed().revision()
+                  + ": not repairing it; this primary's state looks lost or restored from an old"
+                  + " copy");
+      node.refreshDiagnostics();
+      return new Response.Acknowledged(node.epochs().current());
+    }
     if (s != null && mismatch) {
       node.events()
           .error(
@@ -294,6 +489,9 @@ public final class PrimaryRole implements RoleState {
           .refuse(
               ErrorCode.PERMISSION_DENIED,
               "node " + peer + " is not a registered server: add it on the primary first");
+    }
+    if (behind != null) {
+      throw new ClusterException(ErrorCode.STATE_CONFLICT, behind);
     }
     checkCaller(peer, from);
     Subscriber previous = subscribers.remove(peer);

@@ -15,6 +15,7 @@ import org.mailcluster.Role;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
+import org.mailcluster.internal.epoch.EpochLineage;
 import org.mailcluster.internal.history.History;
 import org.mailcluster.internal.membership.Membership;
 import org.mailcluster.internal.node.NodeCore;
@@ -76,6 +77,8 @@ public final class SecondaryRole implements RoleState {
   // reported, by server.
   private final Map<NodeId, Instant> otherClaimsReported = new HashMap<>();
   private boolean closed;
+  // Why this node refused its primary's state (it would have moved backwards); null otherwise.
+  private String refused;
 
   /** Takes the secondary's role, trying {@code preferredPrimary} first (may be null). */
   public SecondaryRole(NodeCore node, NodeAddress preferredPrimary) {
@@ -129,7 +132,9 @@ public final class SecondaryRole implements RoleState {
             Membership.PROTOCOL_VERSION,
             node.settings().productVersion(),
             node.settings().licenceFingerprint(),
-            node.epochs().current());
+            node.epochs().current(),
+            node.committed().revision(),
+            EpochLineage.genesis(node.committed()));
     toPrimary
         .call(request, node.settings().callDeadline())
         .whenComplete(
@@ -162,7 +167,10 @@ public final class SecondaryRole implements RoleState {
       // primary that may not know the new one): the server that refused may know where it is.
       askForThePrimary(address);
     }
-    if (!elsewhere) {
+    if (e.code() == ErrorCode.STATE_CONFLICT) {
+      // The primary is behind this node, or its state began elsewhere: keep what this node holds.
+      refusedPrimary("join refused by " + address + ": " + e.getMessage());
+    } else if (!elsewhere) {
       node.events().error("join refused by " + address + ": " + e.getMessage());
     } else if (!unreachableReported) {
       unreachableReported = true;
@@ -308,6 +316,17 @@ public final class SecondaryRole implements RoleState {
   }
 
   private void onJoined(Response.Joined joined, long generation) {
+    Optional<String> backwards =
+        wouldGoBackwards(joined.primary(), joined.latest(), joined.genesis());
+    if (backwards.isPresent()) {
+      // Keep what this node holds and ask again later: the primary may be recovered meanwhile (it
+      // then calls, and this node joins at once).
+      primaryId = Optional.of(joined.primary());
+      refusedPrimary(backwards.get());
+      retryLater();
+      return;
+    }
+    refused = null;
     node.epochs().adopt(joined.epoch());
     primaryId = Optional.of(joined.primary());
     primaryEpoch = joined.epoch();
@@ -466,7 +485,90 @@ public final class SecondaryRole implements RoleState {
     acknowledgeSoon();
   }
 
+  /**
+   * Why taking {@code primary}'s state (at {@code latest}, begun at {@code genesis}) would move
+   * this node backwards: it is older than what this node holds, or began elsewhere. Empty if it may
+   * be taken; a node that holds nothing yet takes any.
+   */
+  private Optional<String> wouldGoBackwards(NodeId primary, Revision latest, String genesis) {
+    ConfigSnapshot mine = node.committed();
+    if (mine.revision().equals(Revision.INITIAL)) {
+      return Optional.empty();
+    }
+    NodeId self = node.settings().id();
+    String myGenesis = EpochLineage.genesis(mine);
+    if (latest.compareTo(mine.revision()) < 0) {
+      return Optional.of(
+          primary
+              + " is at "
+              + latest
+              + " but this node "
+              + self
+              + " holds "
+              + mine.revision()
+              + ": "
+              + primary
+              + "'s state looks lost or restored from an old copy; restore it, or recover "
+              + primary
+              + " from "
+              + self
+              + " (`mailcluster recover --from "
+              + self
+              + "` on "
+              + primary
+              + ")");
+    }
+    if (!genesis.isEmpty() && !myGenesis.isEmpty() && !genesis.equals(myGenesis)) {
+      return Optional.of(
+          primary
+              + " (at "
+              + latest
+              + ") holds a configuration that does not descend from this node's ("
+              + self
+              + " at "
+              + mine.revision()
+              + "): it was begun anew, so its state looks lost. Restore "
+              + primary
+              + "'s state directory, or recover "
+              + primary
+              + " from "
+              + self
+              + " (`mailcluster recover --from "
+              + self
+              + "` on "
+              + primary
+              + "); if "
+              + self
+              + " is the one that belongs elsewhere, stop it and move its state directory away");
+    }
+    return Optional.empty();
+  }
+
+  /** Reports a refused primary once per cause (ERROR), and keeps the reason for diagnostics. */
+  private void refusedPrimary(String why) {
+    if (!why.equals(refused)) {
+      node.events().error("kept this node's configuration, nothing was applied: " + why);
+    }
+    refused = why;
+    node.refreshDiagnostics();
+  }
+
+  /** Why this node refuses its primary's state, if it does. */
+  public Optional<String> refusal() {
+    return Optional.ofNullable(refused);
+  }
+
   private void install(ConfigSnapshot received) {
+    Optional<String> backwards =
+        wouldGoBackwards(
+            primaryId.orElse(node.settings().id()),
+            received.revision(),
+            EpochLineage.genesis(received));
+    if (backwards.isPresent()) {
+      refusedPrimary(backwards.get());
+      restartStream(backwards.get());
+      return;
+    }
     // Before the old state is gone: save what the new primary never received.
     node.divergence().beforeInstalling(received);
     node.store().resetTo(received);

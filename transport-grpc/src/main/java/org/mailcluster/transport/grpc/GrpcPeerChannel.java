@@ -103,6 +103,8 @@ final class GrpcPeerChannel implements PeerChannel {
         s.snapshotInstalled(Wire.encode(i), unary(result, Wire::decode));
       } else if (request instanceof Request.ZoneQuery z) {
         s.zone(Wire.encode(z), unary(result, Wire::decode));
+      } else if (request instanceof Request.StateCopy c) {
+        s.copyState(Wire.encode(c), unary(result, Wire::decode));
       } else if (request instanceof Request.ProbeRead r) {
         s.readProbe(Wire.encode(r), unary(result, Wire::decode));
       } else {

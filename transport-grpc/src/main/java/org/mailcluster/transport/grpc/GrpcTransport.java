@@ -62,6 +62,7 @@ import org.mailcluster.transport.grpc.v1.PingRequest;
 import org.mailcluster.transport.grpc.v1.ProbeReadRequest;
 import org.mailcluster.transport.grpc.v1.ResyncRequest;
 import org.mailcluster.transport.grpc.v1.SnapshotInstalledRequest;
+import org.mailcluster.transport.grpc.v1.StateCopyRequest;
 import org.mailcluster.transport.grpc.v1.StatusReportRequest;
 import org.mailcluster.transport.grpc.v1.StatusRequest;
 import org.mailcluster.transport.grpc.v1.SubscribeRequest;
@@ -429,6 +430,12 @@ public final class GrpcTransport implements ClusterTransport {
                   ZoneRequest.getDefaultInstance(),
                   Wire::decode,
                   Response.Zone.class,
+                  Wire::encode),
+              unary(
+                  ClusterGrpc.getCopyStateMethod(),
+                  StateCopyRequest.getDefaultInstance(),
+                  Wire::decode,
+                  Response.StatePage.class,
                   Wire::encode),
               unary(
                   ClusterGrpc.getReadProbeMethod(),

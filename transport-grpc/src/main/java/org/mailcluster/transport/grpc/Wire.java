@@ -52,6 +52,8 @@ import org.mailcluster.transport.grpc.v1.ProbeReadResponse;
 import org.mailcluster.transport.grpc.v1.ResyncRequest;
 import org.mailcluster.transport.grpc.v1.SnapshotChunk;
 import org.mailcluster.transport.grpc.v1.SnapshotInstalledRequest;
+import org.mailcluster.transport.grpc.v1.StateCopyRequest;
+import org.mailcluster.transport.grpc.v1.StatePageResponse;
 import org.mailcluster.transport.grpc.v1.StatusReportRequest;
 import org.mailcluster.transport.grpc.v1.StatusRequest;
 import org.mailcluster.transport.grpc.v1.StatusResponse;
@@ -102,6 +104,8 @@ final class Wire {
         .setProductVersion(r.productVersion())
         .setLicenceFingerprint(r.licenceFingerprint())
         .setEpoch(r.epoch())
+        .setApplied(encode(r.applied()))
+        .setGenesis(r.genesis())
         .build();
   }
 
@@ -121,7 +125,9 @@ final class Wire {
                     "JoinRequest.licence_fingerprint",
                     r.getLicenceFingerprint(),
                     MessageLimits.LICENCE_FINGERPRINT),
-                epoch("JoinRequest.epoch", r.getEpoch())));
+                epoch("JoinRequest.epoch", r.getEpoch()),
+                r.hasApplied() ? decode("JoinRequest.applied", r.getApplied()) : Revision.INITIAL,
+                text("JoinRequest.genesis", r.getGenesis(), MessageLimits.GENESIS)));
   }
 
   static JoinResponse encode(Response.Joined r) {
@@ -129,6 +135,7 @@ final class Wire {
         .setPrimary(r.primary().value())
         .setEpoch(r.epoch())
         .setLatest(encode(r.latest()))
+        .setGenesis(r.genesis())
         .build();
   }
 
@@ -139,7 +146,8 @@ final class Wire {
             new Response.Joined(
                 nodeId("JoinResponse.primary", r.getPrimary()),
                 epoch("JoinResponse.epoch", r.getEpoch()),
-                decode("JoinResponse.latest", r.getLatest())));
+                decode("JoinResponse.latest", r.getLatest()),
+                text("JoinResponse.genesis", r.getGenesis(), MessageLimits.GENESIS)));
   }
 
   static AckRequest encode(Request.Ack r) {
@@ -377,6 +385,71 @@ final class Wire {
     return checked(
         "AcceptedResponse",
         () -> new Response.Accepted(epoch("AcceptedResponse.epoch", r.getEpoch())));
+  }
+
+  static StateCopyRequest encode(Request.StateCopy r) {
+    return StateCopyRequest.newBuilder()
+        .setPage(r.page())
+        .setAt(encode(r.at()))
+        .setEpoch(r.epoch())
+        .build();
+  }
+
+  static Request.StateCopy decode(StateCopyRequest r) {
+    return checked(
+        "StateCopyRequest",
+        () ->
+            new Request.StateCopy(
+                uint32("StateCopyRequest.page", r.getPage()),
+                decode("StateCopyRequest.at", r.getAt()),
+                epoch("StateCopyRequest.epoch", r.getEpoch())));
+  }
+
+  static StatePageResponse encode(Response.StatePage r) {
+    StatePageResponse.Builder b =
+        StatePageResponse.newBuilder()
+            .setRevision(encode(r.revision()))
+            .setFingerprint(encode(r.fingerprint()))
+            .setHistoryBase(encode(r.historyBase()))
+            .setPage(r.page())
+            .setLast(r.last())
+            .setEpoch(r.epoch());
+    r.keys().forEach((k, v) -> b.addKeys(KeyValue.newBuilder().setKey(k).setValue(v)));
+    r.history().forEach(e -> b.addHistory(encode(e)));
+    return b.build();
+  }
+
+  static Response.StatePage decode(StatePageResponse r) {
+    return checked(
+        "StatePageResponse",
+        () -> {
+          count("StatePageResponse.keys", r.getKeysCount(), MessageLimits.KEYS_PER_CHUNK);
+          count(
+              "StatePageResponse.history", r.getHistoryCount(), MessageLimits.ENTRIES_PER_MESSAGE);
+          TreeMap<String, String> keys = new TreeMap<>();
+          for (int i = 0; i < r.getKeysCount(); i++) {
+            KeyValue kv = r.getKeys(i);
+            String at = "StatePageResponse.keys[" + i + "]";
+            String key = text(at + ".key", kv.getKey(), MessageLimits.STATE_TEXT);
+            if (keys.put(key, text(at + ".value", kv.getValue(), MessageLimits.STATE_TEXT))
+                != null) {
+              throw invalid(at + ".key: " + quote(key) + " appears twice in the page");
+            }
+          }
+          List<LogEntry> history = new ArrayList<>(r.getHistoryCount());
+          for (int i = 0; i < r.getHistoryCount(); i++) {
+            history.add(decode("StatePageResponse.history[" + i + "]", r.getHistory(i)));
+          }
+          return new Response.StatePage(
+              decode("StatePageResponse.revision", r.getRevision()),
+              decode(r.getFingerprint()),
+              decode("StatePageResponse.history_base", r.getHistoryBase()),
+              uint32("StatePageResponse.page", r.getPage()),
+              r.getLast(),
+              keys,
+              history,
+              epoch("StatePageResponse.epoch", r.getEpoch()));
+        });
   }
 
   static ZoneRequest encode(Request.ZoneQuery r) {
