@@ -263,14 +263,16 @@ public interface ClusterService extends AutoCloseable {
    * and history from the registered server with the newest state: it asks each its revision, copies
    * the whole state and retained history of the newest page by page, checks the copy against that
    * server's fingerprint, saves its own state to a divergence file, installs the copy and writes it
-   * into its host files. The secondaries then follow it again.
+   * into its host files. It then serves in a new epoch whose first revision, origin {@code recovery
+   * from <server> by <caller>}, records the revision it recovered, so that no revision number it
+   * used before its state was lost is used again. The secondaries follow it.
    *
    * <pre>{@code
    * Revision now = mx1.recover("admin").get(1, TimeUnit.MINUTES);
    * }</pre>
    *
-   * @param caller who asked, for the cluster log
-   * @return the revision recovered
+   * @param caller who asked, for the cluster log and the history
+   * @return the first revision of the new epoch
    */
   CompletableFuture<Revision> recover(String caller);
 

@@ -13,6 +13,7 @@ import java.util.concurrent.Executor;
 import java.util.random.RandomGenerator;
 import org.mailcluster.clock.ClockOptions;
 import org.mailcluster.config.SettingsRegistry;
+import org.mailcluster.config.StateLimits;
 import org.mailcluster.internal.node.NodeSettings;
 import org.mailcluster.internal.node.Nodes;
 import org.mailcluster.internal.services.ServiceOptions;
@@ -74,6 +75,7 @@ public final class ClusterServiceBuilder {
   private ZoneId zone;
   private SharedStorage sharedStorage;
   private Executor storageExecutor;
+  private StateLimits limits;
 
   ClusterServiceBuilder() {}
 
@@ -214,6 +216,23 @@ public final class ClusterServiceBuilder {
       throw new IllegalArgumentException("snapshot interval must be 1 or more but was " + commits);
     }
     this.snapshotInterval = commits;
+    return this;
+  }
+
+  /**
+   * Sets how large a value, a host file, a revision and the whole state may be; {@link
+   * StateLimits#defaults()} if never set (1 MiB, 8 MiB, 32 MiB and 128 MiB). The primary refuses a
+   * change over a limit with {@code LIMIT_EXCEEDED} and commits nothing of it. Give every node the
+   * same limits: a secondary applies what its primary committed whatever its own limits.
+   *
+   * <pre>{@code
+   * builder.limits(StateLimits.defaults().withValueChars(4L << 20));
+   * }</pre>
+   */
+  public ClusterServiceBuilder limits(StateLimits value) {
+    requireNonNull(value, "limits");
+    checkUnset(limits, "limits");
+    this.limits = value;
     return this;
   }
 
@@ -398,7 +417,8 @@ public final class ClusterServiceBuilder {
             clock == null ? ClockOptions.defaults() : clock,
             zone == null ? ZoneId.systemDefault() : zone,
             Optional.ofNullable(sharedStorage),
-            storageExecutor == null ? StorageExecutors.shared() : storageExecutor);
+            storageExecutor == null ? StorageExecutors.shared() : storageExecutor,
+            limits == null ? StateLimits.defaults() : limits);
     return Nodes.create(settings, transport, store, scheduler);
   }
 

@@ -53,5 +53,11 @@ public enum ErrorCode {
    * server: its state looks lost or restored from an old copy. Nothing is applied; recover the
    * primary from the most up-to-date server ({@code ClusterService.recover}).
    */
-  STATE_CONFLICT
+  STATE_CONFLICT,
+  /**
+   * A value, a file, a revision or the whole state is larger than this node's limit ({@code
+   * StateLimits}); the message names the key or file, its size and the limit, and nothing of it was
+   * committed.
+   */
+  LIMIT_EXCEEDED
 }

@@ -33,6 +33,7 @@ import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
 import org.mailcluster.config.SettingKey;
+import org.mailcluster.config.StateLimits;
 import org.mailcluster.events.MailEvent;
 import org.mailcluster.ini.IniDocument;
 import org.mailcluster.ini.relocate.PathRelocator;
@@ -191,7 +192,8 @@ final class DemoCommand implements Callable<Integer> {
                   Duration.ofSeconds(1),
                   Duration.ofMillis(200),
                   // Two busy cores are no slow LAN: only warn when something is really wrong.
-                  Duration.ofSeconds(1))
+                  Duration.ofSeconds(1),
+                  StateLimits.defaults())
               .build();
       n.service.addListener(n);
       n.service.mailEvents().addListener(e -> n.nextMailEvent.complete(e));

@@ -48,7 +48,7 @@ final class DiagnosticsView {
     List<String[]> rows = new ArrayList<>();
     rows.add(
         new String[] {
-          "MEMBER", "ROLE", "ADDRESS", "CONNECTION", "ACKNOWLEDGED", "LAG", "ROUND TRIP"
+          "MEMBER", "ROLE", "ADDRESS", "CONNECTION", "ACKNOWLEDGED", "LAG", "FILES", "ROUND TRIP"
         });
     for (JsonNode m : d.path("members")) {
       rows.add(
@@ -58,7 +58,8 @@ final class DiagnosticsView {
             text(m.path("address")),
             text(m.path("connection")),
             revision(m.path("acknowledged")),
-            text(m.path("lag")),
+            lag(m),
+            files(m),
             roundTrip(m.path("roundTrip"))
           });
     }
@@ -74,6 +75,18 @@ final class DiagnosticsView {
         line.append(i == row.length - 1 ? row[i] : pad(row[i], width[i] + 2));
       }
       out.println(line.toString().stripTrailing());
+    }
+    for (JsonNode x : d.path("degraded")) {
+      out.printf(
+          "%sDEGRADED since %s: %s%n", indent, time(x.path("since")), text(x.path("reason")));
+    }
+    for (JsonNode m : d.path("members")) {
+      JsonNode x = m.path("degraded");
+      if (x.isObject()) {
+        out.printf(
+            "%smember %s DEGRADED since %s: %s%n",
+            indent, text(m.path("id")), time(x.path("since")), text(x.path("reason")));
+      }
     }
     JsonNode screening = d.path("screening");
     if (screening.isObject()) {
@@ -117,6 +130,22 @@ final class DiagnosticsView {
     return at.equals("0:0") || at.equals("-")
         ? "NOT complete (no configuration yet)"
         : "NOT complete (serving the last known configuration, revision " + at + ")";
+  }
+
+  /** The lag, or {@code unknown} (e.g. disconnected: it may be far behind by now, not at 0). */
+  private static String lag(JsonNode m) {
+    JsonNode lag = m.path("lag");
+    return lag.isNumber() ? lag.asString() : "unknown";
+  }
+
+  /** What the member wrote to its host's files: a revision, and whether that is behind. */
+  private static String files(JsonNode m) {
+    JsonNode written = m.path("written");
+    if (written.isMissingNode() || written.isNull()) {
+      return "-";
+    }
+    String at = revision(written);
+    return m.path("degraded").isObject() ? at + " (behind)" : at;
   }
 
   private static String joined(JsonNode array) {

@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
  * <p>Exit codes: {@code 0} success (for {@code diff}: no differences); {@code 1} {@code diff} found
  * differences, or {@code clock-check} found a drifting clock or another time zone; {@code 2} the
  * command line is wrong; {@code 3} an input is unreadable or invalid; {@code 4} an unexpected
- * internal error; {@code 5} a node could not be reached, or the cluster did not answer in time.
- * Errors are one line plus a hint; {@code --verbose} adds the stack trace.
+ * internal error; {@code 5} a node could not be reached, or the cluster did not answer in time;
+ * {@code 6} the node agent stopped on a fatal JVM error (out of memory). Errors are one line plus a
+ * hint; {@code --verbose} adds the stack trace.
  *
  * <pre>{@code
  * java -jar mailcluster.jar diff old/MDaemon.ini new/MDaemon.ini
@@ -45,7 +46,8 @@ import picocli.CommandLine.Option;
       "2:the command line is wrong",
       "3:an input is unreadable or invalid",
       "4:unexpected internal error",
-      "5:a node could not be reached, or the cluster did not answer in time"
+      "5:a node could not be reached, or the cluster did not answer in time",
+      "6:node: the agent stopped on a fatal JVM error (out of memory)"
     })
 public final class Main implements Runnable {
   /** Exit code: {@code diff} found differences. */
@@ -59,6 +61,9 @@ public final class Main implements Runnable {
 
   /** Exit code: a node could not be reached, or the cluster did not answer in time. */
   static final int UNAVAILABLE = 5;
+
+  /** Exit code: the node agent stopped on a fatal JVM error, such as an OutOfMemoryError. */
+  static final int FATAL = 6;
 
   @Option(
       names = "--verbose",

@@ -65,6 +65,13 @@ import picocli.CommandLine.Spec;
       "  ini.debounce.millis = 200          quiet time after an edit before a file is read",
       "  ini.rescan.seconds = 30            how often every file is re-read anyway",
       "  round.trip.warning.millis = 10     warn when a peer's round trip is slower (one LAN)",
+      "  limits.value = 1048576             the longest value, in characters (1 MiB)",
+      "  limits.file = 8388608              the largest INI file, in bytes, and its keys and",
+      "                                     values in the state, in characters (8 MiB)",
+      "  limits.revision = 33554432         the largest revision, in characters (32 MiB)",
+      "  limits.state = 134217728           the whole state, in characters (128 MiB)",
+      "Over a limit, a change is refused (LIMIT_EXCEEDED) and nothing of it is committed.",
+      "Out of memory, the agent exits with code 6 so that its service manager restarts it.",
       "Relative paths are resolved against CONFIG's folder."
     })
 final class NodeCommand implements Callable<Integer> {
@@ -78,6 +85,9 @@ final class NodeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Any thread's fatal error stops the process: a node that lost its loop or a transport
+    // thread to an OutOfMemoryError would otherwise linger, answering nothing.
+    Thread.setDefaultUncaughtExceptionHandler(NodeCommand::uncaught);
     NodeConfig config = NodeConfig.load(configFile);
     PrintWriter out = spec.commandLine().getOut();
     Files.createDirectories(config.stateDirectory());
@@ -101,7 +111,8 @@ final class NodeCommand implements Callable<Integer> {
                 config.debounce(),
                 config.rescan(),
                 Duration.ofSeconds(5),
-                config.roundTripWarning())
+                config.roundTripWarning(),
+                config.limits())
             .build();
     node.addListener(new LoggingListener());
     CountDownLatch stopped = new CountDownLatch(1);
@@ -173,6 +184,32 @@ final class NodeCommand implements Callable<Integer> {
     out.flush();
     stopped.await();
     return 0;
+  }
+
+  /**
+   * A thread died of an uncaught failure. A {@link VirtualMachineError} (out of memory, stack
+   * overflow) leaves the JVM in an unknown state: the agent says so on standard error, in as few
+   * allocations as it can, and halts with {@link Main#FATAL}, without shutdown hooks that might
+   * need memory. Anything else is logged and the agent goes on.
+   */
+  static void uncaught(Thread thread, Throwable failure) {
+    if (failure instanceof VirtualMachineError) {
+      try {
+        System.err.println(
+            "mailcluster node: fatal "
+                + failure
+                + " in thread "
+                + thread.getName()
+                + "; exiting with code "
+                + Main.FATAL
+                + ". Restart the agent; if it runs out of memory again, give it more heap"
+                + " (-Xmx) or lower limits.* in its configuration");
+        System.err.flush();
+      } finally {
+        Runtime.getRuntime().halt(Main.FATAL);
+      }
+    }
+    LOG.error("thread {} failed; the agent goes on", thread.getName(), failure);
   }
 
   /** Logs the initial sync's progress every five seconds until it completes (requirement R31). */

@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import org.mailcluster.config.StateLimits;
 import org.mailcluster.ini.IniConfigSource;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
@@ -59,6 +60,8 @@ import org.mailcluster.membership.NodeId;
  * @param debounce how long an INI file must be quiet after an edit before it is read
  * @param rescan how often every INI file is re-read in case watching missed an edit
  * @param roundTripWarning the round trip to a peer above which the cluster log warns
+ * @param limits how large a value, a file (also in bytes on disk), a revision and the whole state
+ *     may be, in characters
  */
 record NodeConfig(
     Path file,
@@ -78,7 +81,8 @@ record NodeConfig(
     String logLevel,
     Duration debounce,
     Duration rescan,
-    Duration roundTripWarning) {
+    Duration roundTripWarning,
+    StateLimits limits) {
 
   private static final Set<String> KNOWN =
       new TreeSet<>(
@@ -100,7 +104,11 @@ record NodeConfig(
               "log.level",
               "ini.debounce.millis",
               "ini.rescan.seconds",
-              "round.trip.warning.millis"));
+              "round.trip.warning.millis",
+              "limits.value",
+              "limits.file",
+              "limits.revision",
+              "limits.state"));
 
   private static final String HINT = "see `mailcluster node --help` for every setting";
 
@@ -200,7 +208,25 @@ record NodeConfig(
         Duration.ofSeconds(
             optional(p, file, "ini.rescan.seconds", NodeConfig::positive).orElse(30L)),
         Duration.ofMillis(
-            optional(p, file, "round.trip.warning.millis", NodeConfig::positive).orElse(10L)));
+            optional(p, file, "round.trip.warning.millis", NodeConfig::positive).orElse(10L)),
+        limits(p, file));
+  }
+
+  private static StateLimits limits(Properties p, Path file) {
+    StateLimits d = StateLimits.defaults();
+    long value = optional(p, file, "limits.value", NodeConfig::positive).orElse(d.valueChars());
+    long oneFile = optional(p, file, "limits.file", NodeConfig::positive).orElse(d.fileChars());
+    long revision =
+        optional(p, file, "limits.revision", NodeConfig::positive).orElse(d.revisionChars());
+    long state = optional(p, file, "limits.state", NodeConfig::positive).orElse(d.stateChars());
+    try {
+      return new StateLimits(value, oneFile, revision, state);
+    } catch (IllegalArgumentException e) {
+      throw new InputException(
+          file + ": " + e.getMessage(),
+          "set limits.value <= limits.file <= limits.revision <= limits.state",
+          e);
+    }
   }
 
   boolean isPrimary() {

@@ -7,6 +7,7 @@ import java.util.Optional;
 import org.mailcluster.ClusterService;
 import org.mailcluster.ClusterServiceBuilder;
 import org.mailcluster.config.SettingsRegistry;
+import org.mailcluster.config.StateLimits;
 import org.mailcluster.ini.IniConfigSource;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
@@ -35,6 +36,8 @@ import org.mailcluster.transport.grpc.TransportSecurity;
  * @param rescan how often every INI file is re-read in case watching missed an edit
  * @param roundTripProbe how often the round trip to each peer is measured
  * @param roundTripWarning the round trip above which the cluster log warns
+ * @param limits how large a value, a file, a revision and the state may be; an INI file larger than
+ *     the file limit (in bytes) is not even read
  */
 record NodeSetup(
     NodeId id,
@@ -50,7 +53,8 @@ record NodeSetup(
     Duration debounce,
     Duration rescan,
     Duration roundTripProbe,
-    Duration roundTripWarning) {
+    Duration roundTripWarning,
+    StateLimits limits) {
 
   /** Builds the node; it does not start it. */
   ClusterService build() {
@@ -71,7 +75,8 @@ record NodeSetup(
             .configSource(iniFiles(scheduler))
             .stateStore(FileStateStore.builder(stateDirectory).build())
             .transport(transport)
-            .scheduler(scheduler);
+            .scheduler(scheduler)
+            .limits(limits);
     return primary.isPresent()
         ? builder.secondaryOf(primary.get()).build()
         : builder.primary().build();
@@ -82,7 +87,8 @@ record NodeSetup(
         IniConfigSource.builder(iniDirectory)
             .scheduler(scheduler)
             .debounce(debounce)
-            .rescanInterval(rescan);
+            .rescanInterval(rescan)
+            .maxFileBytes(limits.fileChars());
     if (!iniFiles.isEmpty()) {
       ini.files(iniFiles);
     }

@@ -18,9 +18,11 @@ import tools.jackson.databind.JsonNode;
     header = "Show a running node's diagnostics, as a table or JSON.",
     description = {
       "Show a running node's diagnostics: its role, revision and initial sync, every member",
-      "with its connection, acknowledged revision, lag and round trip, and the recent",
-      "warnings and errors. Asks the node's status endpoint (status.listen in its",
-      "configuration), on this machine. Exits 5 when no node answers there."
+      "with its connection, acknowledged revision, lag (unknown while it is disconnected),",
+      "the revision its files hold and round trip, why the node or a member is DEGRADED",
+      "(a write or commit that failed and is retried), and the recent warnings, errors and",
+      "recoveries. Asks the node's status endpoint (status.listen in its configuration), on",
+      "this machine. Exits 5 when no node answers there."
     })
 final class StatusCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "1")

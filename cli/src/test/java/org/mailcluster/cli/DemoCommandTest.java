@@ -92,7 +92,7 @@ class DemoCommandTest {
             .matcher(text)
             .find(),
         text);
-    // Diagnostics: one row per member, the secondaries streaming and caught up.
+    // Diagnostics: one row per member, the secondaries streaming and caught up, their files too.
     assertTrue(text.contains("node mx1 (PRIMARY)"), text);
     Matcher tip = Pattern.compile("committed as revision (\\d+:\\d+)").matcher(text);
     assertTrue(tip.find(), text);
@@ -100,7 +100,8 @@ class DemoCommandTest {
       assertTrue(
           Pattern.compile(
                   s
-                      + "\\s+SECONDARY\\s+127\\.0\\.0\\.1:\\d+\\s+streaming\\s+\\d+:\\d+\\s+0\\s+\\d+\\.\\d+ ms")
+                      + "\\s+SECONDARY\\s+127\\.0\\.0\\.1:\\d+\\s+streaming\\s+(\\d+:\\d+)\\s+0"
+                      + "\\s+\\1\\s+\\d+\\.\\d+ ms")
               .matcher(text)
               .find(),
           text);

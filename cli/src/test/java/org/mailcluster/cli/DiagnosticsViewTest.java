@@ -20,9 +20,16 @@ class DiagnosticsViewTest {
           {"id": "mx1", "role": "PRIMARY", "address": "10.0.0.11:7400", "connection": "self",
            "acknowledged": null, "lag": 0, "roundTrip": null},
           {"id": "mx2", "role": "SECONDARY", "address": "10.0.0.12:7400",
-           "connection": "disconnected", "acknowledged": {"epoch": 2, "sequence": 12}, "lag": 5,
-           "roundTrip": "PT0.000412S"}
+           "connection": "disconnected", "acknowledged": {"epoch": 2, "sequence": 12}, "lag": null,
+           "roundTrip": "PT0.000412S", "written": {"epoch": 2, "sequence": 10},
+           "degraded": {"reason": "its files hold 2:10 but it applied 2:12",
+                        "since": "2026-11-24T02:59:00Z"}},
+          {"id": "mx3", "role": "SECONDARY", "address": "10.0.0.13:7400",
+           "connection": "streaming", "acknowledged": {"epoch": 2, "sequence": 12}, "lag": 5,
+           "roundTrip": null, "written": {"epoch": 2, "sequence": 12}, "degraded": null}
         ],
+        "degraded": [{"reason": "a file edit could not be committed (No space left on device)",
+                      "since": "2026-11-24T02:58:00Z"}],
         "recentEvents": [
           {"at": "2026-11-24T03:00:00Z", "level": "WARN", "message": "mx2 stopped acknowledging"}
         ],
@@ -45,13 +52,47 @@ class DiagnosticsViewTest {
         "node mx1 (PRIMARY), epoch 2, revision 2:17, primary mx1, initial sync complete",
         lines.get(0));
     assertEquals(
-        List.of("MEMBER", "ROLE", "ADDRESS", "CONNECTION", "ACKNOWLEDGED", "LAG", "ROUND", "TRIP"),
+        List.of(
+            "MEMBER",
+            "ROLE",
+            "ADDRESS",
+            "CONNECTION",
+            "ACKNOWLEDGED",
+            "LAG",
+            "FILES",
+            "ROUND",
+            "TRIP"),
         List.of(lines.get(1).split("\\s+")));
+    // A disconnected member's lag is unknown, never 0; its files are behind what it applied.
     assertEquals(
-        List.of("mx2", "SECONDARY", "10.0.0.12:7400", "disconnected", "2:12", "5", "0.41", "ms"),
+        List.of(
+            "mx2",
+            "SECONDARY",
+            "10.0.0.12:7400",
+            "disconnected",
+            "2:12",
+            "unknown",
+            "2:10",
+            "(behind)",
+            "0.41",
+            "ms"),
         List.of(lines.get(3).split("\\s+")));
+    assertEquals(
+        List.of("mx3", "SECONDARY", "10.0.0.13:7400", "streaming", "2:12", "5", "2:12", "-"),
+        List.of(lines.get(4).split("\\s+")));
     // Columns line up: every value starts where its heading does.
-    assertEquals(lines.get(1).indexOf("LAG"), lines.get(3).indexOf(" 5 ") + 1);
+    assertEquals(lines.get(1).indexOf("LAG"), lines.get(3).indexOf(" unknown ") + 1);
+    assertEquals(lines.get(1).indexOf("LAG"), lines.get(4).indexOf(" 5 ") + 1);
+    assertEquals(lines.get(1).indexOf("FILES"), lines.get(3).indexOf(" 2:10 ") + 1);
+    assertTrue(
+        text.toString().contains("\nDEGRADED since 2026-11-2")
+            && text.toString()
+                .contains(": a file edit could not be committed (No space left on device)"),
+        text.toString());
+    assertTrue(
+        text.toString().contains("member mx2 DEGRADED since ")
+            && text.toString().contains(": its files hold 2:10 but it applied 2:12"),
+        text.toString());
     assertTrue(
         text.toString().contains("screening: forwarding (policy OVERWRITE), 3 blocked, 1 allowed"),
         text.toString());

@@ -93,7 +93,13 @@ public final class SystemScheduler implements Scheduler {
       } catch (RuntimeException e) {
         log.error("a scheduled task failed; the node's loop goes on", e);
       } catch (Error e) {
-        log.error("a scheduled task failed with an error", e);
+        // The executor would keep an Error in the task's future, where nobody looks: the node
+        // would go on without its loop (after an OutOfMemoryError, a process that looks alive
+        // but answers nothing). The thread's uncaught-exception handler gets it instead, which
+        // is the host's to set (the node agent's exits the JVM).
+        log.error("a scheduled task failed with an error; handing it to the host", e);
+        Thread t = Thread.currentThread();
+        t.getUncaughtExceptionHandler().uncaughtException(t, e);
         throw e;
       }
     };

@@ -59,5 +59,15 @@ public interface ConfigSource extends AutoCloseable {
   interface Listener {
     /** Called with the changes found; never with an empty diff. */
     void externalEdit(ConfigDiff diff);
+
+    /**
+     * Called when an edited file was not taken in, e.g. because it is larger than the source's
+     * limit ({@code LIMIT_EXCEEDED}): nothing of that edit is reported, and the file's keys keep
+     * the values last reported until it changes again. The node shows the refusal in its recent
+     * events. Does nothing unless overridden.
+     *
+     * @param why the refusal, naming the file, and what to do
+     */
+    default void refused(org.mailcluster.ClusterException why) {}
   }
 }

@@ -96,15 +96,27 @@ public sealed interface Request {
    * @param epoch the epoch the node has seen
    * @param applied the last revision it applied durably
    * @param fingerprint the fingerprint of its state at that revision (divergence check)
+   * @param written the last revision whose state the node wrote to its host's files, at most {@code
+   *     applied}: lower while a write of those files keeps failing and is being retried
    */
-  record Ack(NodeId node, long epoch, Revision applied, Fingerprint fingerprint)
+  record Ack(NodeId node, long epoch, Revision applied, Fingerprint fingerprint, Revision written)
       implements Request {
     /** Checks the parts. */
     public Ack {
       requireNonNull(node, "node");
       requireNonNull(applied, "applied");
       requireNonNull(fingerprint, "fingerprint");
+      requireNonNull(written, "written");
       MessageLimits.epoch("Ack.epoch", epoch);
+      if (written.compareTo(applied) > 0) {
+        throw new IllegalArgumentException(
+            "Ack.written: " + written + " is after Ack.applied " + applied);
+      }
+    }
+
+    /** An acknowledgement of a node whose files hold what it applied. */
+    public Ack(NodeId node, long epoch, Revision applied, Fingerprint fingerprint) {
+      this(node, epoch, applied, fingerprint, applied);
     }
   }
 

@@ -7,6 +7,7 @@ import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -34,6 +35,7 @@ import org.mailcluster.ErrorCode;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.SettingKey;
+import org.mailcluster.config.StateLimits;
 import org.mailcluster.internal.io.AtomicWriter;
 import org.mailcluster.spi.ConfigSource;
 import org.mailcluster.spi.Scheduler;
@@ -108,6 +110,10 @@ public final class IniConfigSource implements ConfigSource {
   private final Duration debounce;
   private final Duration pollInterval;
   private final Charset fallbackCharset;
+  private final long maxFileBytes;
+  // Files refused for their size, by name, with the size and time they had then: each is
+  // reported once, not on every rescan, until it changes.
+  private final Map<String, String> refusedFiles = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
   // Case-insensitive, as Windows file names are.
   private final Set<String> fileNames;
   private final Pattern filePattern;
@@ -144,6 +150,7 @@ public final class IniConfigSource implements ConfigSource {
     this.debounce = b.debounce == null ? DEFAULT_DEBOUNCE : b.debounce;
     this.fallbackCharset =
         b.fallbackCharset == null ? Charset.forName("windows-1252") : b.fallbackCharset;
+    this.maxFileBytes = b.maxFileBytes == null ? StateLimits.DEFAULT_FILE_CHARS : b.maxFileBytes;
     Set<String> names = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
     names.addAll(b.fileNames != null ? b.fileNames : MailServerProfile.mdaemon().files());
     this.fileNames = Collections.unmodifiableSet(names);
@@ -431,6 +438,7 @@ public final class IniConfigSource implements ConfigSource {
   /** Reads {@code names}, or every file if null, and reports what changed. */
   private void scan(List<String> names) {
     List<ConfigDiff.Change> changes = new ArrayList<>();
+    List<ClusterException> refused = new ArrayList<>();
     synchronized (lock) {
       if (closed || listener == null) {
         return;
@@ -452,12 +460,65 @@ public final class IniConfigSource implements ConfigSource {
         targets.addAll(names);
       }
       for (String name : targets) {
-        scanFile(name, changes);
+        try {
+          scanFile(name, changes);
+        } catch (ClusterException e) {
+          if (e.code() != ErrorCode.LIMIT_EXCEEDED) {
+            throw e;
+          }
+          refused.add(e);
+        }
       }
     }
     if (!changes.isEmpty()) {
       report(ConfigDiff.of(changes), false);
     }
+    for (ClusterException e : refused) {
+      reportRefused(e);
+    }
+  }
+
+  private void reportRefused(ClusterException why) {
+    Listener l;
+    synchronized (lock) {
+      l = closed ? null : listener;
+    }
+    if (l == null) {
+      return;
+    }
+    try {
+      l.refused(why);
+    } catch (RuntimeException e) {
+      log.error("the listener of {} failed on a refused file", directory, e);
+    }
+  }
+
+  /**
+   * Reads a file of at most {@link Builder#maxFileBytes} bytes; a larger one is not read at all (a
+   * file that grows while it is read stops being read one byte past the limit).
+   *
+   * @throws ClusterException with {@code LIMIT_EXCEEDED}, naming the file, its size and the limit
+   */
+  private byte[] readBounded(Path path) throws IOException {
+    long size = Files.size(path);
+    if (size <= maxFileBytes) {
+      try (InputStream in = Files.newInputStream(path)) {
+        byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxFileBytes + 1));
+        if (bytes.length <= maxFileBytes) {
+          return bytes;
+        }
+        size = Math.max(size, bytes.length);
+      }
+    }
+    throw new ClusterException(
+        ErrorCode.LIMIT_EXCEEDED,
+        path
+            + " has "
+            + size
+            + " bytes, more than the limit of "
+            + maxFileBytes
+            + " for one file: it was not read, and nothing of it replicates. Make it smaller, or"
+            + " raise the limit on every node (limits.file in the agent's configuration)");
   }
 
   private void scanFile(String name, List<ConfigDiff.Change> changes) {
@@ -466,7 +527,17 @@ public final class IniConfigSource implements ConfigSource {
     byte[] bytes;
     boolean exists;
     try {
-      bytes = Files.readAllBytes(path);
+      String seen = Files.size(path) + "@" + Files.getLastModifiedTime(path);
+      try {
+        bytes = readBounded(path);
+        refusedFiles.remove(name);
+      } catch (ClusterException tooLarge) {
+        if (seen.equals(refusedFiles.put(name, seen))) {
+          return; // refused already as it is
+        }
+        log.warn("{}", tooLarge.getMessage());
+        throw tooLarge;
+      }
       exists = true;
     } catch (NoSuchFileException gone) {
       bytes = new byte[0];
@@ -548,7 +619,7 @@ public final class IniConfigSource implements ConfigSource {
       Path path = directory.resolve(name);
       byte[] bytes;
       try {
-        bytes = Files.readAllBytes(path);
+        bytes = readBounded(path);
       } catch (NoSuchFileException gone) {
         continue;
       } catch (IOException e) {
@@ -656,9 +727,9 @@ public final class IniConfigSource implements ConfigSource {
     AtomicWriter.syncDirectory(path.toAbsolutePath().getParent());
   }
 
-  private static byte[] readOrEmpty(Path path) {
+  private byte[] readOrEmpty(Path path) {
     try {
-      return Files.readAllBytes(path);
+      return readBounded(path);
     } catch (NoSuchFileException absent) {
       return new byte[0];
     } catch (IOException e) {
@@ -713,6 +784,7 @@ public final class IniConfigSource implements ConfigSource {
     private Charset fallbackCharset;
     private Set<String> fileNames;
     private String filePattern;
+    private Long maxFileBytes;
 
     private Builder(Path directory) {
       this.directory = directory;
@@ -843,6 +915,25 @@ public final class IniConfigSource implements ConfigSource {
                   + " the directory");
         }
       }
+    }
+
+    /**
+     * Sets the largest file, in bytes, that this source reads; {@link
+     * StateLimits#DEFAULT_FILE_CHARS} (8 MiB) if never set. A larger file is not read at all, so
+     * that it never reaches memory: {@link #load} and {@link #apply} fail with {@code
+     * LIMIT_EXCEEDED} naming the file, its size and the limit, and an edit that makes a watched
+     * file larger is not reported but {@linkplain ConfigSource.Listener#refused refused}, its keys
+     * keeping the values last reported.
+     *
+     * @throws IllegalArgumentException if the limit is not positive
+     */
+    public Builder maxFileBytes(long value) {
+      checkUnset(maxFileBytes, "maxFileBytes");
+      if (value < 1) {
+        throw new IllegalArgumentException("maxFileBytes must be positive, but was " + value);
+      }
+      this.maxFileBytes = value;
+      return this;
     }
 
     /**

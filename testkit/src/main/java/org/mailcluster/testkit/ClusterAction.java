@@ -132,6 +132,15 @@ public sealed interface ClusterAction {
    */
   record FailOver(int node, boolean crash) implements ClusterAction {}
 
+  /**
+   * The configured primary (the cluster's first node) loses its whole state, as a reinstalled
+   * machine would, while it is the primary of epoch 1: the network heals and the crashed restart
+   * first, so that the others catch up; then it crashes, its disk is wiped, it starts again as
+   * primary and registers the others, they refuse it (their state is newer), and it is recovered
+   * from the newest of them. Does nothing at other times.
+   */
+  record LoseState() implements ClusterAction {}
+
   /** Returns a short description for statistics and shrunk samples. */
   default String kind() {
     return requireNonNull(getClass().getSimpleName());

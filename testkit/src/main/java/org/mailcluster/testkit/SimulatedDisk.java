@@ -42,6 +42,7 @@ public final class SimulatedDisk {
   private int retainEntries;
   private Store open;
   private long appends;
+  private String refusal;
 
   private SimulatedDisk() {}
 
@@ -136,6 +137,24 @@ public final class SimulatedDisk {
     return open;
   }
 
+  /**
+   * Makes every write of the open store (and of stores opened later) fail with {@code
+   * STORAGE_FAILURE} and {@code reason}, storing nothing, as a full or read-only disk does; reads
+   * go on. Until {@link #acceptWrites}.
+   *
+   * <pre>{@code
+   * disk.refuseWrites("No space left on device");
+   * }</pre>
+   */
+  public void refuseWrites(String reason) {
+    this.refusal = requireNonNull(reason, "reason");
+  }
+
+  /** Makes writes succeed again after {@link #refuseWrites}. */
+  public void acceptWrites() {
+    this.refusal = null;
+  }
+
   /** Cuts the power: unsynced writes are lost, and the open store fails every call. */
   public void crash() {
     unsynced.clear();
@@ -183,6 +202,7 @@ public final class SimulatedDisk {
     @Override
     public void append(List<LogEntry> entries) {
       alive();
+      writable("append " + entries.size() + " log entries");
       Revision last = lastRevision();
       for (LogEntry e : entries) {
         if (e.revision().compareTo(last) <= 0) {
@@ -235,6 +255,7 @@ public final class SimulatedDisk {
     @Override
     public void saveSnapshot(ConfigSnapshot snapshot) {
       alive();
+      writable("save a snapshot");
       sync();
       durableSnapshot = requireNonNull(snapshot, "snapshot");
       long covered =
@@ -247,6 +268,7 @@ public final class SimulatedDisk {
     @Override
     public void resetTo(ConfigSnapshot snapshot) {
       alive();
+      writable("reset to a snapshot");
       unsynced.clear();
       durableSnapshot = requireNonNull(snapshot, "snapshot");
       durableLog.clear();
@@ -262,6 +284,7 @@ public final class SimulatedDisk {
     @Override
     public void writeMetadata(String name, String value) {
       alive();
+      writable("write metadata " + name);
       durableMetadata.put(requireNonNull(name, "name"), requireNonNull(value, "value"));
     }
 
@@ -270,6 +293,14 @@ public final class SimulatedDisk {
       if (!dead) {
         sync();
         dead = true;
+      }
+    }
+
+    private void writable(String what) {
+      if (refusal != null) {
+        throw new ClusterException(
+            ErrorCode.STORAGE_FAILURE,
+            "cannot " + what + " on the simulated disk: " + refusal + "; nothing was stored");
       }
     }
 

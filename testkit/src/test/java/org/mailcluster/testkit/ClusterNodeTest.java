@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -551,6 +552,6 @@ class ClusterNodeTest {
     assertEquals("streaming", d.members().get(1).connection());
     assertEquals(
         Optional.of(primary.configuration().revision()), d.members().get(1).acknowledged());
-    assertEquals(0, d.members().get(1).lag());
+    assertEquals(OptionalLong.of(0), d.members().get(1).lag());
   }
 }

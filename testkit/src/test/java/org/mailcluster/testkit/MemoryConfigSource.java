@@ -2,6 +2,8 @@ package org.mailcluster.testkit;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.mailcluster.ClusterException;
+import org.mailcluster.ErrorCode;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.spi.ConfigSource;
@@ -11,6 +13,9 @@ final class MemoryConfigSource implements ConfigSource {
   ConfigSnapshot files;
   Listener listener;
   final List<ConfigDiff> applied = new ArrayList<>();
+  // While set, every write fails with this reason, as a read-only or full disk makes it fail.
+  String refusal;
+  int refusedWrites;
 
   MemoryConfigSource(ConfigSnapshot initial) {
     this.files = initial;
@@ -23,6 +28,12 @@ final class MemoryConfigSource implements ConfigSource {
 
   @Override
   public void apply(ConfigDiff diff) {
+    if (refusal != null) {
+      refusedWrites++;
+      throw new ClusterException(
+          ErrorCode.STORAGE_FAILURE,
+          "cannot replace MDaemon.ini: " + refusal + "; the file keeps its old content");
+    }
     List<ConfigDiff.Change> mine = new ArrayList<>();
     for (ConfigDiff.Change c : diff.changes()) {
       if (c.key().startsWith("config/")) {

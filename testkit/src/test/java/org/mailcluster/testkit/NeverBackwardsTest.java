@@ -56,9 +56,12 @@ class NeverBackwardsTest {
 
       // Recovery copies the newest secondary's state and history.
       Revision recovered = c.await(mx1.recover("test"), Duration.ofSeconds(30));
-      assertEquals(mx2.state.revision(), recovered);
-      assertTrue(mx1.configuration().sameContentAs(mx2.state));
-      assertEquals(revisions(mx2.history), revisions(mx1.history()));
+      // A new epoch, whose first revision follows the copied one.
+      assertEquals(Revision.of(mx2.state.revision().epoch() + 1, 1), recovered);
+      assertTrue(mx1.configurationAt(mx2.state.revision()).sameContentAs(mx2.state));
+      List<LogEntry> history = mx1.history();
+      assertEquals(revisions(mx2.history), revisions(history.subList(0, history.size() - 1)));
+      assertEquals("recovery from mx2 by test", history.get(history.size() - 1).origin());
       assertEquals(1, c.node("mx1").divergences().size() + divergenceFiles(c));
       // And the cluster replicates again, from where it was.
       Revision next =
@@ -95,7 +98,8 @@ class NeverBackwardsTest {
       assertEvent(c.node("mx3"), "ERROR", "mx1 is at " + old);
       Revision recovered =
           c.await(mx1.recoverFrom(NodeId.of("mx3"), "test"), Duration.ofSeconds(30));
-      assertEquals(mx3.state.revision(), recovered);
+      assertEquals(mx3.state.revision().epoch() + 1, recovered.epoch());
+      assertTrue(mx1.configurationAt(mx3.state.revision()).sameContentAs(mx3.state));
       c.await(
           mx1.update(ConfigUpdate.builder("api:a").setRaw(LOCK, "after").build()),
           Duration.ofSeconds(10));

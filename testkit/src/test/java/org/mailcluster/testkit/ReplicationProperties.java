@@ -64,8 +64,17 @@ import org.mailcluster.testkit.property.ClusterActions;
  *   <li>history diff: for revisions {@code a} and {@code b} the primary retains, {@code diff(a, b)}
  *       applied to {@code a}'s content gives {@code b}'s, and both contents are what was committed
  *       at them;
- *   <li>a rollback's revision has the target revision's configuration.
+ *   <li>a rollback's revision has the target revision's configuration;
+ *   <li>a node never takes state that began elsewhere: the genesis of what it holds never changes
+ *       (unless its disk was lost and it was recovered);
+ *   <li>a revision a node held and then left for state that does not descend from it (a node that
+ *       followed a primary that was fenced off) is, at the end, in a divergence report (checked
+ *       once everything has converged, as the fenced-off primary saves it when it returns).
  * </ol>
+ *
+ * <p>A primary that loses its whole state ({@link ClusterAction.LoseState}) is refused by the
+ * others and recovered from the newest of them; revisions acknowledged only by it, that no other
+ * node had received, are lost with its disk and counted, not checked by invariants 3 and 8.
  *
  * <p>The sequences come from the testkit's own {@link ClusterActions#generator} (the weighted
  * action set plugin authors get), run by {@link ActionProperty} through its JUnit 5 extension:
@@ -77,6 +86,7 @@ import org.mailcluster.testkit.property.ClusterActions;
 class ReplicationProperties {
   private static final List<String> NODES = List.of("mx1", "mx2", "mx3");
   private static final int KEYS = 6;
+  private static final String GENESIS = "epoch/genesis";
 
   @Test
   @ActionSequences(nodes = 3, keys = KEYS)
@@ -90,6 +100,7 @@ class ReplicationProperties {
       assertTrue(coverage.promoted.get() > 0, "no promotion succeeded: " + coverage);
       assertTrue(coverage.diverged.get() > 0, "no divergence was ever saved: " + coverage);
       assertTrue(coverage.epochs.size() > 1, "no run went past epoch 1: " + coverage);
+      assertTrue(coverage.recovered.get() > 0, "no primary lost its state: " + coverage);
     }
   }
 
@@ -146,6 +157,8 @@ class ReplicationProperties {
     final AtomicInteger promoted = new AtomicInteger();
     final AtomicInteger refused = new AtomicInteger();
     final AtomicInteger diverged = new AtomicInteger();
+    final AtomicInteger recovered = new AtomicInteger();
+    final AtomicInteger lostWithDisk = new AtomicInteger();
     final Map<Integer, Integer> epochs = new TreeMap<>();
 
     @Override
@@ -156,7 +169,11 @@ class ReplicationProperties {
           + refused
           + " refused; sequences that saved diverged revisions: "
           + diverged
-          + "; sequences by epochs reached: "
+          + "; primaries that lost their state and were recovered: "
+          + recovered
+          + " (acknowledged revisions lost with their disks: "
+          + lostWithDisk
+          + "); sequences by epochs reached: "
           + epochs;
     }
   }
@@ -277,7 +294,16 @@ class ReplicationProperties {
   /** One run: the cluster, the reference model and the checks. */
   private static final class Run_ {
     final SimulatedCluster cluster;
-    final Map<Revision, Fingerprint> committedStates = new HashMap<>();
+    // What a primary committed at each revision, per genesis of the state (a primary that lost its
+    // state begins another one, and numbers its revisions anew).
+    final Map<String, Fingerprint> committedStates = new HashMap<>();
+    final Map<String, String> genesisSeen = new HashMap<>();
+    final Map<Revision, String> leftBehind = new HashMap<>();
+    final Set<Revision> lostWithDisk = new HashSet<>();
+    // The node being recovered after it lost its state, whose state is replaced by design.
+    String recovering;
+    // The newest revision another node held when the primary lost its state.
+    Revision heldElsewhere = Revision.INITIAL;
     final Map<String, Revision> lastSeen = new HashMap<>();
     final Map<Long, Revision> lastAcknowledged = new HashMap<>();
     final Set<Revision> acknowledged = new HashSet<>();
@@ -298,7 +324,7 @@ class ReplicationProperties {
               .diskRetention(1000)
               .configSources(id -> new MemoryConfigSource(ConfigSnapshot.empty()))
               .build();
-      committedStates.put(Revision.INITIAL, Fingerprint.EMPTY);
+      committedStates.put(committedKey(ConfigSnapshot.empty()), Fingerprint.EMPTY);
     }
 
     Outcome execute(List<ClusterAction> steps) {
@@ -327,6 +353,7 @@ class ReplicationProperties {
         cluster.assertConverged();
         checkHistoryDiffs(cluster.primary(), "the end", -1);
         checkNothingAcknowledgedWasLost();
+        checkNothingLeftBehindWasLost();
         coverage.epochs.merge(primaries.size(), 1, Integer::sum);
         Map<String, NodeState> nodes = new java.util.LinkedHashMap<>();
         for (String id : NODES) {
@@ -444,6 +471,8 @@ class ReplicationProperties {
         }
       } else if (step instanceof ClusterAction.Promote p) {
         promote(NODES.get(p.node()));
+      } else if (step instanceof ClusterAction.LoseState) {
+        loseState();
       } else if (step instanceof ClusterAction.FailOver f) {
         if (primary.isPresent()) {
           String old = primary.get();
@@ -520,6 +549,52 @@ class ReplicationProperties {
           }
         }
       }
+    }
+
+    /** The primary loses its state and is recovered; see {@link ClusterAction.LoseState}. */
+    private void loseState() {
+      String first = NODES.get(0);
+      Optional<ClusterService> recovered =
+          ClusterActions.loseState(
+              cluster,
+              (id, node) -> {
+                if (id.equals(first)) {
+                  collectAcknowledgements();
+                  pending.removeIf(p -> p.node().equals(first));
+                  lastSeen.remove(first);
+                  genesisSeen.remove(first);
+                  recovering = first;
+                  heldElsewhere = Revision.INITIAL;
+                  for (String other : NODES) {
+                    if (!other.equals(first) && cluster.isRunning(other)) {
+                      Revision r = cluster.node(other).configuration().revision();
+                      heldElsewhere = r.compareTo(heldElsewhere) > 0 ? r : heldElsewhere;
+                    }
+                  }
+                }
+                listenAfter(node, id);
+              });
+      if (recovered.isEmpty()) {
+        return;
+      }
+      recovering = null;
+      genesisSeen.remove(first);
+      coverage.recovered.incrementAndGet();
+      // What only the lost disk held is gone: acknowledged revisions of the epochs before the
+      // recovery that the recovered state does not descend from.
+      ConfigSnapshot now = recovered.get().configuration();
+      for (java.util.Iterator<Revision> it = acknowledged.iterator(); it.hasNext(); ) {
+        Revision r = it.next();
+        // Only what no other node had received: the rest must survive (invariant 8).
+        if (r.epoch() < now.revision().epoch()
+            && !descends(now, r)
+            && r.compareTo(heldElsewhere) > 0) {
+          it.remove();
+          lostWithDisk.add(r);
+          coverage.lostWithDisk.incrementAndGet();
+        }
+      }
+      lastAcknowledged.keySet().removeIf(e -> e < now.revision().epoch());
     }
 
     private void crash(String id) {
@@ -607,15 +682,18 @@ class ReplicationProperties {
           }
         }
         ConfigSnapshot s = cluster.node(id).configuration();
-        // Invariant 2.
         Revision previous = lastSeen.getOrDefault(id, Revision.INITIAL);
+        if (!id.equals(recovering)) {
+          checkDescent(id, s, previous, after);
+        }
+        // Invariant 2.
         if (s.revision().compareTo(previous) < 0) {
           throw cluster.failure(
               id + " went back from " + previous + " to " + s.revision() + " after " + after);
         }
         lastSeen.put(id, s.revision());
         // Invariant 5.
-        Fingerprint expected = committedStates.get(s.revision());
+        Fingerprint expected = committedStates.get(committedKey(s));
         if (expected == null) {
           throw cluster.failure(
               id
@@ -635,6 +713,49 @@ class ReplicationProperties {
                   + ")");
         }
       }
+    }
+
+    /** Invariants 11 and 12. */
+    private void checkDescent(String id, ConfigSnapshot s, Revision previous, Object after) {
+      String genesis = s.get(GENESIS).orElse("");
+      if (!genesis.isEmpty()) {
+        String earlier = genesisSeen.putIfAbsent(id, genesis);
+        if (earlier != null && !earlier.equals(genesis)) {
+          throw cluster.failure(
+              id
+                  + " took state begun elsewhere ("
+                  + genesis
+                  + ", it held "
+                  + earlier
+                  + ") after "
+                  + after);
+        }
+      }
+      if (!previous.equals(Revision.INITIAL)
+          && !s.revision().equals(previous)
+          && !descends(s, previous)) {
+        leftBehind.put(previous, id + " moved from it to " + s.revision() + " after " + after);
+      }
+    }
+
+    /** Invariant 12, once everything has converged. */
+    private void checkNothingLeftBehindWasLost() {
+      ConfigSnapshot finalState = cluster.primary().configuration();
+      for (Map.Entry<Revision, String> e : leftBehind.entrySet()) {
+        Revision r = e.getKey();
+        if (!descends(finalState, r) && !savedAsDiverged.contains(r) && !lostWithDisk.contains(r)) {
+          throw cluster.failure(
+              "revision "
+                  + r
+                  + " was left behind ("
+                  + e.getValue()
+                  + ") but is neither in the final primary's history nor in a divergence file");
+        }
+      }
+    }
+
+    private static String committedKey(ConfigSnapshot s) {
+      return s.get(GENESIS).orElse("") + "@" + s.revision();
     }
 
     private void collectAcknowledgements() {
@@ -672,7 +793,7 @@ class ReplicationProperties {
             public void configurationChanged(ConfigSnapshot now, ConfigDiff diff) {
               if (node.role() == Role.PRIMARY) {
                 Fingerprint earlier =
-                    committedStates.putIfAbsent(now.revision(), now.fingerprint());
+                    committedStates.putIfAbsent(committedKey(now), now.fingerprint());
                 if (earlier != null && !earlier.equals(now.fingerprint())) {
                   throw cluster.failure("the primary committed two contents at " + now.revision());
                 }
@@ -711,7 +832,7 @@ class ReplicationProperties {
               Duration.ofMillis(1));
       if (node.role() == Role.PRIMARY) {
         ConfigSnapshot s = node.configuration();
-        committedStates.putIfAbsent(s.revision(), s.fingerprint());
+        committedStates.putIfAbsent(committedKey(s), s.fingerprint());
       }
     }
 

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.mailcluster.Diagnostics;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
@@ -49,13 +50,21 @@ final class DiagnosticsView {
     for (Member m : membersParsed) {
       String connection;
       Optional<Revision> acked = Optional.empty();
-      long lag = 0;
+      Optional<Revision> written = Optional.empty();
+      Optional<Diagnostics.Degraded> degraded = Optional.empty();
+      OptionalLong lag = OptionalLong.empty();
       if (m.id().equals(self)) {
         connection = "self";
+        lag = role instanceof PrimaryRole ? OptionalLong.of(0) : OptionalLong.empty();
       } else if (role instanceof PrimaryRole primary) {
         connection = primary.connectionOf(m.id());
         acked = primary.acknowledgedBy(m.id());
-        lag = acked.map(a -> lag(a, state.revision())).orElse(0L);
+        written = primary.writtenBy(m.id());
+        degraded = primary.degradedOf(m.id());
+        // A disconnected member may be far behind by now: its lag is unknown, not 0.
+        if (connection.equals("streaming") && acked.isPresent()) {
+          lag = OptionalLong.of(lag(acked.get(), state.revision()));
+        }
       } else {
         connection = ((SecondaryRole) role).connectionTo(m.id()).orElse("unknown");
       }
@@ -70,7 +79,9 @@ final class DiagnosticsView {
               lag,
               report.map(NodeServices.StatusReport::certificates).orElse(List.of()),
               report.flatMap(NodeServices.StatusReport::screening),
-              Optional.empty()));
+              Optional.empty(),
+              written,
+              degraded));
     }
     current =
         new Diagnostics(
@@ -86,7 +97,8 @@ final class DiagnosticsView {
             Optional.of(services.screening.status()),
             node.divergence().reports(),
             node.checks().clockStates(),
-            node.checks().lastPreflight());
+            node.checks().lastPreflight(),
+            degraded(role));
   }
 
   /** The diagnostics with each peer's round trip as the transport measures it now. */
@@ -107,6 +119,15 @@ final class DiagnosticsView {
       fresh.add(m.withRoundTrip(rtt));
     }
     return d.withMembers(fresh);
+  }
+
+  private static List<Diagnostics.Degraded> degraded(RoleState role) {
+    if (role instanceof PrimaryRole p) {
+      return p.degraded();
+    }
+    return role instanceof SecondaryRole s
+        ? s.degraded().map(List::of).orElse(List.of())
+        : List.of();
   }
 
   private static long lag(Revision acked, Revision latest) {

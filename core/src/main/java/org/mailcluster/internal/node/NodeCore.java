@@ -86,7 +86,7 @@ public final class NodeCore implements NodeContext {
     this.epochs = new Epochs(store);
     this.peers = new Peers(transport);
     this.services = new ServiceRegistry(settings.id());
-    this.files = new HostFiles(settings.configSource(), settings.registry(), events);
+    this.files = new HostFiles(settings.configSource(), settings.registry());
     this.divergence = new DivergenceRecorder(this);
     this.roleChange = new RoleChange(this);
     this.role = initialRole(settings.role());
@@ -323,7 +323,21 @@ public final class NodeCore implements NodeContext {
 
   /** Watches the host's files; each edit reaches the role the node has when it arrives. */
   public void watchFiles(ConfigSource source) {
-    source.watch(diff -> loop.execute(() -> role.onHostFileEdit(diff)));
+    source.watch(
+        new ConfigSource.Listener() {
+          @Override
+          public void externalEdit(ConfigDiff diff) {
+            loop.execute(() -> role.onHostFileEdit(diff));
+          }
+
+          @Override
+          public void refused(ClusterException why) {
+            loop.execute(
+                () ->
+                    events.error(
+                        "a file edit was refused and not replicated: " + why.getMessage()));
+          }
+        });
   }
 
   // ---- services and calls -------------------------------------------------------------

@@ -32,6 +32,12 @@ public final class NodeEvents {
     this.changed = changed;
   }
 
+  /** Logs news an operator waits for, e.g. that a degraded state cleared, and keeps it. */
+  public void info(String message) {
+    CLUSTER_LOG.info(message);
+    record("INFO", message);
+  }
+
   /** Logs a warning and keeps it for diagnostics. */
   public void warn(String message) {
     CLUSTER_LOG.warn(message);

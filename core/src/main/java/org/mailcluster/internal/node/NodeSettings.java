@@ -9,6 +9,7 @@ import java.util.random.RandomGenerator;
 import org.mailcluster.Role;
 import org.mailcluster.clock.ClockOptions;
 import org.mailcluster.config.SettingsRegistry;
+import org.mailcluster.config.StateLimits;
 import org.mailcluster.internal.services.ServiceOptions;
 import org.mailcluster.membership.HostResolver;
 import org.mailcluster.membership.NodeAddress;
@@ -38,4 +39,5 @@ public record NodeSettings(
     ClockOptions clock,
     ZoneId zone,
     Optional<SharedStorage> sharedStorage,
-    Executor storageExecutor) {}
+    Executor storageExecutor,
+    StateLimits limits) {}

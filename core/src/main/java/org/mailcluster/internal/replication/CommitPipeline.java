@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.config.ConfigDiff;
@@ -33,13 +34,20 @@ final class CommitPipeline {
 
   private final NodeCore node;
   private final Runnable afterFlush;
+  private final BiConsumer<ConfigDiff, ClusterException> filesNotWritten;
   private final List<PendingCommit> group = new ArrayList<>();
+  private final StateSizes sizes;
   private boolean flushScheduled;
   private int commitsSinceSnapshot;
 
-  CommitPipeline(NodeCore node, Runnable afterFlush) {
+  CommitPipeline(
+      NodeCore node,
+      Runnable afterFlush,
+      BiConsumer<ConfigDiff, ClusterException> filesNotWritten) {
     this.node = node;
     this.afterFlush = afterFlush;
+    this.filesNotWritten = filesNotWritten;
+    this.sizes = new StateSizes(node.settings().limits());
   }
 
   CompletableFuture<Revision> commit(String origin, Map<String, Optional<String>> changes) {
@@ -49,6 +57,8 @@ final class CommitPipeline {
           "node " + node.settings().id() + " is shutting down; retry on restart");
     }
     ConfigSnapshot tip = node.tip();
+    // Limits first: a value over its limit is not even validated.
+    sizes.check(tip, changes, origin);
     ConfigSnapshot next = tip;
     for (Map.Entry<String, Optional<String>> c : changes.entrySet()) {
       String key = c.getKey();
@@ -64,6 +74,7 @@ final class CommitPipeline {
     }
     ConfigDiff diff = ConfigDiff.between(tip, next);
     if (diff.isEmpty()) {
+      sizes.counted(tip);
       return group.isEmpty()
           ? CompletableFuture.completedFuture(node.committed().revision())
           : group.get(group.size() - 1).done().copy();
@@ -73,6 +84,7 @@ final class CommitPipeline {
         tip.revision().epoch() < epoch ? Revision.of(epoch, 1) : tip.revision().next();
     ConfigSnapshot state = next.atRevision(revision);
     node.setTip(state);
+    sizes.counted(state);
     PendingCommit p =
         new PendingCommit(
             new LogEntry(revision, node.scheduler().now(), origin, diff),
@@ -125,7 +137,11 @@ final class CommitPipeline {
           p.entry().origin(),
           p.entry().diff().size(),
           p.entry().diff().size() == 1 ? "" : "s");
-      node.files().write(p.entry().diff());
+      try {
+        node.files().apply(p.entry().diff());
+      } catch (ClusterException e) {
+        filesNotWritten.accept(p.entry().diff(), e);
+      }
       node.notifyChanged(p.state(), p.entry().diff());
       p.done().complete(p.entry().revision());
     }

@@ -9,7 +9,6 @@ import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Scope;
 import org.mailcluster.config.SettingKey;
 import org.mailcluster.config.SettingsRegistry;
-import org.mailcluster.internal.node.NodeEvents;
 import org.mailcluster.spi.ConfigSource;
 
 /**
@@ -20,13 +19,11 @@ import org.mailcluster.spi.ConfigSource;
 public final class HostFiles {
   private final Optional<ConfigSource> source;
   private final SettingsRegistry registry;
-  private final NodeEvents events;
 
   /** Binds the node's config source, if any. */
-  public HostFiles(Optional<ConfigSource> source, SettingsRegistry registry, NodeEvents events) {
+  public HostFiles(Optional<ConfigSource> source, SettingsRegistry registry) {
     this.source = source;
     this.registry = registry;
-    this.events = events;
   }
 
   /** The node's config source, if it has one. */
@@ -55,19 +52,18 @@ public final class HostFiles {
     return ConfigDiff.of(out);
   }
 
-  /** Writes the replicating part of {@code diff} into the files; a failure is reported. */
-  public void write(ConfigDiff diff) {
-    source.ifPresent(
-        files -> {
-          ConfigDiff mine = replicable(diff);
-          if (!mine.isEmpty()) {
-            try {
-              files.apply(mine);
-            } catch (ClusterException e) {
-              events.error("could not write the configuration files: " + e.getMessage());
-            }
-          }
-        });
+  /**
+   * Writes the replicating part of {@code diff} into the files, if there are any.
+   *
+   * @throws ClusterException if they could not be written (they keep what they had)
+   */
+  public void apply(ConfigDiff diff) {
+    if (source.isPresent()) {
+      ConfigDiff mine = replicable(diff);
+      if (!mine.isEmpty()) {
+        source.get().apply(mine);
+      }
+    }
   }
 
   /**

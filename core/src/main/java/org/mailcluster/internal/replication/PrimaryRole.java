@@ -2,14 +2,18 @@ package org.mailcluster.internal.replication;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import org.mailcluster.ClusterException;
+import org.mailcluster.Diagnostics;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.Role;
 import org.mailcluster.config.ConfigDiff;
@@ -51,11 +55,31 @@ public final class PrimaryRole implements RoleState {
   // another address is then a second process, not a reconnect.
   private static final int QUIET_HEARTBEATS = 8;
   private static final Duration DUPLICATE_REPORT_INTERVAL = Duration.ofMinutes(1);
+  // A message carries at most about this many characters of keys and values (but always one entry
+  // or key), so that a large revision or snapshot flows in pieces that each arrive well within the
+  // secondary's silence limit, with heartbeats able to pass between them.
+  private static final long CHARS_PER_MESSAGE = 1L << 20;
+  private static final Backoff COMMIT_RETRY =
+      new Backoff(Duration.ofMillis(200), Duration.ofSeconds(10));
 
   private final NodeCore node;
   private final CommitPipeline commits;
   private final Map<NodeId, Subscriber> subscribers = new LinkedHashMap<>();
   private final Map<NodeId, Revision> acknowledged = new HashMap<>();
+  // What each secondary last wrote to its files, and since when it is behind what it applied.
+  private final Map<NodeId, Revision> written = new HashMap<>();
+  private final Map<NodeId, Instant> filesBehindSince = new HashMap<>();
+  // A host-file edit (or this node's start) whose commit the store refused; retried until it is
+  // committed. Null while nothing is pending.
+  private Diagnostics.Degraded pendingEdit;
+  private int commitFailures;
+  private long commitRetryGeneration;
+  // Keys whose write to this node's own files failed (a commit through the API), and since when;
+  // retried with backoff, each time with the committed value of each key then.
+  private final Set<String> unwritten = new TreeSet<>();
+  private Diagnostics.Degraded filesFailing;
+  private int fileFailures;
+  private boolean fileRetryScheduled;
   private final ResyncRequests resyncs = new ResyncRequests();
   private final RivalPrimaries rivals;
   private final CallerAddresses callers;
@@ -78,7 +102,8 @@ public final class PrimaryRole implements RoleState {
             () -> {
               subscribers.values().forEach(this::pump);
               node.refreshDiagnostics();
-            });
+            },
+            this::filesNotWritten);
   }
 
   @Override
@@ -135,6 +160,9 @@ public final class PrimaryRole implements RoleState {
                   node.events()
                       .error(
                           "could not record this node's start: " + NodeLoop.rootMessage(failure));
+                  if (isStorageFailure(failure)) {
+                    commitFailed("this node's start and its files", failure);
+                  }
                 } else {
                   node.builtIn()
                       .constraints
@@ -195,6 +223,9 @@ public final class PrimaryRole implements RoleState {
                   + ": it is committed once that ends");
       return;
     }
+    if (pendingEdit != null) {
+      return; // the retry commits what the files hold then, this edit included
+    }
     Map<String, Optional<String>> changes = new LinkedHashMap<>();
     for (ConfigDiff.Change c : external.changes()) {
       if (node.files().isReplicable(c.key())) {
@@ -209,14 +240,244 @@ public final class PrimaryRole implements RoleState {
           .whenComplete(
               (rev, failure) -> {
                 if (failure != null) {
-                  node.events()
-                      .error(
-                          "a file edit could not be committed: " + NodeLoop.rootMessage(failure));
+                  if (isStorageFailure(failure)) {
+                    commitFailed("a file edit", failure);
+                  } else {
+                    node.events()
+                        .error(
+                            "a file edit could not be committed: " + NodeLoop.rootMessage(failure));
+                  }
                 }
               });
     } catch (ClusterException e) {
       node.events().error("a file edit was refused and not replicated: " + e.getMessage());
     }
+  }
+
+  private static boolean isStorageFailure(Throwable failure) {
+    return NodeLoop.unwrap(failure) instanceof ClusterException ce
+        && ce.code() == ErrorCode.STORAGE_FAILURE;
+  }
+
+  /**
+   * The store refused a commit of what the files hold: it stays pending, the node is degraded, and
+   * the commit is retried with backoff until the store accepts it (requirement S4).
+   */
+  private void commitFailed(String what, Throwable failure) {
+    if (closed) {
+      return;
+    }
+    commitFailures++;
+    if (pendingEdit == null) {
+      String reason =
+          what
+              + " could not be committed ("
+              + NodeLoop.rootMessage(failure)
+              + "): it stays pending and is retried until the state store accepts it; free space"
+              + " on the state disk or make it writable";
+      pendingEdit = new Diagnostics.Degraded(reason, node.scheduler().now());
+      node.events().error("degraded: " + reason);
+    } else {
+      NodeEvents.CLUSTER_LOG.debug(
+          "pending file edit still not committed ({} attempts): {}",
+          commitFailures,
+          NodeLoop.rootMessage(failure));
+    }
+    long generation = ++commitRetryGeneration;
+    Duration delay = COMMIT_RETRY.jittered(commitFailures - 1, node.settings().random());
+    node.scheduler()
+        .schedule(
+            delay,
+            () -> {
+              if (generation == commitRetryGeneration && !node.isClosing()) {
+                node.loop().withContext(this::retryPendingEdit);
+              }
+            });
+    node.refreshDiagnostics();
+  }
+
+  /**
+   * Commits what the files hold now against the committed state (and this node's own record if it
+   * is missing), so that edits made since the failure fold into one revision.
+   */
+  private void retryPendingEdit() {
+    if (closed || pendingEdit == null) {
+      return;
+    }
+    Map<String, Optional<String>> changes = new LinkedHashMap<>();
+    MemberRecord me = node.selfRecord(Role.PRIMARY);
+    NodeId self = node.settings().id();
+    if (!node.member(self).equals(Optional.of(me))) {
+      changes.put(MemberRecord.stateKey(self), Optional.of(me.toJson()));
+    }
+    CompletableFuture<Revision> done;
+    try {
+      if (node.files().source().isPresent()) {
+        ConfigSnapshot files = node.files().source().get().load();
+        for (ConfigDiff.Change c : node.files().replicableDiff(node.tip(), files).changes()) {
+          // A key whose committed value could not be written differs for that reason, not
+          // because of an edit: committing the file's old value would undo that commit.
+          if (!unwritten.contains(c.key())) {
+            changes.put(c.key(), c.newValue());
+          }
+        }
+      }
+      done = commit("file edit (retried)", changes);
+    } catch (ClusterException e) {
+      if (e.code() == ErrorCode.STORAGE_FAILURE) {
+        commitFailed("a file edit", e); // the files could not be read: try again later
+      } else {
+        pendingEdit = null;
+        commitFailures = 0;
+        node.events()
+            .error("the pending file edit was refused and not replicated: " + e.getMessage());
+      }
+      return;
+    }
+    done.whenComplete(
+        (rev, failure) -> {
+          if (failure != null) {
+            if (isStorageFailure(failure)) {
+              commitFailed("a file edit", failure);
+            } else {
+              pendingEdit = null;
+              commitFailures = 0;
+              node.events()
+                  .error(
+                      "the pending file edit could not be committed: "
+                          + NodeLoop.rootMessage(failure));
+            }
+            return;
+          }
+          Diagnostics.Degraded was = pendingEdit;
+          pendingEdit = null;
+          int attempts = commitFailures;
+          commitFailures = 0;
+          if (was != null) {
+            node.events()
+                .info(
+                    "no longer degraded: the pending file edit is committed as "
+                        + rev
+                        + " after "
+                        + attempts
+                        + " failed attempt"
+                        + (attempts == 1 ? "" : "s")
+                        + " since "
+                        + was.since());
+          }
+          node.refreshDiagnostics();
+        });
+  }
+
+  /**
+   * Why this primary is degraded now: a commit the store refused is pending, or committed values
+   * could not be written to its own files.
+   */
+  public List<Diagnostics.Degraded> degraded() {
+    List<Diagnostics.Degraded> out = new ArrayList<>(2);
+    if (pendingEdit != null) {
+      out.add(pendingEdit);
+    }
+    if (filesFailing != null) {
+      out.add(filesFailing);
+    }
+    return out;
+  }
+
+  /**
+   * A committed change could not be written to this node's own files: they keep their old values
+   * for those keys, the node is degraded, and the keys are written again with backoff, each time
+   * with what the state holds for them then (requirement S4).
+   */
+  private void filesNotWritten(ConfigDiff diff, ClusterException e) {
+    for (ConfigDiff.Change c : diff.changes()) {
+      if (node.files().isReplicable(c.key())) {
+        unwritten.add(c.key());
+      }
+    }
+    if (unwritten.isEmpty() || closed) {
+      return;
+    }
+    fileFailures++;
+    if (filesFailing == null) {
+      String reason =
+          "could not write the configuration files ("
+              + e.getMessage()
+              + "); "
+              + unwritten.size()
+              + " committed key"
+              + (unwritten.size() == 1 ? " is" : "s are")
+              + " written again until it succeeds";
+      filesFailing = new Diagnostics.Degraded(reason, node.scheduler().now());
+      node.events().error("degraded: " + reason);
+      node.refreshDiagnostics();
+    }
+    if (fileRetryScheduled) {
+      return;
+    }
+    fileRetryScheduled = true;
+    Duration delay = COMMIT_RETRY.jittered(fileFailures - 1, node.settings().random());
+    node.scheduler()
+        .schedule(
+            delay,
+            () ->
+                node.loop()
+                    .withContext(
+                        () -> {
+                          fileRetryScheduled = false;
+                          if (!closed && !node.isClosing()) {
+                            rewriteFiles();
+                          }
+                        }));
+  }
+
+  private void rewriteFiles() {
+    if (unwritten.isEmpty() || node.files().source().isEmpty()) {
+      return;
+    }
+    ConfigSnapshot state = node.committed();
+    List<ConfigDiff.Change> changes = new ArrayList<>();
+    ConfigSnapshot files;
+    try {
+      files = node.files().source().get().load();
+    } catch (ClusterException e) {
+      filesNotWritten(ConfigDiff.of(List.of()), e);
+      return;
+    }
+    for (String key : unwritten) {
+      Optional<String> want = state.get(key);
+      Optional<String> have = files.get(key);
+      if (!want.equals(have)) {
+        changes.add(
+            want.isPresent()
+                ? have.isPresent()
+                    ? ConfigDiff.Change.changed(key, have.get(), want.get())
+                    : ConfigDiff.Change.added(key, want.get())
+                : ConfigDiff.Change.removed(key, have.get()));
+      }
+    }
+    try {
+      node.files().apply(ConfigDiff.of(changes));
+    } catch (ClusterException e) {
+      filesNotWritten(ConfigDiff.of(List.of()), e);
+      return;
+    }
+    unwritten.clear();
+    Diagnostics.Degraded was = filesFailing;
+    int attempts = fileFailures;
+    filesFailing = null;
+    fileFailures = 0;
+    if (was != null) {
+      node.events()
+          .info(
+              "no longer degraded: the configuration files hold the committed values again, after "
+                  + attempts
+                  + " failed attempt"
+                  + (attempts == 1 ? "" : "s")
+                  + " since "
+                  + was.since());
+    }
+    node.refreshDiagnostics();
   }
 
   // ---- what secondaries send ----------------------------------------------------------
@@ -318,17 +579,21 @@ public final class PrimaryRole implements RoleState {
   /**
    * Replaces this primary's state by one copied from {@code source} (its state at {@code state}'s
    * revision and the history entries that led to it from {@code historyBase}), after saving its own
-   * to a divergence file; writes it into the host files, and serves again. On the loop.
+   * to a divergence file; writes it into the host files, and serves again in the new epoch {@code
+   * epoch} that a majority granted it, so that no revision number it may have used before its state
+   * was lost is used again. On the loop.
    *
+   * @return the first revision of the new epoch, once durable
    * @throws ClusterException with {@code STORAGE_FAILURE} if its own state cannot be saved first:
    *     nothing is replaced
    */
-  public void installRecovered(
+  public CompletableFuture<Revision> installRecovered(
       ConfigSnapshot state,
       Revision historyBase,
       List<LogEntry> history,
       NodeId source,
-      String caller) {
+      String caller,
+      long epoch) {
     if (commits.hasPending()) {
       commits.flush();
     }
@@ -362,7 +627,7 @@ public final class PrimaryRole implements RoleState {
     if (!history.isEmpty()) {
       node.store().append(history);
     }
-    node.epochs().adopt(state.revision().epoch());
+    node.epochs().adopt(epoch);
     node.setCommitted(state);
     node.setTip(state);
     node.log().resetTo(state.revision());
@@ -397,13 +662,21 @@ public final class PrimaryRole implements RoleState {
     if (!diff.isEmpty()) {
       node.notifyChanged(state, diff);
     }
+    NodeId self = node.settings().id();
+    Map<String, Optional<String>> changes = new LinkedHashMap<>();
+    changes.put(
+        EpochLineage.stateKey(epoch), Optional.of(EpochLineage.value(self, state.revision())));
+    changes.put(MemberRecord.stateKey(self), Optional.of(node.selfRecord(Role.PRIMARY).toJson()));
+    CompletableFuture<Revision> first =
+        commit("recovery from " + source + " by " + caller, changes);
     // Secondaries waiting out their backoff join at once when their primary calls.
     for (org.mailcluster.membership.Member m : node.members()) {
-      if (!m.id().equals(node.settings().id())) {
+      if (!m.id().equals(self)) {
         node.loop().execute(() -> node.checks().sampleClock(m.id()));
       }
     }
     node.refreshDiagnostics();
+    return first;
   }
 
   /** A secondary acknowledges what it applied, with its fingerprint for the divergence check. */
@@ -424,6 +697,7 @@ public final class PrimaryRole implements RoleState {
       s.lastHeard = node.scheduler().now();
     }
     acknowledged.put(peer, ack.applied());
+    filesOf(peer, ack);
     // Divergence check: the same revision must have the same content everywhere.
     Optional<Fingerprint> expected = node.history().fingerprintAt(ack.applied());
     boolean mismatch = expected.isPresent() && !expected.get().equals(ack.fingerprint());
@@ -460,6 +734,36 @@ public final class PrimaryRole implements RoleState {
     }
     node.refreshDiagnostics();
     return new Response.Acknowledged(node.epochs().current());
+  }
+
+  /** Records how far a secondary's files are, and reports when they fall behind or catch up. */
+  private void filesOf(NodeId peer, Request.Ack ack) {
+    written.put(peer, ack.written());
+    boolean behind = ack.written().compareTo(ack.applied()) < 0;
+    Instant since = filesBehindSince.get(peer);
+    if (behind && since == null) {
+      filesBehindSince.put(peer, node.scheduler().now());
+      node.events()
+          .warn(
+              "node "
+                  + peer
+                  + " is degraded: it applied "
+                  + ack.applied()
+                  + " but could write only "
+                  + ack.written()
+                  + " to its files; it retries by itself (see its status for why)");
+    } else if (!behind && since != null) {
+      filesBehindSince.remove(peer);
+      node.events()
+          .info(
+              "node "
+                  + peer
+                  + " is no longer degraded: its files hold "
+                  + ack.written()
+                  + " again (behind since "
+                  + since
+                  + ")");
+    }
   }
 
   /** A secondary subscribes to its replication stream. */
@@ -560,6 +864,8 @@ public final class PrimaryRole implements RoleState {
               ErrorCode.PERMISSION_DENIED, peer + " was removed from the cluster"));
     }
     acknowledged.remove(peer);
+    written.remove(peer);
+    filesBehindSince.remove(peer);
   }
 
   // ---- streaming ----------------------------------------------------------------------
@@ -579,9 +885,20 @@ public final class PrimaryRole implements RoleState {
         return;
       }
       Optional<List<LogEntry>> missing = s.forceSnapshot ? Optional.empty() : entriesAfter(s.sent);
+      if (!s.catchUpChosen && missing.isPresent()) {
+        s.catchUpChosen = true;
+        if (longerThanSnapshot(missing.get(), committed)) {
+          NodeEvents.REPLICATION_LOG.info(
+              "{} lacks {} revisions with more changes than the state has keys: a snapshot"
+                  + " instead",
+              s.node,
+              missing.get().size());
+          missing = Optional.empty();
+        }
+      }
       if (missing.isPresent() && !missing.get().isEmpty()) {
         List<LogEntry> all = missing.get();
-        List<LogEntry> part = all.subList(0, Math.min(ENTRIES_PER_MESSAGE, all.size()));
+        List<LogEntry> part = all.subList(0, entriesFitting(all));
         s.stream.send(new ReplicationMessage.Entries(node.epochs().current(), s.sent, part));
         s.sent = part.get(part.size() - 1).revision();
         s.lastSentAt = node.scheduler().now();
@@ -589,6 +906,7 @@ public final class PrimaryRole implements RoleState {
         s.forceSnapshot = false;
         s.snapshotInFlight = committed;
         s.snapshotKeys = committed.asMap().entrySet().iterator();
+        s.nextKey = null;
         s.chunkIndex = 0;
         NodeEvents.REPLICATION_LOG.info(
             "sending {} a snapshot at {} ({} keys)",
@@ -599,13 +917,63 @@ public final class PrimaryRole implements RoleState {
     }
   }
 
+  /**
+   * Whether {@code suffix} is better replaced by a snapshot: it takes more than one message, and it
+   * carries more changes than the state has keys. A short suffix goes as entries even then, so that
+   * a secondary that is only a little behind keeps the history of each revision.
+   */
+  private static boolean longerThanSnapshot(List<LogEntry> suffix, ConfigSnapshot state) {
+    if (suffix.size() <= ENTRIES_PER_MESSAGE) {
+      return false;
+    }
+    long changes = 0;
+    for (LogEntry e : suffix) {
+      changes += e.diff().size();
+      if (changes > state.size()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** How many of {@code entries} go in one message: up to 256, and about 1 MiB of text. */
+  private static int entriesFitting(List<LogEntry> entries) {
+    int n = 0;
+    long chars = 0;
+    while (n < entries.size() && n < ENTRIES_PER_MESSAGE) {
+      chars += charsOf(entries.get(n));
+      if (n > 0 && chars > CHARS_PER_MESSAGE) {
+        break;
+      }
+      n++;
+    }
+    return n;
+  }
+
+  private static long charsOf(LogEntry e) {
+    long chars = e.origin().length();
+    for (ConfigDiff.Change c : e.diff().changes()) {
+      chars += c.key().length() + c.newValue().map(String::length).orElse(0);
+    }
+    return chars;
+  }
+
   private void sendSnapshotChunk(Subscriber s) {
     TreeMap<String, String> chunk = new TreeMap<>();
-    while (s.snapshotKeys.hasNext() && chunk.size() < KEYS_PER_SNAPSHOT_CHUNK) {
-      Map.Entry<String, String> e = s.snapshotKeys.next();
+    long chars = 0;
+    while (chunk.size() < KEYS_PER_SNAPSHOT_CHUNK
+        && (s.nextKey != null || s.snapshotKeys.hasNext())) {
+      Map.Entry<String, String> e = s.nextKey != null ? s.nextKey : s.snapshotKeys.next();
+      s.nextKey = null;
+      long size = (long) e.getKey().length() + e.getValue().length();
+      if (!chunk.isEmpty() && chars + size > CHARS_PER_MESSAGE) {
+        s.nextKey = e; // the first of the next chunk
+        break;
+      }
       chunk.put(e.getKey(), e.getValue());
+      chars += size;
     }
-    boolean last = !s.snapshotKeys.hasNext();
+    boolean last = s.nextKey == null && !s.snapshotKeys.hasNext();
     ConfigSnapshot snap = s.snapshotInFlight;
     s.stream.send(
         new ReplicationMessage.SnapshotChunk(
@@ -645,8 +1013,9 @@ public final class PrimaryRole implements RoleState {
     }
     Instant now = node.scheduler().now();
     for (Subscriber s : subscribers.values()) {
+      // Also between the chunks of a snapshot: a secondary that waits for a slow chunk still hears
+      // the primary, and does not give up on a long transfer.
       if (s.stream.isReady()
-          && !s.sendingSnapshot()
           && !now.isBefore(s.lastSentAt.plus(node.settings().heartbeatInterval()))) {
         s.stream.send(
             new ReplicationMessage.Heartbeat(
@@ -788,6 +1157,27 @@ public final class PrimaryRole implements RoleState {
     return Optional.ofNullable(acknowledged.get(peer));
   }
 
+  /** The revision a secondary last wrote to its host's files, as it acknowledged, if any. */
+  public Optional<Revision> writtenBy(NodeId peer) {
+    return Optional.ofNullable(written.get(peer));
+  }
+
+  /** Why a secondary is degraded as this primary sees it (its files are behind), if it is. */
+  public Optional<Diagnostics.Degraded> degradedOf(NodeId peer) {
+    Instant since = filesBehindSince.get(peer);
+    if (since == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Diagnostics.Degraded(
+            "its files hold "
+                + written.get(peer)
+                + " but it applied "
+                + acknowledged.get(peer)
+                + ": a write of its files fails and is retried",
+            since));
+  }
+
   // ---- leaving the role ---------------------------------------------------------------
 
   /** Ends every stream normally, as on shutdown. */
@@ -804,6 +1194,12 @@ public final class PrimaryRole implements RoleState {
     subscribers.values().forEach(sub -> sub.stream.fail(why));
     subscribers.clear();
     acknowledged.clear();
+    written.clear();
+    filesBehindSince.clear();
+    commitRetryGeneration++;
+    pendingEdit = null;
+    unwritten.clear();
+    filesFailing = null;
     resyncs.failAll(why);
   }
 }

@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.mailcluster.ClusterException;
+import org.mailcluster.Diagnostics;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.Role;
 import org.mailcluster.config.ConfigDiff;
@@ -46,6 +47,8 @@ public final class SecondaryRole implements RoleState {
   // interval per secondary rather than one per message, and the lag in diagnostics is at most
   // one interval stale.
   private static final long ACK_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+  private static final Backoff FILE_RETRY =
+      new Backoff(Duration.ofMillis(200), Duration.ofSeconds(10));
 
   private final NodeCore node;
   private final SnapshotAssembly incoming = new SnapshotAssembly();
@@ -79,6 +82,13 @@ public final class SecondaryRole implements RoleState {
   private boolean closed;
   // Why this node refused its primary's state (it would have moved backwards); null otherwise.
   private String refused;
+  // The host's files: the revision whose state they hold, and while writing them fails, since when
+  // and why (null when they are up to date). The retry writes the whole state over the files, so
+  // what it writes is always derived from the state and the files as they are then.
+  private Revision filesWritten = Revision.INITIAL;
+  private Diagnostics.Degraded filesFailing;
+  private int fileFailures;
+  private boolean fileRetryScheduled;
 
   /** Takes the secondary's role, trying {@code preferredPrimary} first (may be null). */
   public SecondaryRole(NodeCore node, NodeAddress preferredPrimary) {
@@ -476,7 +486,7 @@ public final class SecondaryRole implements RoleState {
     node.setTip(state);
     node.divergence().continuedFrom(state, message.previous());
     ConfigDiff total = ConfigDiff.between(before, state);
-    node.files().write(total);
+    writeFiles(total);
     for (LogEntry e : message.entries()) {
       MDC.put("revision", e.revision().toString());
       NodeEvents.REPLICATION_LOG.info("applied {} ({})", e.revision(), e.origin());
@@ -585,9 +595,7 @@ public final class SecondaryRole implements RoleState {
         received.revision(),
         received.size(),
         received.fingerprint());
-    if (node.files().source().isPresent()) {
-      overwriteFiles("on resync");
-    }
+    overwriteFiles("on resync");
     ConfigDiff diff = ConfigDiff.between(before, received);
     if (!diff.isEmpty()) {
       node.notifyChanged(received, diff);
@@ -656,7 +664,8 @@ public final class SecondaryRole implements RoleState {
             node.settings().id(),
             node.epochs().current(),
             committed.revision(),
-            committed.fingerprint());
+            committed.fingerprint(),
+            filesWritten());
     toPrimary
         .call(ack, node.settings().callDeadline())
         .whenComplete(
@@ -775,14 +784,128 @@ public final class SecondaryRole implements RoleState {
     if (node.committed().revision().equals(Revision.INITIAL)) {
       return; // not synchronized yet: the first sync will write the primary's values
     }
-    if (node.files().source().isPresent()) {
-      overwriteFiles("after a local edit");
+    overwriteFiles("after a local edit");
+  }
+
+  /** Writes what {@code diff} changed in the state to the files, unless a retry is pending. */
+  private void writeFiles(ConfigDiff diff) {
+    if (node.files().source().isEmpty() || filesFailing != null) {
+      // While a write fails, the retry writes the whole state, this change included.
+      return;
+    }
+    try {
+      node.files().apply(diff);
+      filesWritten = node.committed().revision();
+    } catch (ClusterException e) {
+      filesFailed(e);
     }
   }
 
-  /** Writes the primary's values over whatever the files hold now, and reports what changed. */
+  /** The revision whose state the files hold, as acknowledged: at most the applied one. */
+  private Revision filesWritten() {
+    Revision applied = node.committed().revision();
+    if (node.files().source().isEmpty() || filesFailing == null) {
+      return applied;
+    }
+    // After a snapshot of another lineage, what the files hold may not precede what is applied.
+    return filesWritten.compareTo(applied) <= 0 ? filesWritten : Revision.INITIAL;
+  }
+
+  /**
+   * Writing the files failed: they keep what they had, the node is degraded, and the whole state is
+   * written again with backoff until it succeeds (requirement S4).
+   */
+  private void filesFailed(ClusterException e) {
+    fileFailures++;
+    if (filesFailing == null) {
+      String reason =
+          "could not write the configuration files ("
+              + e.getMessage()
+              + "); they hold revision "
+              + filesWritten
+              + " and are written again until it succeeds";
+      filesFailing = new Diagnostics.Degraded(reason, node.scheduler().now());
+      node.events().error("degraded: " + reason);
+      if (toPrimary != null) {
+        acknowledge(); // the primary shows this node's files as behind
+      }
+      node.refreshDiagnostics();
+    } else {
+      NodeEvents.CLUSTER_LOG.debug(
+          "writing the configuration files failed again ({} attempts): {}",
+          fileFailures,
+          e.getMessage());
+    }
+    if (fileRetryScheduled) {
+      return;
+    }
+    fileRetryScheduled = true;
+    Duration delay = FILE_RETRY.jittered(fileFailures - 1, node.settings().random());
+    node.scheduler()
+        .schedule(
+            delay,
+            () ->
+                node.loop()
+                    .withContext(
+                        () -> {
+                          fileRetryScheduled = false;
+                          if (!closed && !node.isClosing() && filesFailing != null) {
+                            overwriteFiles("after a failed write");
+                          }
+                        }));
+  }
+
+  /** Why this secondary is degraded now, if it is: writing its files fails. */
+  public Optional<Diagnostics.Degraded> degraded() {
+    return Optional.ofNullable(filesFailing);
+  }
+
+  /**
+   * Writes the primary's values over whatever the files hold now, and reports what changed; a
+   * failure leaves the node degraded and retrying.
+   */
   private void overwriteFiles(String when) {
-    ConfigDiff overwrite = node.files().overwrite(node.committed());
+    if (node.files().source().isEmpty()) {
+      return;
+    }
+    ConfigDiff overwrite;
+    try {
+      overwrite = node.files().overwrite(node.committed());
+    } catch (ClusterException e) {
+      filesFailed(e);
+      return;
+    }
+    filesWritten = node.committed().revision();
+    if (filesFailing != null) {
+      Diagnostics.Degraded was = filesFailing;
+      int attempts = fileFailures;
+      filesFailing = null;
+      fileFailures = 0;
+      node.events()
+          .info(
+              "no longer degraded: the configuration files hold revision "
+                  + filesWritten
+                  + " again, after "
+                  + attempts
+                  + " failed attempt"
+                  + (attempts == 1 ? "" : "s")
+                  + " since "
+                  + was.since());
+      if (toPrimary != null) {
+        acknowledge();
+      }
+      node.refreshDiagnostics();
+      if (overwrite.isEmpty()) {
+        return;
+      }
+      // What the retry wrote is the primary's state, not a local edit: log it, do not warn.
+      NodeEvents.CLUSTER_LOG.info(
+          "wrote {} key{} to the configuration files {}",
+          overwrite.size(),
+          overwrite.size() == 1 ? "" : "s",
+          when);
+      return;
+    }
     if (overwrite.isEmpty()) {
       return;
     }

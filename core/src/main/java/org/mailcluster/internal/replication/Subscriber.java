@@ -20,8 +20,13 @@ final class Subscriber {
   boolean forceSnapshot;
   Revision snapshotSent;
   Iterator<Map.Entry<String, String>> snapshotKeys;
+  // A key taken from snapshotKeys that did not fit in the last chunk: the next chunk starts with
+  // it.
+  Map.Entry<String, String> nextKey;
   ConfigSnapshot snapshotInFlight;
   int chunkIndex;
+  // Whether the way to catch up (entries or a snapshot) was chosen for this stream yet.
+  boolean catchUpChosen;
   Instant lastSentAt = Instant.EPOCH;
   // Where the secondary's process calls from, and when it was last heard from there (subscribe,
   // acknowledgements): a second process with the same id is told apart by its address.

@@ -13,7 +13,6 @@ import org.mailcluster.config.ConfigSnapshot;
 import org.mailcluster.config.Revision;
 import org.mailcluster.internal.node.NodeCore;
 import org.mailcluster.internal.node.NodeEvents;
-import org.mailcluster.internal.replication.PrimaryRole;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.spi.LogEntry;
@@ -120,7 +119,7 @@ public final class StateCopies {
             ErrorCode.INVALID_VALUE,
             source + " is not another registered server of " + self + ": name one of " + others());
       }
-      return copyFrom(source, caller);
+      return copyFrom(source, caller, 0);
     }
     List<NodeId> candidates = others();
     if (candidates.isEmpty()) {
@@ -165,7 +164,15 @@ public final class StateCopies {
                               "recovering from {}, the most up-to-date server reachable ({})",
                               best,
                               newest);
-                          return copyFrom(best, caller);
+                          long highest = 0;
+                          for (CompletableFuture<Optional<Response.Status>> a : asked) {
+                            Optional<Response.Status> s = a.join();
+                            if (s.isPresent()) {
+                              highest =
+                                  Math.max(highest, Math.max(s.get().epoch(), s.get().promised()));
+                            }
+                          }
+                          return copyFrom(best, caller, highest);
                         }));
   }
 
@@ -179,7 +186,7 @@ public final class StateCopies {
     return out;
   }
 
-  private CompletableFuture<Revision> copyFrom(NodeId source, String caller) {
+  private CompletableFuture<Revision> copyFrom(NodeId source, String caller, long epochAtLeast) {
     return fetch(source, 0, Revision.INITIAL, new ArrayList<>())
         .thenCompose(
             pages ->
@@ -202,11 +209,63 @@ public final class StateCopies {
                                     + "'s state does not match its fingerprint: nothing was"
                                     + " installed; start the recovery again");
                           }
-                          PrimaryRole primary = node.asPrimary();
-                          primary.installRecovered(
-                              state, first.historyBase(), history, source, caller);
-                          return CompletableFuture.completedFuture(state.revision());
+                          long next =
+                              Math.max(
+                                      Math.max(epochAtLeast, first.epoch()),
+                                      Math.max(node.epochs().current(), state.revision().epoch()))
+                                  + 1;
+                          return grants(next)
+                              .thenCompose(
+                                  granted ->
+                                      node.loop()
+                                          .call(
+                                              () ->
+                                                  node.asPrimary()
+                                                      .installRecovered(
+                                                          state,
+                                                          first.historyBase(),
+                                                          history,
+                                                          source,
+                                                          caller,
+                                                          next)));
                         }));
+  }
+
+  /**
+   * Asks every other registered server to grant {@code epoch} to this node, as a promotion does, so
+   * that no other node can be promoted to it; completes once a majority of the registered servers
+   * (this one included) granted it.
+   */
+  private CompletableFuture<Void> grants(long epoch) {
+    NodeId self = node.settings().id();
+    List<NodeId> others = others();
+    int needed = (others.size() + 1) / 2 + 1;
+    List<CompletableFuture<Boolean>> asked = new ArrayList<>();
+    for (NodeId id : others) {
+      asked.add(
+          node.ask(
+                  id,
+                  e -> new Request.EpochGrant(self, epoch, false, e),
+                  node.settings().callDeadline())
+              .handle((r, failure) -> failure == null));
+    }
+    return CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new))
+        .thenAccept(
+            done -> {
+              int granted = 1 + (int) asked.stream().filter(CompletableFuture::join).count();
+              if (granted < needed) {
+                throw new ClusterException(
+                    ErrorCode.UNAVAILABLE,
+                    "only "
+                        + granted
+                        + " of "
+                        + (others.size() + 1)
+                        + " registered servers granted epoch "
+                        + epoch
+                        + " for the recovery (a majority is needed): nothing was installed;"
+                        + " start more of them and recover again");
+              }
+            });
   }
 
   private CompletableFuture<List<Response.StatePage>> fetch(

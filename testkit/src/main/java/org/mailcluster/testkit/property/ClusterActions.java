@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.BiConsumer;
 import java.util.function.IntFunction;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterService;
@@ -18,6 +19,7 @@ import org.mailcluster.PromotionOptions;
 import org.mailcluster.Role;
 import org.mailcluster.config.Revision;
 import org.mailcluster.config.SettingKey;
+import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.spi.LogEntry;
 import org.mailcluster.testkit.ClusterAction;
@@ -46,11 +48,11 @@ public final class ClusterActions {
   /**
    * Returns a generator of actions for a cluster of {@code nodes} nodes and {@code keys} keys, in
    * sequences of {@value #MIN_STEPS} to {@value #MAX_STEPS} steps. Each kind has a weight (its
-   * share is weight / 94): commits 30 (1 to 3 keys, value 0 to 9, 0 removing), the passing of time
+   * share is weight / 95): commits 30 (1 to 3 keys, value 0 to 9, 0 removing), the passing of time
    * 25 (1 ms to 3 s), restarts 6, local edits 5, healing the network 5, crashes 4, writes on a
    * secondary 4, isolating a node 3, rollbacks 3 (0 to 8 entries back), fail-overs 3 (the primary
-   * cut off or crashed, then a secondary promoted), message loss 2 (5 to 40 %), forced resyncs 2
-   * and promotions 2.
+   * cut off or crashed, then a secondary promoted), message loss 2 (5 to 40 %), forced resyncs 2,
+   * promotions 2 and the primary losing its state 1.
    */
   public static ActionGenerator<ClusterAction> generator(int nodes, int keys) {
     if (nodes < 1 || keys < 1) {
@@ -81,6 +83,7 @@ public final class ClusterActions {
             "ForceResync", 2, r -> new ClusterAction.ForceResync(r.nextInt(nodes), r.nextBoolean()))
         .add("Promote", 2, r -> new ClusterAction.Promote(r.nextInt(nodes)))
         .add("FailOver", 3, r -> new ClusterAction.FailOver(r.nextInt(nodes), r.nextBoolean()))
+        .add("LoseState", 1, r -> new ClusterAction.LoseState())
         .length(MIN_STEPS, MAX_STEPS)
         .build();
   }
@@ -282,7 +285,61 @@ public final class ClusterActions {
         cluster.runFor(Duration.ofSeconds(6));
         promote(cluster, id(cluster, f.node()));
       }
+    } else if (action instanceof ClusterAction.LoseState) {
+      loseState(cluster, (id, node) -> {});
     }
+  }
+
+  /**
+   * Plays {@link ClusterAction.LoseState}: if the cluster's first node is the primary of epoch 1,
+   * heals, lets the others catch up, wipes that node's disk, restarts it, registers the others on
+   * it and recovers it from the newest of them.
+   *
+   * @param restarted told of every node it restarts, the one that lost its state included, before
+   *     that node runs a task
+   * @return the recovered primary, or empty if the action did not apply
+   * @throws AssertionError if the recovery fails
+   */
+  public static Optional<ClusterService> loseState(
+      SimulatedCluster cluster, BiConsumer<String, ClusterService> restarted) {
+    String first = cluster.ids().get(0);
+    if (cluster.ids().size() < 2
+        || !cluster.currentPrimary().equals(Optional.of(first))
+        || cluster.node(first).diagnostics().epoch() != 1) {
+      return Optional.empty();
+    }
+    cluster.healAll();
+    for (String id : cluster.ids()) {
+      if (!cluster.isRunning(id)) {
+        restarted.accept(id, cluster.restart(id));
+      }
+    }
+    cluster.runFor(Duration.ofSeconds(3));
+    if (!cluster.currentPrimary().equals(Optional.of(first))
+        || cluster.node(first).diagnostics().epoch() != 1) {
+      return Optional.empty(); // healing showed that another node had been promoted meanwhile
+    }
+    cluster.crash(first);
+    cluster.disk(first).wipe();
+    ClusterService lost = cluster.restart(first);
+    restarted.accept(first, lost);
+    for (String id : cluster.ids()) {
+      if (!id.equals(first)) {
+        // A server that joins first finds the lost state, after which registering is refused.
+        CompletableFuture<Revision> added =
+            lost.addServer(NodeId.of(id), NodeAddress.of(id, NodeAddress.DEFAULT_PORT));
+        cluster.time().runUntil(added::isDone, Duration.ofSeconds(10));
+      }
+    }
+    // The others retry their joins within their longest backoff.
+    cluster.runFor(Duration.ofSeconds(35));
+    CompletableFuture<Revision> recovered = lost.recover("property");
+    cluster.time().runUntil(recovered::isDone, Duration.ofSeconds(60));
+    if (!recovered.isDone() || recovered.isCompletedExceptionally()) {
+      throw cluster.failure(
+          "recovering " + first + " after it lost its state failed: " + refusal(recovered));
+    }
+    return Optional.of(lost);
   }
 
   /**

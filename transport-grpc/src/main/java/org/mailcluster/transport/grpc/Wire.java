@@ -156,18 +156,25 @@ final class Wire {
         .setEpoch(r.epoch())
         .setApplied(encode(r.applied()))
         .setFingerprint(encode(r.fingerprint()))
+        .setWritten(encode(r.written()))
         .build();
   }
 
   static Request.Ack decode(AckRequest r) {
     return checked(
         "AckRequest",
-        () ->
-            new Request.Ack(
-                nodeId("AckRequest.node", r.getNode()),
-                epoch("AckRequest.epoch", r.getEpoch()),
-                decode("AckRequest.applied", r.getApplied()),
-                decode(r.getFingerprint())));
+        () -> {
+          Revision applied = decode("AckRequest.applied", r.getApplied());
+          // A peer that does not send the field writes no files apart from applying.
+          Revision written =
+              r.hasWritten() ? decode("AckRequest.written", r.getWritten()) : applied;
+          return new Request.Ack(
+              nodeId("AckRequest.node", r.getNode()),
+              epoch("AckRequest.epoch", r.getEpoch()),
+              applied,
+              decode(r.getFingerprint()),
+              written);
+        });
   }
 
   static AckResponse encode(Response.Acknowledged r) {

@@ -151,6 +151,19 @@ class MalformedMessageTest {
                             .build())));
     cases.add(
         new Case(
+            "AckRequest with files written after the revision applied",
+            "Ack.written: 1:5 is after Ack.applied 1:3",
+            t ->
+                t.stub()
+                    .acknowledge(
+                        AckRequest.newBuilder()
+                            .setNode("mx2")
+                            .setEpoch(1)
+                            .setApplied(Revision.newBuilder().setEpoch(1).setSequence(3))
+                            .setWritten(Revision.newBuilder().setEpoch(1).setSequence(5))
+                            .build())));
+    cases.add(
+        new Case(
             "AckRequest with a node id of 64 characters",
             "AckRequest.node: 64 characters, at most 63",
             t -> t.stub().acknowledge(AckRequest.newBuilder().setNode("m".repeat(64)).build())));

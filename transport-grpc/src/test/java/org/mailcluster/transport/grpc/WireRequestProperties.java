@@ -324,7 +324,18 @@ class WireRequestProperties {
                 texts.generate(in),
                 texts.generate(in),
                 epochs().generate(in));
-    Gen<Request> ack = nodes.zip(epochs(), revisions(), fingerprints(), Request.Ack::new);
+    Gen<Request> ack =
+        in -> {
+          Revision applied = revisions().generate(in);
+          // The files hold what was applied, or lag behind it while their writes are retried.
+          Revision written = booleans().all().generate(in) ? applied : Revision.INITIAL;
+          return new Request.Ack(
+              nodes.generate(in),
+              epochs().generate(in),
+              applied,
+              fingerprints().generate(in),
+              written);
+        };
     Gen<Request> ping = instants().zip(epochs(), Request.Ping::new);
     Gen<Request> forward =
         PropertyRuns.strings(ALPHANUMERIC.substring(0, 52), 1, 30)
