@@ -44,7 +44,7 @@ import org.mailcluster.spi.LogEntry;
  *         .scheduler(SystemScheduler.create("mx2"))
  *         .build();
  * cluster.start().join();
- * cluster.awaitSynchronized().get(5, TimeUnit.MINUTES); // keep mail queues frozen until then
+ * SyncOutcome ready = cluster.awaitSynchronized(Duration.ofMinutes(2)).join(); // mail queues wait
  * int port = cluster.read(clusterPort);
  * }</pre>
  */
@@ -54,7 +54,11 @@ public interface ClusterService extends AutoCloseable {
     return new ClusterServiceBuilder();
   }
 
-  /** Recovers durable state, starts serving and (on a secondary) connects to the primary. */
+  /**
+   * Recovers durable state, starts serving and (on a secondary) connects to the primary. On the
+   * primary it completes once the startup revision (the host files' content, this node's
+   * membership, the cluster constraints) is durable, so that {@link #configuration()} holds it.
+   */
   CompletableFuture<Void> start();
 
   /** Returns this node's id. */
@@ -103,9 +107,30 @@ public interface ClusterService extends AutoCloseable {
 
   /**
    * Completes once this node has applied the primary's state at least once since it started
-   * (immediately on the primary), so the host can keep its mail queues frozen until then (R31).
+   * (immediately on the primary), so the host can keep its mail queues frozen until then (R31). It
+   * never completes while no primary can be reached; {@link #awaitSynchronized(Duration)} waits
+   * with a bound and says what the node serves meanwhile.
    */
   CompletableFuture<Void> awaitSynchronized();
+
+  /**
+   * Waits at most {@code limit} for this node's synchronization, then says where it stands: {@link
+   * SyncOutcome.State#SYNCHRONIZED} as soon as it is (at once on the primary), else, when the limit
+   * is reached, {@link SyncOutcome.State#SERVING_LAST_KNOWN} with the revision it serves and its
+   * age if it holds a configuration from an earlier run, or {@link
+   * SyncOutcome.State#NO_CONFIGURATION}. A secondary restarted while its primary is down thus lets
+   * its host decide instead of waiting for ever.
+   *
+   * <pre>{@code
+   * SyncOutcome outcome = cluster.awaitSynchronized(Duration.ofMinutes(2)).join();
+   * if (outcome.state() != SyncOutcome.State.NO_CONFIGURATION) {
+   *   queues.release(); // synchronized, or serving the last configuration the cluster had
+   * }
+   * }</pre>
+   *
+   * <p>Fails with {@link ErrorCode#UNAVAILABLE} if the node closes first.
+   */
+  CompletableFuture<SyncOutcome> awaitSynchronized(Duration limit);
 
   /** Adds a listener; see {@link ClusterListener} for when it is called. */
   void addListener(ClusterListener listener);

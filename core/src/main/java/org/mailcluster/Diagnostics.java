@@ -151,7 +151,9 @@ public record Diagnostics(
    * @param role its role
    * @param address where it listens
    * @param connection how this node is connected to it: {@code self}, {@code streaming}, {@code
-   *     disconnected}, or {@code unknown} (a secondary knows only its own link)
+   *     disconnected}, or {@code unknown} (a secondary knows only its own link); on a primary,
+   *     {@code claims primary} for a server that claims to be the primary of the same epoch (split
+   *     brain)
    * @param acknowledged the last revision it acknowledged, as the primary knows it
    * @param lag how many revisions it is behind the primary; empty when that is not known: it is
    *     disconnected (its last acknowledged revision is then in {@code acknowledged}), has not
@@ -246,7 +248,8 @@ public record Diagnostics(
    * A warning or error that an operator should see.
    *
    * @param at when it happened
-   * @param level {@code INFO} (a degraded state cleared), {@code WARN} or {@code ERROR}
+   * @param level {@code INFO} (a degraded state cleared, or a split brain that is over), {@code
+   *     WARN} or {@code ERROR}
    * @param message what happened and what to do
    */
   public record Event(Instant at, String level, String message) {}

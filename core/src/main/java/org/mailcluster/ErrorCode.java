@@ -37,6 +37,18 @@ public enum ErrorCode {
    */
   PROMOTION_REFUSED,
   /**
+   * Two nodes claim to be the primary of one cluster in the same epoch (split brain): each refuses
+   * new commits and streams no new revisions until one of them stops claiming or a higher epoch
+   * settles it. The message names both and says which to reconfigure.
+   */
+  SPLIT_BRAIN,
+  /**
+   * A second process presented the id of a node that is already connected from another address, or
+   * called from an address other than the one its id is registered with: it was refused, and the
+   * connected one keeps its stream. The message names the address the id is connected from.
+   */
+  DUPLICATE_NODE_ID,
+  /**
    * Two nodes' configurations do not descend from one another, or a primary is behind a registered
    * server: its state looks lost or restored from an old copy. Nothing is applied; recover the
    * primary from the most up-to-date server ({@code ClusterService.recover}).

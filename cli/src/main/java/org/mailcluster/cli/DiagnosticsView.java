@@ -45,7 +45,7 @@ final class DiagnosticsView {
         text(d.path("epoch")),
         revision(d.path("revision")),
         text(d.path("primary")),
-        d.path("initialSyncComplete").asBoolean() ? "complete" : "NOT complete");
+        syncState(d));
     List<String[]> rows = new ArrayList<>();
     rows.add(
         new String[] {
@@ -148,6 +148,17 @@ final class DiagnosticsView {
             indent, time(e.path("at")), text(e.path("level")), text(e.path("message")));
       }
     }
+  }
+
+  /** The initial sync's state; a secondary that has not synchronized may serve an older state. */
+  private static String syncState(JsonNode d) {
+    if (d.path("initialSyncComplete").asBoolean()) {
+      return "complete";
+    }
+    String at = revision(d.path("revision"));
+    return at.equals("0:0") || at.equals("-")
+        ? "NOT complete (no configuration yet)"
+        : "NOT complete (serving the last known configuration, revision " + at + ")";
   }
 
   /** The lag, or {@code unknown} (e.g. disconnected: it may be far behind by now, not at 0). */

@@ -19,6 +19,7 @@ import org.mailcluster.ClusterService;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.ConfigSnapshot;
+import org.mailcluster.config.Revision;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.transport.grpc.TransportSecurity;
@@ -244,10 +245,15 @@ final class NodeCommand implements Callable<Integer> {
                   return;
                 } catch (TimeoutException e) {
                   LOG.info(
-                      "still waiting for the initial sync ({} s, at revision {}); the primary at"
-                          + " {} must be running and list this node in 'servers'",
+                      "still waiting for the initial sync ({} s, at revision {}{}); the primary"
+                          + " must be running and list this node in 'servers' (configured: {};"
+                          + " the cluster log says which server this node tries, and why it"
+                          + " failed)",
                       (System.nanoTime() - started) / 1_000_000_000,
                       node.configuration().revision(),
+                      node.configuration().revision().equals(Revision.INITIAL)
+                          ? ""
+                          : ", serving the last known configuration meanwhile",
                       primary);
                 } catch (InterruptedException | ExecutionException e) {
                   return;

@@ -37,13 +37,20 @@ final class AgentCluster implements AutoCloseable {
   /** One agent: its id, ports and configuration file, and its process once started. */
   static final class Agent {
     final String id;
+    // The node id (and certificate) it runs with: its own id, or another's for a twin.
+    final String nodeId;
     final int port;
     final int statusPort;
     Path config;
     Process process;
 
     Agent(String id, int port, int statusPort) {
+      this(id, id, port, statusPort);
+    }
+
+    Agent(String id, String nodeId, int port, int statusPort) {
       this.id = id;
+      this.nodeId = nodeId;
       this.port = port;
       this.statusPort = statusPort;
     }
@@ -141,12 +148,12 @@ final class AgentCluster implements AutoCloseable {
         all.add(l);
       }
     }
-    all.add("node.id = " + id);
+    all.add("node.id = " + agent(id).nodeId);
     if (all.stream().noneMatch(l -> l.startsWith("ini.directory"))) {
       all.add("ini.directory = app");
     }
     all.add("state.directory = state");
-    all.add("tls.directory = ../certs/" + id);
+    all.add("tls.directory = ../certs/" + agent(id).nodeId);
     all.add("product.version = 23.5.2");
     all.add("ini.debounce.millis = 100");
     all.add("ini.rescan.seconds = 2");
@@ -259,7 +266,26 @@ final class AgentCluster implements AutoCloseable {
 
   /** {@code id}'s log file so far. */
   String log(String id) {
-    return readUtf8(home.resolve(id).resolve("mailcluster-" + id + ".log"));
+    return readUtf8(home.resolve(id).resolve("mailcluster-" + agent(id).nodeId + ".log"));
+  }
+
+  /**
+   * Adds agent {@code name}, a second process that runs with {@code of}'s node id and certificate
+   * (an operator's copy of a node's configuration), with ports and directories of its own,
+   * configured as a secondary of the first node; {@link #configure} changes that.
+   */
+  Agent twin(String name, String of) throws IOException {
+    String primary = agents.keySet().iterator().next();
+    Agent twin = new Agent(name, agent(of).nodeId, freePort(), freePort());
+    agents.put(name, twin);
+    Files.createDirectories(app(name));
+    configure(
+        name,
+        "role = secondary",
+        "listen = " + twin.address(),
+        "primary = " + agent(primary).address(),
+        "status.listen = " + twin.statusAddress());
+    return twin;
   }
 
   /** A file's text in Windows-1252, or "" if it does not exist. */

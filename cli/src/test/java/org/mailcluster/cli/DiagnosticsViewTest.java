@@ -136,4 +136,27 @@ class DiagnosticsViewTest {
                 + " <agent.properties> MDaemon.ini"),
         out);
   }
+
+  @Test
+  void aSecondaryThatIsNotSynchronizedSaysWhatItServes() {
+    assertEquals(
+        "node mx2 (SECONDARY), epoch 1, revision 1:42, primary -, initial sync NOT complete"
+            + " (serving the last known configuration, revision 1:42)",
+        firstLine("{\"epoch\": 1, \"sequence\": 42}"));
+    assertEquals(
+        "node mx2 (SECONDARY), epoch 1, revision 0:0, primary -, initial sync NOT complete"
+            + " (no configuration yet)",
+        firstLine("{\"epoch\": 0, \"sequence\": 0}"));
+  }
+
+  private static String firstLine(String revision) {
+    String json =
+        "{\"node\": \"mx2\", \"role\": \"SECONDARY\", \"epoch\": 1, \"revision\": "
+            + revision
+            + ", \"primary\": null, \"initialSyncComplete\": false, \"members\": [],"
+            + " \"recentEvents\": []}";
+    StringWriter text = new StringWriter();
+    DiagnosticsView.print(DiagnosticsView.JSON.readTree(json), new PrintWriter(text, true), "");
+    return text.toString().lines().findFirst().orElseThrow();
+  }
 }

@@ -121,16 +121,24 @@ public sealed interface Request {
   }
 
   /**
-   * A clock sample (answered by {@link Response.Pong}): the sender's time when it sent this.
+   * A clock sample and epoch probe (answered by {@link Response.Pong}): the sender's time when it
+   * sent this, and whether the sender claims to be the primary of its epoch, so that two nodes that
+   * both claim it learn of each other (split brain).
    *
    * @param sentAt the sender's wall-clock time at sending (NTP's t1)
    * @param epoch the epoch the sender has seen
+   * @param primaryClaim whether the sender is the primary of {@code epoch}
    */
-  record Ping(Instant sentAt, long epoch) implements Request {
+  record Ping(Instant sentAt, long epoch, boolean primaryClaim) implements Request {
     /** Checks the parts. */
     public Ping {
       requireNonNull(sentAt, "sentAt");
       MessageLimits.epoch("Ping.epoch", epoch);
+    }
+
+    /** A ping that claims no role. */
+    public Ping(Instant sentAt, long epoch) {
+      this(sentAt, epoch, false);
     }
   }
 

@@ -8,11 +8,13 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.mailcluster.Role;
 import org.mailcluster.config.Fingerprint;
 import org.mailcluster.config.Revision;
+import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.spi.LogEntry;
 
@@ -74,8 +76,11 @@ public sealed interface Response {
    * @param receivedAt the responder's time on receipt (t2)
    * @param sentAt the responder's time on answering (t3)
    * @param epoch the responder's epoch
+   * @param primaryClaim whether the responder is the primary of {@code epoch} (split brain when the
+   *     pinging node claims the same)
    */
-  record Pong(Instant pingSentAt, Instant receivedAt, Instant sentAt, long epoch)
+  record Pong(
+      Instant pingSentAt, Instant receivedAt, Instant sentAt, long epoch, boolean primaryClaim)
       implements Response {
     /** Checks the parts. */
     public Pong {
@@ -83,6 +88,11 @@ public sealed interface Response {
       requireNonNull(receivedAt, "receivedAt");
       requireNonNull(sentAt, "sentAt");
       MessageLimits.epoch("Pong.epoch", epoch);
+    }
+
+    /** A pong that claims no role. */
+    public Pong(Instant pingSentAt, Instant receivedAt, Instant sentAt, long epoch) {
+      this(pingSentAt, receivedAt, sentAt, epoch, false);
     }
   }
 
@@ -110,15 +120,35 @@ public sealed interface Response {
    * @param promised the highest epoch it granted to a candidate
    * @param revision the last revision it applied
    * @param hearsPrimary whether it is a secondary that heard from its primary recently
+   * @param primary the primary it follows (itself on the primary), if it knows one; a secondary
+   *     that was given another secondary's address follows this one instead
+   * @param primaryAddress where that primary listens, if known: at most {@value
+   *     MessageLimits#ADDRESS} characters
    */
-  record Status(Role role, long epoch, long promised, Revision revision, boolean hearsPrimary)
+  record Status(
+      Role role,
+      long epoch,
+      long promised,
+      Revision revision,
+      boolean hearsPrimary,
+      Optional<NodeId> primary,
+      Optional<NodeAddress> primaryAddress)
       implements Response {
     /** Checks the parts. */
     public Status {
       requireNonNull(role, "role");
       requireNonNull(revision, "revision");
+      requireNonNull(primary, "primary");
+      requireNonNull(primaryAddress, "primaryAddress");
       MessageLimits.epoch("Status.epoch", epoch);
       MessageLimits.epoch("Status.promised", promised);
+      primaryAddress.ifPresent(
+          a -> text("Status.primaryAddress", a.toString(), MessageLimits.ADDRESS));
+    }
+
+    /** A status that names no primary. */
+    public Status(Role role, long epoch, long promised, Revision revision, boolean hearsPrimary) {
+      this(role, epoch, promised, revision, hearsPrimary, Optional.empty(), Optional.empty());
     }
   }
 

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -63,6 +64,7 @@ public final class SimulatedCluster implements AutoCloseable {
   private final Map<String, Scheduler> schedulers = new LinkedHashMap<>();
   private final Map<String, ConfigSource> sources = new LinkedHashMap<>();
   private final Set<String> started = new HashSet<>();
+  private final List<ClusterService> twins = new ArrayList<>();
   private final SplittableRandom random;
   private Path divergenceRoot;
 
@@ -112,11 +114,15 @@ public final class SimulatedCluster implements AutoCloseable {
     for (String id : disks.keySet()) {
       boot(id);
     }
-    ClusterService primary = primary();
+    ClusterService primary = nodes.get(id(1));
     for (String id : disks.keySet()) {
       if (!id.equals(id(1))) {
         await(primary.addServer(NodeId.of(id), address(id)), Duration.ofMinutes(1));
       }
+    }
+    // A node configured as primary too lists mx1, as an operator who made that mistake would.
+    for (String id : config.alsoPrimaries) {
+      await(nodes.get(id).addServer(NodeId.of(id(1)), address(id(1))), Duration.ofMinutes(1));
     }
     for (String id : disks.keySet()) {
       await(nodes.get(id).awaitSynchronized(), Duration.ofMinutes(1));
@@ -305,11 +311,47 @@ public final class SimulatedCluster implements AutoCloseable {
             + String.join("\n  ", tail));
   }
 
+  /**
+   * Starts a second process with the id (and certificate) of node {@code id}, listening at {@code
+   * at}, configured as a secondary of {@code mx1} with a state of its own, as an operator who
+   * copied a node's configuration to another machine would; it is not one of {@link #ids()}.
+   *
+   * <pre>{@code
+   * ClusterService twin = cluster.startTwin("mx2", NodeAddress.of("mx2", 7401));
+   * }</pre>
+   */
+  public ClusterService startTwin(String id, NodeAddress at) {
+    requireNonNull(disks.get(id), () -> "no node '" + id + "'");
+    String slot = at.host() + "-" + at.port();
+    Scheduler scheduler = time.scheduler(slot, Duration.ZERO);
+    ClusterService twin =
+        ClusterService.builder()
+            .node(NodeId.of(id), at)
+            .productVersion(config.productVersion)
+            .licenceKey("licence-" + id)
+            .registry(config.registry)
+            .transport(network.presenting(NodeId.of(slot), at, NodeId.of(id)))
+            .stateStore(SimulatedDisk.create().open())
+            .scheduler(scheduler)
+            .random(random.split())
+            .heartbeatInterval(config.heartbeatInterval)
+            .divergenceDirectory(divergenceRoot().resolve(slot))
+            .resolver(a -> List.of(InetAddress.getLoopbackAddress()))
+            .storageExecutor(Runnable::run)
+            .secondaryOf(address(id(1)))
+            .build();
+    await(twin.start(), Duration.ofMinutes(1));
+    twins.add(twin);
+    return twin;
+  }
+
   /** Closes every running node. */
   @Override
   public void close() {
     List<CompletableFuture<Void>> closing = new ArrayList<>();
     nodes.values().forEach(n -> closing.add(n.closeAsync()));
+    twins.forEach(n -> closing.add(n.closeAsync()));
+    twins.clear();
     time.runUntil(
         () -> closing.stream().allMatch(CompletableFuture::isDone), Duration.ofMinutes(1));
     nodes.clear();
@@ -348,7 +390,10 @@ public final class SimulatedCluster implements AutoCloseable {
             .resolver(a -> List.of(InetAddress.getLoopbackAddress()))
             // File operations on shared storage stay on the node's virtual thread.
             .storageExecutor(Runnable::run);
-    b = id.equals(id(1)) ? b.primary() : b.secondaryOf(address(id(1)));
+    b =
+        id.equals(id(1)) || config.alsoPrimaries.contains(id)
+            ? b.primary()
+            : b.secondaryOf(address(config.configuredPrimaries.getOrDefault(id, id(1))));
     if (config.configSources != null) {
       ConfigSource source = sources.computeIfAbsent(id, config.configSources);
       b = b.configSource(source);
@@ -387,6 +432,8 @@ public final class SimulatedCluster implements AutoCloseable {
     private Function<String, ConfigSource> configSources;
     private BiFunction<String, ClusterServiceBuilder, ClusterServiceBuilder> nodeOptions;
     private final Map<String, Duration> skews = new LinkedHashMap<>();
+    private final Set<String> alsoPrimaries = new LinkedHashSet<>();
+    private final Map<String, String> configuredPrimaries = new LinkedHashMap<>();
     private Duration latency = SimulatedNetwork.DEFAULT_LATENCY;
     private Duration jitter = SimulatedNetwork.DEFAULT_JITTER;
 
@@ -476,6 +523,29 @@ public final class SimulatedCluster implements AutoCloseable {
     public Builder nodeOptions(
         BiFunction<String, ClusterServiceBuilder, ClusterServiceBuilder> options) {
       this.nodeOptions = requireNonNull(options, "options");
+      return this;
+    }
+
+    /**
+     * Configures node {@code id} as a primary too, beside {@code mx1}: the operator's mistake that
+     * makes two primaries of one epoch (split brain). On {@link #start()} it registers {@code mx1}
+     * and {@code mx1} registers it, as every other node.
+     */
+    public Builder alsoPrimary(String id) {
+      requireNonNull(id, "id");
+      if (id.equals(id(1))) {
+        throw new IllegalArgumentException(id + " is the primary already");
+      }
+      alsoPrimaries.add(id);
+      return this;
+    }
+
+    /**
+     * Configures secondary {@code id} with {@code primary}'s address as the primary to join ({@code
+     * mx1} unless told otherwise), e.g. another secondary's, as a configuration mistake.
+     */
+    public Builder secondaryOf(String id, String primary) {
+      configuredPrimaries.put(requireNonNull(id, "id"), requireNonNull(primary, "primary"));
       return this;
     }
 

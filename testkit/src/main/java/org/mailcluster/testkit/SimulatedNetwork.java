@@ -139,6 +139,25 @@ public final class SimulatedNetwork {
   }
 
   /**
+   * Returns a new transport for a second process that presents the certificate of {@code
+   * presented}, a node id another process already uses, while on this network it is the node {@code
+   * slot} at {@code address}: its peers see calls from {@code presented} at {@code address}.
+   *
+   * <pre>{@code
+   * ClusterTransport twin =
+   *     network.presenting(NodeId.of("mx2-7401"), NodeAddress.of("mx2", 7401), NodeId.of("mx2"));
+   * }</pre>
+   *
+   * @throws IllegalArgumentException as {@link #transport(NodeId, NodeAddress)} does
+   */
+  public ClusterTransport presenting(NodeId slot, NodeAddress address, NodeId presented) {
+    requireNonNull(presented, "presented");
+    SimulatedTransport t = (SimulatedTransport) transport(slot, address);
+    t.presented = presented;
+    return t;
+  }
+
+  /**
    * Crashes {@code node}: its transport stops serving at once, streams to and from it break (its
    * peers see {@code onError} or their cancel callback), calls already sent to it get no answer (so
    * their deadlines fire), and nothing more is delivered to it, not even to its own pending calls,

@@ -41,6 +41,8 @@ final class SimulatedTransport implements ClusterTransport {
   final SimulatedNetwork network;
   final NodeId node;
   final NodeAddress address;
+  // The node id its certificate names: its own, or another's for a second process with that id.
+  NodeId presented;
   private State state = State.NEW;
   private InboundHandler handler;
   private final List<Channel> channels = new ArrayList<>();
@@ -51,6 +53,7 @@ final class SimulatedTransport implements ClusterTransport {
     this.network = network;
     this.node = node;
     this.address = address;
+    this.presented = node;
   }
 
   @Override
@@ -120,7 +123,7 @@ final class SimulatedTransport implements ClusterTransport {
   }
 
   PeerIdentity identity() {
-    return PeerIdentity.of(node, address.toString());
+    return PeerIdentity.of(presented, address.toString());
   }
 
   void crash() {

@@ -207,14 +207,37 @@ public final class Promotion {
     return new ClusterException(ErrorCode.PROMOTION_REFUSED, message);
   }
 
-  /** How this server stands, for a candidate's {@link Request.StatusQuery}. On the loop. */
+  /**
+   * How this server stands, for a candidate's {@link Request.StatusQuery}, with the primary it
+   * follows (itself on the primary), so that a secondary that was given this server's address as
+   * its primary can find the real one. On the loop.
+   */
   public Response.Status status() {
+    Optional<NodeId> primary;
+    Optional<NodeAddress> address;
+    if (node.roleState() instanceof SecondaryRole s) {
+      primary = s.primary();
+      address = primary.flatMap(node::member).flatMap(m -> parsed(m.address()));
+    } else {
+      primary = Optional.of(node.settings().id());
+      address = Optional.of(node.settings().address());
+    }
     return new Response.Status(
         node.role(),
         node.epochs().current(),
         node.epochs().promised(),
         node.committed().revision(),
-        hearsPrimary());
+        hearsPrimary(),
+        primary,
+        address);
+  }
+
+  private static Optional<NodeAddress> parsed(String address) {
+    try {
+      return Optional.of(NodeAddress.parse(address));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
   }
 
   private boolean hearsPrimary() {

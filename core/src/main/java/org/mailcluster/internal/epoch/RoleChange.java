@@ -17,6 +17,7 @@ import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.transport.PeerIdentity;
 import org.mailcluster.transport.Request;
+import org.mailcluster.transport.Response;
 
 /**
  * The two ways a node changes role at run time, both durable: a secondary promoted into a new epoch
@@ -141,7 +142,9 @@ public final class RoleChange {
 
   /**
    * A primary asks every registered server for its epoch now and then, so that a primary that was
-   * cut off while another was promoted learns it when the network heals.
+   * cut off while another was promoted learns it when the network heals. The ping says that this
+   * node is the primary of its epoch, and so does the answer of a server that claims the same: two
+   * primaries of one epoch (split brain) learn of each other within one probe.
    */
   public void probeEpochs() {
     for (Member m : node.members()) {
@@ -152,7 +155,7 @@ public final class RoleChange {
       node.peers()
           .channel(m.address())
           .call(
-              new Request.Ping(node.scheduler().now(), node.epochs().current()),
+              new Request.Ping(node.scheduler().now(), node.epochs().current(), true),
               node.settings().callDeadline())
           .whenComplete(
               (response, failure) -> {
@@ -160,8 +163,19 @@ public final class RoleChange {
                   node.loop()
                       .execute(
                           () -> {
-                            if (response.epoch() > node.epochs().current() && !node.isClosing()) {
+                            if (node.isClosing()) {
+                              return;
+                            }
+                            if (response.epoch() > node.epochs().current()) {
                               fenced(response.epoch(), peer.toString());
+                            } else if (node.roleState() instanceof PrimaryRole primary
+                                && response instanceof Response.Pong pong
+                                && pong.epoch() == node.epochs().current()) {
+                              if (pong.primaryClaim()) {
+                                primary.rivalClaims(peer);
+                              } else {
+                                primary.rivalDenies(peer, peer + " answers as a secondary");
+                              }
                             }
                           });
                 }

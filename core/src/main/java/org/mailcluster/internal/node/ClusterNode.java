@@ -25,6 +25,7 @@ import org.mailcluster.HeldBackChange;
 import org.mailcluster.NodeService;
 import org.mailcluster.PromotionOptions;
 import org.mailcluster.Role;
+import org.mailcluster.SyncOutcome;
 import org.mailcluster.access.WriteGate;
 import org.mailcluster.admin.ClusterOptions;
 import org.mailcluster.certificates.Certificates;
@@ -96,15 +97,19 @@ final class ClusterNode implements ClusterService {
                   core.committed().revision(),
                   core.epochs().current(),
                   core.transport().localAddress());
+              // A primary is ready once its startup revision (the host files' content) is
+              // durable, so that configuration() holds the files when start() completes.
+              CompletableFuture<Void> ready;
               if (core.roleState() instanceof PrimaryRole primary) {
-                primary.start();
+                ready = primary.start();
               } else {
                 ((SecondaryRole) core.roleState()).start();
+                ready = CompletableFuture.completedFuture(null);
               }
               core.builtIn().start();
               schedulePeriodicTasks();
               core.refreshDiagnostics();
-              return CompletableFuture.completedFuture(null);
+              return ready;
             });
   }
 
@@ -261,6 +266,73 @@ final class ClusterNode implements ClusterService {
   @Override
   public CompletableFuture<Void> awaitSynchronized() {
     return core.synced().copy();
+  }
+
+  @Override
+  public CompletableFuture<SyncOutcome> awaitSynchronized(Duration limit) {
+    requireNonNull(limit, "limit");
+    checkArgument(!limit.isNegative(), "limit must not be negative but was %s", limit);
+    CompletableFuture<SyncOutcome> outcome = new CompletableFuture<>();
+    core.synced()
+        .whenComplete(
+            (done, failure) -> {
+              if (failure != null) {
+                outcome.completeExceptionally(failure);
+              } else {
+                Revision at = core.committed().revision();
+                outcome.complete(
+                    new SyncOutcome(
+                        SyncOutcome.State.SYNCHRONIZED,
+                        at,
+                        Optional.empty(),
+                        "synchronized at " + at));
+              }
+            });
+    if (outcome.isDone()) {
+      return outcome.copy();
+    }
+    try {
+      core.scheduler()
+          .schedule(
+              limit,
+              () ->
+                  core.loop()
+                      .withContext(
+                          () -> {
+                            if (!outcome.isDone() && !core.synced().isDone()) {
+                              outcome.complete(unsynchronized());
+                            }
+                          }));
+    } catch (RuntimeException closedMeanwhile) {
+      outcome.completeExceptionally(
+          new ClusterException(
+              ErrorCode.UNAVAILABLE, "node " + core.settings().id() + " closed", closedMeanwhile));
+    }
+    return outcome.copy();
+  }
+
+  /** Where a node that is not synchronized stands. On the loop. */
+  private SyncOutcome unsynchronized() {
+    Revision at = core.committed().revision();
+    String primary = core.primaryAddress().map(a -> " (" + a + ")").orElse("");
+    if (at.equals(Revision.INITIAL)) {
+      return new SyncOutcome(
+          SyncOutcome.State.NO_CONFIGURATION,
+          at,
+          Optional.empty(),
+          "no configuration yet: never synchronized, primary unreachable" + primary);
+    }
+    Optional<Duration> age =
+        core.roleState() instanceof SecondaryRole s ? s.lastKnownAge() : Optional.empty();
+    return new SyncOutcome(
+        SyncOutcome.State.SERVING_LAST_KNOWN,
+        at,
+        age,
+        "serving last known configuration at "
+            + at
+            + age.map(a -> ", " + SecondaryRole.humanAge(a) + " old").orElse("")
+            + ", primary unreachable"
+            + primary);
   }
 
   @Override

@@ -4,10 +4,14 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.Role;
 import org.mailcluster.internal.epoch.Promotion;
+import org.mailcluster.internal.replication.PrimaryRole;
+import org.mailcluster.internal.replication.RoleState;
 import org.mailcluster.internal.replication.SecondaryRole;
 import org.mailcluster.internal.resync.Resyncs;
 import org.mailcluster.internal.resync.StateCopies;
+import org.mailcluster.membership.NodeId;
 import org.mailcluster.transport.InboundHandler;
 import org.mailcluster.transport.PeerIdentity;
 import org.mailcluster.transport.ReplicationMessage;
@@ -59,9 +63,14 @@ final class InboundDispatch implements InboundHandler {
     } else if (request instanceof Request.Ack a) {
       return done(node.asPrimary().onAck(from, a));
     } else if (request instanceof Request.Ping p) {
+      primaryClaim(from, p);
       return done(
           new Response.Pong(
-              p.sentAt(), receivedAt, node.scheduler().now(), node.epochs().current()));
+              p.sentAt(),
+              receivedAt,
+              node.scheduler().now(),
+              node.epochs().current(),
+              node.role() == Role.PRIMARY));
     } else if (request instanceof Request.StatusQuery) {
       return done(promotion.status());
     } else if (request instanceof Request.EpochGrant g) {
@@ -83,6 +92,27 @@ final class InboundDispatch implements InboundHandler {
     return node.services()
         .serve(from, f.service(), f.payload())
         .thenApply(answer -> (Response) new Response.Forwarded(answer, node.epochs().current()));
+  }
+
+  /**
+   * A registered server's ping says whether it is the primary of its epoch. Two primaries of one
+   * epoch is split brain: this primary holds every change back until it ends; a secondary reports a
+   * claim by a server other than the primary it follows.
+   */
+  private void primaryClaim(PeerIdentity from, Request.Ping ping) {
+    if (!ping.primaryClaim()
+        || from.node().isEmpty()
+        || ping.epoch() != node.epochs().current()
+        || node.member(from.node().get()).isEmpty()) {
+      return; // a ping without the claim says nothing: only a probe's answer ends a split brain
+    }
+    NodeId peer = from.node().get();
+    RoleState role = node.roleState();
+    if (role instanceof PrimaryRole primary) {
+      primary.rivalClaims(peer);
+    } else if (role instanceof SecondaryRole secondary) {
+      secondary.otherPrimaryClaims(peer, ping.epoch());
+    }
   }
 
   private static CompletableFuture<Response> done(Response response) {

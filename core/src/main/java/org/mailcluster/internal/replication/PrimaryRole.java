@@ -25,6 +25,7 @@ import org.mailcluster.constraints.ConstraintChange;
 import org.mailcluster.constraints.ConstraintReport;
 import org.mailcluster.internal.epoch.DivergenceFile;
 import org.mailcluster.internal.epoch.EpochLineage;
+import org.mailcluster.internal.membership.CallerAddresses;
 import org.mailcluster.internal.membership.MemberRecord;
 import org.mailcluster.internal.membership.Membership;
 import org.mailcluster.internal.node.NodeCore;
@@ -50,6 +51,11 @@ import org.mailcluster.transport.Subscribe;
 public final class PrimaryRole implements RoleState {
   private static final int ENTRIES_PER_MESSAGE = 256;
   private static final int KEYS_PER_SNAPSHOT_CHUNK = 1024;
+  // A secondary's stream counts as alive while its process was heard from within this many
+  // heartbeat intervals (an idle secondary acknowledges every five): a call with its id from
+  // another address is then a second process, not a reconnect.
+  private static final int QUIET_HEARTBEATS = 8;
+  private static final Duration DUPLICATE_REPORT_INTERVAL = Duration.ofMinutes(1);
   // A message carries at most about this many characters of keys and values (but always one entry
   // or key), so that a large revision or snapshot flows in pieces that each arrive well within the
   // secondary's silence limit, with heartbeats able to pass between them.
@@ -77,6 +83,10 @@ public final class PrimaryRole implements RoleState {
   private boolean fileRetryScheduled;
   private final ResyncRequests resyncs = new ResyncRequests();
   private final FileGuard guard;
+  private final RivalPrimaries rivals;
+  private final CallerAddresses callers;
+  // When a second process with a connected node's id was last reported, by id and address.
+  private final Map<String, Instant> duplicatesReported = new HashMap<>();
   // Why this primary must not serve (a registered server holds newer state), until it is recovered
   // or restarted; null while it may serve.
   private String behind;
@@ -86,6 +96,9 @@ public final class PrimaryRole implements RoleState {
   public PrimaryRole(NodeCore node) {
     this.node = node;
     this.guard = new FileGuard(node, node.settings().heldBackDeletionShare());
+    this.rivals = new RivalPrimaries(node);
+    this.callers =
+        new CallerAddresses(node.settings().resolver(), node.settings().storageExecutor());
     this.commits =
         new CommitPipeline(
             node,
@@ -104,9 +117,11 @@ public final class PrimaryRole implements RoleState {
 
   /**
    * Starts serving as the primary on node start: records this node's membership and the host files'
-   * content, applies the cluster constraints in the same revision, and watches the files.
+   * content, applies the cluster constraints in the same revision, and watches the files. Completes
+   * once that startup revision is durable (or failed, which is reported), so that the node's
+   * configuration holds the files' content when the host's {@code start()} completes.
    */
-  public void start() {
+  public CompletableFuture<Void> start() {
     NodeId self = node.settings().id();
     MemberRecord me = node.selfRecord(Role.PRIMARY);
     Map<String, Optional<String>> changes = new LinkedHashMap<>();
@@ -144,6 +159,7 @@ public final class PrimaryRole implements RoleState {
     }
     List<ConstraintChange> fixes = node.builtIn().constraints.violations(planned);
     fixes.forEach(f -> changes.put(f.key(), Optional.of(f.after())));
+    CompletableFuture<Void> started = new CompletableFuture<>();
     if (!changes.isEmpty()) {
       commit("startup", changes)
           .whenComplete(
@@ -162,22 +178,32 @@ public final class PrimaryRole implements RoleState {
                           new ConstraintReport(
                               fixes.isEmpty() ? Optional.empty() : Optional.of(rev), fixes));
                 }
+                node.synced().complete(null);
+                started.complete(null);
               });
     } else {
       node.builtIn().constraints.recordApplied(new ConstraintReport(Optional.empty(), List.of()));
+      node.synced().complete(null);
+      started.complete(null);
     }
-    node.synced().complete(null);
+    return started;
   }
 
   /**
    * Commits a change; see {@link CommitPipeline}.
    *
    * @throws ClusterException with {@link ErrorCode#STATE_CONFLICT} while this primary must not
-   *     serve because a registered server holds newer state
+   *     serve because a registered server holds newer state, and with {@code SPLIT_BRAIN} while
+   *     another server claims this epoch too
    */
   public CompletableFuture<Revision> commit(String origin, Map<String, Optional<String>> changes) {
     if (behind != null) {
       throw new ClusterException(ErrorCode.STATE_CONFLICT, behind);
+    }
+    if (rivals.any()) {
+      ClusterException refused = rivals.refusal(origin);
+      node.events().warn("refused: " + refused.getMessage());
+      throw refused;
     }
     CompletableFuture<Revision> committed = commits.commit(origin, changes);
     // A commit that writes keys of a held-back file (an update through the API) writes them into
@@ -200,6 +226,15 @@ public final class PrimaryRole implements RoleState {
 
   @Override
   public void onHostFileEdit(ConfigDiff external) {
+    if (rivals.any()) {
+      // Held back, not lost: the files are read again once the split brain is over.
+      node.events()
+          .warn(
+              "a file edit is held back while another server claims to be the primary of epoch "
+                  + node.epochs().current()
+                  + ": it is committed once that ends");
+      return;
+    }
     if (pendingEdit != null) {
       return; // the retry commits what the files hold then, this edit included
     }
@@ -526,6 +561,7 @@ public final class PrimaryRole implements RoleState {
   /** A secondary joins: checked against the registered servers, and its facts recorded. */
   public Response onJoin(PeerIdentity from, Request.Join join) {
     NodeId node = Membership.authenticated(this.node.events(), from, join.node());
+    checkCaller(node, from);
     MemberRecord record =
         Membership.checkJoin(
             this.node.events(),
@@ -722,9 +758,22 @@ public final class PrimaryRole implements RoleState {
   /** A secondary acknowledges what it applied, with its fingerprint for the divergence check. */
   public Response onAck(PeerIdentity from, Request.Ack ack) {
     NodeId peer = Membership.authenticated(node.events(), from, ack.node());
+    Subscriber s = subscribers.get(peer);
+    if (s != null && !s.remoteAddress.equals(from.remoteAddress())) {
+      throw new ClusterException(
+          ErrorCode.DUPLICATE_NODE_ID,
+          peer
+              + " is connected from "
+              + CallerAddresses.shown(s.remoteAddress)
+              + ": an acknowledgement from "
+              + CallerAddresses.shown(from.remoteAddress())
+              + " with its id was not taken");
+    }
+    if (s != null) {
+      s.lastHeard = node.scheduler().now();
+    }
     acknowledged.put(peer, ack.applied());
     filesOf(peer, ack);
-    Subscriber s = subscribers.get(peer);
     // Divergence check: the same revision must have the same content everywhere.
     Optional<Fingerprint> expected = node.history().fingerprintAt(ack.applied());
     boolean mismatch = expected.isPresent() && !expected.get().equals(ack.fingerprint());
@@ -824,11 +873,14 @@ public final class PrimaryRole implements RoleState {
     if (behind != null) {
       throw new ClusterException(ErrorCode.STATE_CONFLICT, behind);
     }
+    checkCaller(peer, from);
     Subscriber previous = subscribers.remove(peer);
     if (previous != null) {
       previous.stream.complete();
     }
-    Subscriber s = new Subscriber(peer, stream, request.lastApplied());
+    Subscriber s =
+        new Subscriber(
+            peer, stream, request.lastApplied(), from.remoteAddress(), node.scheduler().now());
     s.forceSnapshot = resyncs.isRequested(peer);
     subscribers.put(peer, s);
     // A channel back lets the transport measure the round trip for diagnostics.
@@ -896,8 +948,8 @@ public final class PrimaryRole implements RoleState {
 
   /** Sends a subscriber what it lacks, as far as its stream is ready. */
   private void pump(Subscriber s) {
-    if (closed || subscribers.get(s.node) != s) {
-      return;
+    if (closed || subscribers.get(s.node) != s || rivals.any()) {
+      return; // during a split brain, no secondary gets new revisions from either primary
     }
     ConfigSnapshot committed = node.committed();
     while (s.stream.isReady()) {
@@ -1032,6 +1084,9 @@ public final class PrimaryRole implements RoleState {
 
   /** Sends a heartbeat on every idle stream; every heartbeat interval. */
   public void heartbeat() {
+    if (rivals.expire()) {
+      resumeIfSettled();
+    }
     Instant now = node.scheduler().now();
     for (Subscriber s : subscribers.values()) {
       // Also between the chunks of a snapshot: a secondary that waits for a slow chunk still hears
@@ -1046,10 +1101,130 @@ public final class PrimaryRole implements RoleState {
     }
   }
 
+  // ---- one primary per epoch, one process per node id --------------------------------
+
+  /**
+   * A registered server claims to be the primary of this node's epoch too (in its ping, or in its
+   * answer to this node's probe): split brain. This node takes and streams nothing new until the
+   * claim ends.
+   */
+  public void rivalClaims(NodeId peer) {
+    if (!closed && rivals.claimed(peer)) {
+      node.refreshDiagnostics();
+    }
+  }
+
+  /** A server answered without claiming this epoch's primary role: a split brain with it ends. */
+  public void rivalDenies(NodeId peer, String how) {
+    if (!closed && rivals.denied(peer, how)) {
+      resumeIfSettled();
+    }
+  }
+
+  /** Whether another server claims to be the primary of this epoch. */
+  public boolean splitBrain() {
+    return rivals.any();
+  }
+
+  private void resumeIfSettled() {
+    if (rivals.any() || closed) {
+      node.refreshDiagnostics();
+      return;
+    }
+    // What the host's files were given meanwhile was held back: take it now.
+    node.files()
+        .source()
+        .ifPresent(
+            source -> {
+              ConfigDiff held = node.files().replicableDiff(node.committed(), source.load());
+              if (!held.isEmpty()) {
+                onHostFileEdit(held);
+              }
+            });
+    List.copyOf(subscribers.values()).forEach(this::pump);
+    node.refreshDiagnostics();
+  }
+
+  /**
+   * Refuses a call with {@code peer}'s id from a second process: one at another address while the
+   * stream of the first is alive, or one at an address that is not the registered host's. A
+   * reconnect from the same address, or after the old stream went quiet, passes.
+   *
+   * @throws ClusterException with {@code DUPLICATE_NODE_ID}
+   */
+  private void checkCaller(NodeId peer, PeerIdentity from) {
+    Subscriber current = subscribers.get(peer);
+    Instant now = node.scheduler().now();
+    String caller = CallerAddresses.shown(from.remoteAddress());
+    if (current != null && !current.remoteAddress.equals(from.remoteAddress())) {
+      Duration quiet = node.settings().heartbeatInterval().multipliedBy(QUIET_HEARTBEATS);
+      if (!now.isAfter(current.lastHeard.plus(quiet))) {
+        throw duplicate(
+            peer,
+            from,
+            peer
+                + " is already connected from "
+                + CallerAddresses.shown(current.remoteAddress)
+                + ": refused a second process with its id at "
+                + caller
+                + ". Stop that process, or give it a node id and certificate of its own"
+                + " (mailcluster certs) and register it; the connected one keeps its stream");
+      }
+    }
+    Optional<MemberRecord> record = node.member(peer);
+    if (record.isEmpty()) {
+      return;
+    }
+    NodeAddress registered;
+    try {
+      registered = NodeAddress.parse(record.get().address());
+    } catch (IllegalArgumentException e) {
+      return;
+    }
+    CallerAddresses.Match match =
+        callers.compare(
+            registered,
+            from.remoteAddress(),
+            warning -> node.loop().execute(() -> node.events().warn(warning)));
+    if (match == CallerAddresses.Match.OTHER_HOST) {
+      throw duplicate(
+          peer,
+          from,
+          peer
+              + " is registered at "
+              + registered
+              + " but a process with its id called from "
+              + caller
+              + ": refused. Stop that process or give it an id and certificate of its own; if "
+              + peer
+              + " moved, register it again at its new address");
+    }
+  }
+
+  private ClusterException duplicate(NodeId peer, PeerIdentity from, String message) {
+    String key = peer + " " + from.remoteAddress();
+    Instant now = node.scheduler().now();
+    Instant last = duplicatesReported.get(key);
+    if (last == null || !now.isBefore(last.plus(DUPLICATE_REPORT_INTERVAL))) {
+      duplicatesReported.values().removeIf(t -> now.isAfter(t.plus(DUPLICATE_REPORT_INTERVAL)));
+      duplicatesReported.put(key, now);
+      node.events().error(message);
+    } else {
+      NodeEvents.CLUSTER_LOG.warn(message);
+    }
+    return new ClusterException(ErrorCode.DUPLICATE_NODE_ID, message);
+  }
+
   // ---- what diagnostics show -----------------------------------------------------------
 
-  /** How a secondary is connected: {@code streaming} or {@code disconnected}. */
+  /**
+   * How a secondary is connected: {@code streaming} or {@code disconnected}, or {@code claims
+   * primary} for a server that claims this epoch too (split brain).
+   */
   public String connectionOf(NodeId peer) {
+    if (rivals.isRival(peer)) {
+      return "claims primary";
+    }
     return subscribers.containsKey(peer) ? "streaming" : "disconnected";
   }
 

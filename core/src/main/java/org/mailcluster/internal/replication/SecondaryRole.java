@@ -3,7 +3,9 @@ package org.mailcluster.internal.replication;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -57,6 +59,8 @@ public final class SecondaryRole implements RoleState {
   private PeerChannel.Subscription subscription;
   private long streamGeneration;
   private Revision primaryLatest;
+  // The epoch the primary this node streams from last stated.
+  private long primaryEpoch;
   private int failedAttempts;
   // When the next join attempt is due while this node waits out its backoff; null otherwise.
   private Instant retryAt;
@@ -70,6 +74,11 @@ public final class SecondaryRole implements RoleState {
   // Which server to join: the last that accepted, else the configured primary, then the others.
   private NodeAddress preferredPrimary;
   private int joinRotation;
+  // The primary that a server given as this node's primary named instead (it is a secondary).
+  private NodeAddress redirectedTo;
+  // When a claim to this epoch's primary role by a server other than this node's primary was last
+  // reported, by server.
+  private final Map<NodeId, Instant> otherClaimsReported = new HashMap<>();
   private boolean closed;
   // Why this node refused its primary's state (it would have moved backwards); null otherwise.
   private String refused;
@@ -163,6 +172,11 @@ public final class SecondaryRole implements RoleState {
         e.code() == ErrorCode.UNAVAILABLE
             || e.code() == ErrorCode.NOT_PRIMARY
             || e.code() == ErrorCode.STALE_EPOCH;
+    if (e.code() == ErrorCode.NOT_PRIMARY && primaryId.isEmpty()) {
+      // No primary accepted this node in this role yet (a new or restarted node, or a fenced-off
+      // primary that may not know the new one): the server that refused may know where it is.
+      askForThePrimary(address);
+    }
     if (e.code() == ErrorCode.STATE_CONFLICT) {
       // The primary is behind this node, or its state began elsewhere: keep what this node holds.
       refusedPrimary("join refused by " + address + ": " + e.getMessage());
@@ -176,11 +190,139 @@ public final class SecondaryRole implements RoleState {
                   + address
                   + " ("
                   + e.getMessage()
-                  + "); trying the registered servers in turn, and"
-                  + " serving the last replicated configuration");
+                  + "); trying the registered servers in turn, and "
+                  + servingNow());
     }
     joinRotation++;
     retryLater();
+  }
+
+  /**
+   * What this node serves while it has no primary: its last known configuration, with its revision
+   * and how long ago the primary committed that revision, or nothing yet.
+   */
+  public String servingNow() {
+    Revision at = node.committed().revision();
+    if (at.equals(Revision.INITIAL)) {
+      return "this node has no configuration yet (it never synchronized)";
+    }
+    return "serving its last known configuration, revision "
+        + at
+        + lastKnownAge().map(age -> ", " + humanAge(age) + " old").orElse("");
+  }
+
+  /** How long ago the primary committed the revision this node holds, if its history knows. */
+  public Optional<Duration> lastKnownAge() {
+    Revision at = node.committed().revision();
+    List<LogEntry> entries = node.history().entries();
+    for (int i = entries.size() - 1; i >= 0; i--) {
+      LogEntry e = entries.get(i);
+      if (e.revision().equals(at)) {
+        Duration age = Duration.between(e.committedAt(), node.scheduler().now());
+        return Optional.of(age.isNegative() ? Duration.ZERO : age);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** A duration as an operator reads it: {@code 45 s}, {@code 12 min}, {@code 3 h 5 min}. */
+  public static String humanAge(Duration age) {
+    long s = age.toSeconds();
+    if (s < 120) {
+      return s + " s";
+    }
+    if (s < 2 * 3600) {
+      return s / 60 + " min";
+    }
+    if (s < 2 * 86400) {
+      return s / 3600 + " h " + (s % 3600) / 60 + " min";
+    }
+    return s / 86400 + " days";
+  }
+
+  /**
+   * The server this node was told to join answered that it is not the primary: ask it which primary
+   * it follows, and follow that one, warning that this node's configuration names the wrong server.
+   */
+  private void askForThePrimary(NodeAddress notPrimary) {
+    long generation = streamGeneration;
+    node.peers()
+        .joinChannel(notPrimary)
+        .call(new Request.StatusQuery(node.epochs().current()), node.settings().callDeadline())
+        .whenComplete(
+            (response, failure) -> {
+              if (failure != null || !(response instanceof Response.Status status)) {
+                return;
+              }
+              node.loop()
+                  .execute(
+                      () -> {
+                        if (closed || node.isClosing() || subscription != null) {
+                          return;
+                        }
+                        Optional<NodeAddress> named = status.primaryAddress();
+                        if (status.role() != Role.SECONDARY
+                            || named.isEmpty()
+                            || named.get().equals(notPrimary)
+                            || named.get().equals(node.settings().address())
+                            || named.get().equals(redirectedTo)) {
+                          return;
+                        }
+                        redirectedTo = named.get();
+                        preferredPrimary = named.get();
+                        joinRotation = 0;
+                        if (!node.settings().primaryAddress().equals(Optional.of(notPrimary))) {
+                          NodeEvents.CLUSTER_LOG.info(
+                              "{} is a secondary of {}: joining that one", notPrimary, named.get());
+                        } else {
+                          node.events()
+                              .warn(
+                                  "the server given as this node's primary, "
+                                      + notPrimary
+                                      + ", is a secondary; it follows "
+                                      + status.primary().map(p -> p + " at ").orElse("")
+                                      + named.get()
+                                      + ", so this node joins that one. Fix this node's"
+                                      + " configuration: set its primary to "
+                                      + named.get()
+                                      + " (the node agent's 'primary' key; the builder's"
+                                      + " secondaryOf)");
+                        }
+                        if (generation == streamGeneration && retryAt != null) {
+                          streamGeneration++; // the scheduled retry is no longer wanted
+                          node.loop().execute(this::join);
+                        }
+                      });
+            });
+  }
+
+  /**
+   * A registered server other than this node's primary pinged it claiming to be the primary of this
+   * epoch: split brain, reported here too (at most every five minutes per server).
+   */
+  public void otherPrimaryClaims(NodeId peer, long epoch) {
+    if (primaryId.isEmpty()
+        || primaryId.get().equals(peer)
+        || primaryEpoch != epoch
+        || !hearsPrimary()) {
+      return; // no primary of that epoch that this node hears now: nothing conflicts here
+    }
+    Instant now = node.scheduler().now();
+    Instant last = otherClaimsReported.get(peer);
+    if (last != null && now.isBefore(last.plus(Duration.ofMinutes(5)))) {
+      return;
+    }
+    otherClaimsReported.put(peer, now);
+    node.events()
+        .error(
+            "split brain: "
+                + peer
+                + " claims to be the primary of epoch "
+                + epoch
+                + ", and so does "
+                + primaryId.get()
+                + ", which this node follows; both hold new changes back until one of them is"
+                + " restarted as a secondary");
   }
 
   private void onJoined(Response.Joined joined, long generation) {
@@ -197,6 +339,7 @@ public final class SecondaryRole implements RoleState {
     refused = null;
     node.epochs().adopt(joined.epoch());
     primaryId = Optional.of(joined.primary());
+    primaryEpoch = joined.epoch();
     primaryLatest = joined.latest();
     failedAttempts = 0;
     unreachableReported = false;
@@ -293,6 +436,7 @@ public final class SecondaryRole implements RoleState {
       return;
     }
     node.epochs().adopt(message.epoch());
+    primaryEpoch = message.epoch();
     try {
       if (message instanceof ReplicationMessage.Entries e) {
         applyEntries(e);

@@ -28,11 +28,22 @@ final class Subscriber {
   // Whether the way to catch up (entries or a snapshot) was chosen for this stream yet.
   boolean catchUpChosen;
   Instant lastSentAt = Instant.EPOCH;
+  // Where the secondary's process calls from, and when it was last heard from there (subscribe,
+  // acknowledgements): a second process with the same id is told apart by its address.
+  final String remoteAddress;
+  Instant lastHeard;
 
-  Subscriber(NodeId node, ServerStream<ReplicationMessage> stream, Revision sent) {
+  Subscriber(
+      NodeId node,
+      ServerStream<ReplicationMessage> stream,
+      Revision sent,
+      String remoteAddress,
+      Instant now) {
     this.node = node;
     this.stream = stream;
     this.sent = sent;
+    this.remoteAddress = remoteAddress;
+    this.lastHeard = now;
   }
 
   boolean sendingSnapshot() {

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
+import org.mailcluster.Role;
 import org.mailcluster.clock.ClockDriftValidator;
 import org.mailcluster.clock.ClockSample;
 import org.mailcluster.clock.ClockState;
@@ -126,7 +127,10 @@ public final class NodeChecks {
       return;
     }
     Instant t1 = scheduler.now();
-    node.send(peer, new Request.Ping(t1, node.epoch()), settings.callDeadline())
+    node.send(
+            peer,
+            new Request.Ping(t1, node.epoch(), node.role() == Role.PRIMARY),
+            settings.callDeadline())
         .whenComplete(
             (response, failure) -> {
               Instant t4 = scheduler.now();

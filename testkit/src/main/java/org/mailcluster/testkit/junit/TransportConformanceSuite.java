@@ -182,6 +182,14 @@ public abstract class TransportConformanceSuite {
         callAnsweredByEcho(ping).answer());
   }
 
+  /** A ping's and a pong's claim to be the primary (split-brain detection) are both carried. */
+  @Test
+  public void pingAndPongCarryTheirPrimaryClaims() {
+    assertCarried(
+        new Request.Ping(T0, 3, true),
+        new Response.Pong(T0, T0.plusMillis(1), T0.plusMillis(2), 3, true));
+  }
+
   /** A forwarded request is delivered to the handler and its answer to the caller. */
   @Test
   public void forwardIsAnsweredWithForwarded() {
@@ -197,6 +205,21 @@ public abstract class TransportConformanceSuite {
     assertCarried(
         new Request.StatusQuery(5),
         new Response.Status(Role.SECONDARY, 5, 6, Revision.of(5, 7), true));
+  }
+
+  /** A status that names the primary the server follows carries its id and address. */
+  @Test
+  public void statusCarriesThePrimaryItFollows() {
+    assertCarried(
+        new Request.StatusQuery(6),
+        new Response.Status(
+            Role.SECONDARY,
+            6,
+            7,
+            Revision.of(6, 7),
+            true,
+            Optional.of(BETA),
+            Optional.of(NodeAddress.parse("primary.example:7401"))));
   }
 
   /** An epoch grant is delivered unchanged and answered with the granted epoch. */
@@ -736,12 +759,24 @@ public abstract class TransportConformanceSuite {
         return new Response.Acknowledged(a.epoch());
       } else if (request instanceof Request.Ping p) {
         return new Response.Pong(
-            p.sentAt(), p.sentAt().plusMillis(1), p.sentAt().plusMillis(2), p.epoch());
+            p.sentAt(),
+            p.sentAt().plusMillis(1),
+            p.sentAt().plusMillis(2),
+            p.epoch(),
+            p.primaryClaim());
       } else if (request instanceof Request.Forward f) {
         return new Response.Forwarded(f.service() + ":" + f.payload(), f.epoch());
       } else if (request instanceof Request.StatusQuery q) {
+        // Even epochs: a status that names the primary it follows; odd: one that names none.
+        boolean names = q.epoch() % 2 == 0;
         return new Response.Status(
-            Role.SECONDARY, q.epoch(), q.epoch() + 1, Revision.of(q.epoch(), 7), true);
+            Role.SECONDARY,
+            q.epoch(),
+            q.epoch() + 1,
+            Revision.of(q.epoch(), 7),
+            true,
+            names ? Optional.of(self) : Optional.empty(),
+            names ? Optional.of(NodeAddress.parse("primary.example:7401")) : Optional.empty());
       } else if (request instanceof Request.EpochGrant g) {
         return new Response.EpochGranted(g.proposed(), Revision.of(g.epoch(), 7), g.epoch());
       } else if (request instanceof Request.ZoneQuery z) {

@@ -187,7 +187,11 @@ final class Wire {
   }
 
   static PingRequest encode(Request.Ping r) {
-    return PingRequest.newBuilder().setSentAt(encode(r.sentAt())).setEpoch(r.epoch()).build();
+    return PingRequest.newBuilder()
+        .setSentAt(encode(r.sentAt()))
+        .setEpoch(r.epoch())
+        .setPrimaryClaim(r.primaryClaim())
+        .build();
   }
 
   static Request.Ping decode(PingRequest r) {
@@ -196,7 +200,8 @@ final class Wire {
         () ->
             new Request.Ping(
                 decode("PingRequest.sent_at", r.getSentAt()),
-                epoch("PingRequest.epoch", r.getEpoch())));
+                epoch("PingRequest.epoch", r.getEpoch()),
+                r.getPrimaryClaim()));
   }
 
   static PongResponse encode(Response.Pong r) {
@@ -205,6 +210,7 @@ final class Wire {
         .setReceivedAt(encode(r.receivedAt()))
         .setSentAt(encode(r.sentAt()))
         .setEpoch(r.epoch())
+        .setPrimaryClaim(r.primaryClaim())
         .build();
   }
 
@@ -216,7 +222,8 @@ final class Wire {
                 decode("PongResponse.ping_sent_at", r.getPingSentAt()),
                 decode("PongResponse.received_at", r.getReceivedAt()),
                 decode("PongResponse.sent_at", r.getSentAt()),
-                epoch("PongResponse.epoch", r.getEpoch())));
+                epoch("PongResponse.epoch", r.getEpoch()),
+                r.getPrimaryClaim()));
   }
 
   static ForwardRequest encode(Request.Forward r) {
@@ -268,14 +275,19 @@ final class Wire {
   }
 
   static StatusResponse encode(Response.Status r) {
-    return StatusResponse.newBuilder()
-        .setRole(
-            r.role() == Role.PRIMARY ? NodeRole.NODE_ROLE_PRIMARY : NodeRole.NODE_ROLE_SECONDARY)
-        .setEpoch(r.epoch())
-        .setPromised(r.promised())
-        .setRevision(encode(r.revision()))
-        .setHearsPrimary(r.hearsPrimary())
-        .build();
+    StatusResponse.Builder b =
+        StatusResponse.newBuilder()
+            .setRole(
+                r.role() == Role.PRIMARY
+                    ? NodeRole.NODE_ROLE_PRIMARY
+                    : NodeRole.NODE_ROLE_SECONDARY)
+            .setEpoch(r.epoch())
+            .setPromised(r.promised())
+            .setRevision(encode(r.revision()))
+            .setHearsPrimary(r.hearsPrimary());
+    r.primary().ifPresent(p -> b.setPrimary(p.value()));
+    r.primaryAddress().ifPresent(a -> b.setPrimaryAddress(a.toString()));
+    return b.build();
   }
 
   static Response.Status decode(StatusResponse r) {
@@ -295,7 +307,13 @@ final class Wire {
               epoch("StatusResponse.epoch", r.getEpoch()),
               epoch("StatusResponse.promised", r.getPromised()),
               decode("StatusResponse.revision", r.getRevision()),
-              r.getHearsPrimary());
+              r.getHearsPrimary(),
+              r.hasPrimary()
+                  ? Optional.of(nodeId("StatusResponse.primary", r.getPrimary()))
+                  : Optional.empty(),
+              r.hasPrimaryAddress()
+                  ? Optional.of(address("StatusResponse.primary_address", r.getPrimaryAddress()))
+                  : Optional.empty());
         });
   }
 
@@ -1025,6 +1043,7 @@ final class Wire {
       case INVALID_VALUE:
         return Status.INVALID_ARGUMENT;
       case DUPLICATE_NODE_KEY:
+      case DUPLICATE_NODE_ID:
         return Status.ALREADY_EXISTS;
       case UNAVAILABLE:
         return Status.UNAVAILABLE;
