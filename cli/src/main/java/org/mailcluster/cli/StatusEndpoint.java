@@ -65,8 +65,8 @@ import org.mailcluster.spi.LogEntry;
  * ClusterService.call} serves registered servers holding a certificate from the cluster CA, and
  * {@code mailcluster status} is neither; it must also answer when the node cannot reach its peers,
  * which is exactly when an operator asks. What it serves with {@code GET} changes nothing and
- * carries no secret (the same facts go to the log file), and binding to loopback keeps it to
- * people logged on to the machine; what changes the node takes the token as well.
+ * carries no secret (the same facts go to the log file), and binding to loopback keeps it to people
+ * logged on to the machine; what changes the node takes the token as well.
  */
 final class StatusEndpoint implements AutoCloseable {
   static final String DIAGNOSTICS = "/diagnostics";

@@ -18,6 +18,7 @@ import org.mailcluster.internal.replication.SecondaryRole;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.transport.PeerIdentity;
 import org.mailcluster.transport.Request;
 import org.mailcluster.transport.Response;
 
@@ -248,11 +249,12 @@ public final class Promotion {
    * Grants a candidate an epoch nobody else will get from this node (the promotion's vote). On the
    * loop.
    *
+   * @param from who asks, as the transport identified it: only the candidate itself may
    * @throws ClusterException with {@code STALE_EPOCH} if this node has seen or granted that epoch
-   *     or a later one, with {@code PROMOTION_REFUSED} unless forced while it is the primary or
-   *     still hears its primary
+   *     or a later one, {@code PERMISSION_DENIED} if the caller is not the candidate, with {@code
+   *     PROMOTION_REFUSED} unless forced while it is the primary or still hears its primary
    */
-  public Response.EpochGranted grant(Request.EpochGrant request) {
+  public Response.EpochGranted grant(PeerIdentity from, Request.EpochGrant request) {
     long wanted = request.proposed();
     NodeId candidate = request.candidate();
     boolean force = request.forced();
@@ -262,6 +264,18 @@ public final class Promotion {
       throw new ClusterException(
           ErrorCode.STALE_EPOCH,
           self + " has already seen or granted epoch " + highest + ": promote again");
+    }
+    // A node asks for its own promotion only: a vote for another node, asked with some member's
+    // certificate, would let that member block or steer every later promotion.
+    if (from.node().isEmpty() || !from.node().get().equals(candidate)) {
+      throw node.events()
+          .refuse(
+              ErrorCode.PERMISSION_DENIED,
+              "a vote for "
+                  + candidate
+                  + " was asked by "
+                  + from.node().map(NodeId::toString).orElse(from.remoteAddress())
+                  + ": a node asks for its own promotion only");
     }
     if (!force && node.role() == Role.PRIMARY) {
       throw new ClusterException(

@@ -74,7 +74,7 @@ final class InboundDispatch implements InboundHandler {
     } else if (request instanceof Request.StatusQuery) {
       return done(promotion.status());
     } else if (request instanceof Request.EpochGrant g) {
-      return done(promotion.grant(g));
+      return done(promotion.grant(from, g));
     } else if (request instanceof Request.Resync r) {
       return done(resyncs.onResync(r));
     } else if (request instanceof Request.SnapshotInstalled s) {

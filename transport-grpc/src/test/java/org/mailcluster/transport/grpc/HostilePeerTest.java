@@ -42,6 +42,7 @@ import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.transport.PeerChannel;
 import org.mailcluster.transport.Request;
+import org.mailcluster.transport.Response;
 import org.mailcluster.transport.Subscribe;
 import org.mailcluster.transport.grpc.v1.ClusterGrpc;
 import org.mailcluster.transport.grpc.v1.ForwardRequest;
@@ -326,6 +327,48 @@ class HostilePeerTest {
     System.out.println(
         "hostile peers: 6 replayed promotion votes (epochs 1 and 2) refused with STALE_EPOCH;"
             + " the primary of epoch 2 kept its role and its secondary");
+  }
+
+  @Test
+  void aVoteForAnotherNodeIsRefusedAndPromisesNothing() throws Exception {
+    NodeAddress a1 = TestCluster.unusedAddress();
+    NodeAddress a2 = TestCluster.unusedAddress();
+    NodeAddress a3 = TestCluster.unusedAddress();
+    ClusterService mx1 = node("mx1", a1, Optional.empty());
+    mx1.addServer(NodeId.of("mx2"), a2).get(10, TimeUnit.SECONDS);
+    mx1.addServer(NodeId.of("mx3"), a3).get(10, TimeUnit.SECONDS);
+    ClusterService mx2 = node("mx2", a2, Optional.of(a1));
+    ClusterService mx3 = node("mx3", a3, Optional.of(a1));
+    mx2.awaitSynchronized().get(30, TimeUnit.SECONDS);
+    mx3.awaitSynchronized().get(30, TimeUnit.SECONDS);
+
+    // mx3's certificate asks mx2 to grant a far epoch to mx1, the running primary, forced: were it
+    // granted, mx2 would have promised that epoch and refuse every lower one.
+    GrpcTransport forger = TestCluster.transport(NodeId.of("mx3"));
+    closeables.add(forger);
+    PeerChannel channel = forger.connect(a2);
+    CompletionException e =
+        assertThrows(
+            CompletionException.class,
+            () ->
+                channel
+                    .call(new Request.EpochGrant(NodeId.of("mx1"), 1_000, true, 1), DEADLINE)
+                    .join());
+    ClusterException refused = (ClusterException) e.getCause();
+    assertEquals(ErrorCode.PERMISSION_DENIED, refused.code(), refused.getMessage());
+    assertTrue(
+        refused.getMessage().contains("a vote for mx1 was asked by mx3"), refused.getMessage());
+    // Nothing was promised: mx2 still grants epoch 2 to a candidate that asks for itself.
+    GrpcTransport mx3Itself = TestCluster.transport(NodeId.of("mx3"));
+    closeables.add(mx3Itself);
+    Response.EpochGranted granted =
+        (Response.EpochGranted)
+            mx3Itself
+                .connect(a2)
+                .call(new Request.EpochGrant(NodeId.of("mx3"), 2, true, 1), DEADLINE)
+                .join();
+    assertEquals(2, granted.granted());
+    assertEquals(Role.PRIMARY, mx1.role());
   }
 
   @Test
