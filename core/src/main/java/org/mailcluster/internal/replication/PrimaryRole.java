@@ -80,7 +80,7 @@ public final class PrimaryRole implements RoleState {
   private final Set<String> unwritten = new TreeSet<>();
   private Diagnostics.Degraded filesFailing;
   private int fileFailures;
-  private boolean fileRetryScheduled;
+  private final FileRetry fileRetry;
   private final ResyncRequests resyncs = new ResyncRequests();
   private final FileGuard guard;
   private final RivalPrimaries rivals;
@@ -96,6 +96,7 @@ public final class PrimaryRole implements RoleState {
   public PrimaryRole(NodeCore node) {
     this.node = node;
     this.guard = new FileGuard(node, node.settings().heldBackDeletionShare());
+    this.fileRetry = new FileRetry(node);
     this.rivals = new RivalPrimaries(node);
     this.callers =
         new CallerAddresses(node.settings().resolver(), node.settings().storageExecutor());
@@ -429,23 +430,7 @@ public final class PrimaryRole implements RoleState {
       node.events().error("degraded: " + reason);
       node.refreshDiagnostics();
     }
-    if (fileRetryScheduled) {
-      return;
-    }
-    fileRetryScheduled = true;
-    Duration delay = COMMIT_RETRY.jittered(fileFailures - 1, node.settings().random());
-    node.scheduler()
-        .schedule(
-            delay,
-            () ->
-                node.loop()
-                    .withContext(
-                        () -> {
-                          fileRetryScheduled = false;
-                          if (!closed && !node.isClosing()) {
-                            rewriteFiles();
-                          }
-                        }));
+    fileRetry.schedule(fileFailures, () -> !closed, this::rewriteFiles);
   }
 
   private void rewriteFiles() {

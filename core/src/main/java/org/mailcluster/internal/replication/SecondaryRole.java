@@ -47,8 +47,6 @@ public final class SecondaryRole implements RoleState {
   // interval per secondary rather than one per message, and the lag in diagnostics is at most
   // one interval stale.
   private static final long ACK_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-  private static final Backoff FILE_RETRY =
-      new Backoff(Duration.ofMillis(200), Duration.ofSeconds(10));
 
   private final NodeCore node;
   private final SnapshotAssembly incoming = new SnapshotAssembly();
@@ -88,12 +86,13 @@ public final class SecondaryRole implements RoleState {
   private Revision filesWritten = Revision.INITIAL;
   private Diagnostics.Degraded filesFailing;
   private int fileFailures;
-  private boolean fileRetryScheduled;
+  private final FileRetry fileRetry;
 
   /** Takes the secondary's role, trying {@code preferredPrimary} first (may be null). */
   public SecondaryRole(NodeCore node, NodeAddress preferredPrimary) {
     this.node = node;
     this.preferredPrimary = preferredPrimary;
+    this.fileRetry = new FileRetry(node);
   }
 
   @Override
@@ -836,23 +835,10 @@ public final class SecondaryRole implements RoleState {
           fileFailures,
           e.getMessage());
     }
-    if (fileRetryScheduled) {
-      return;
-    }
-    fileRetryScheduled = true;
-    Duration delay = FILE_RETRY.jittered(fileFailures - 1, node.settings().random());
-    node.scheduler()
-        .schedule(
-            delay,
-            () ->
-                node.loop()
-                    .withContext(
-                        () -> {
-                          fileRetryScheduled = false;
-                          if (!closed && !node.isClosing() && filesFailing != null) {
-                            overwriteFiles("after a failed write");
-                          }
-                        }));
+    fileRetry.schedule(
+        fileFailures,
+        () -> !closed && filesFailing != null,
+        () -> overwriteFiles("after a failed write"));
   }
 
   /** Why this secondary is degraded now, if it is: writing its files fails. */
