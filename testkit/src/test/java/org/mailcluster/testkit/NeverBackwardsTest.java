@@ -62,7 +62,8 @@ class NeverBackwardsTest {
       List<LogEntry> history = mx1.history();
       assertEquals(revisions(mx2.history), revisions(history.subList(0, history.size() - 1)));
       assertEquals("recovery from mx2 by test", history.get(history.size() - 1).origin());
-      assertEquals(1, c.node("mx1").divergences().size() + divergenceFiles(c));
+      // Its own lost state was saved before the copy replaced it.
+      assertEquals(1, divergenceFiles(c));
       // And the cluster replicates again, from where it was.
       Revision next =
           c.await(
@@ -181,7 +182,7 @@ class NeverBackwardsTest {
 
   private static int divergenceFiles(SimulatedCluster c) {
     try (var files = java.nio.file.Files.list(c.divergenceDirectory("mx1"))) {
-      return (int) files.count() - c.node("mx1").divergences().size();
+      return (int) files.count();
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

@@ -274,16 +274,12 @@ class HostilePeerTest {
 
   @Test
   void aReplayedPromotionVoteOfAnOldEpochIsRefused() throws Exception {
-    NodeAddress a1 = TestCluster.unusedAddress();
-    NodeAddress a2 = TestCluster.unusedAddress();
-    NodeAddress a3 = TestCluster.unusedAddress();
-    ClusterService mx1 = node("mx1", a1, Optional.empty());
-    mx1.addServer(NodeId.of("mx2"), a2).get(10, TimeUnit.SECONDS);
-    mx1.addServer(NodeId.of("mx3"), a3).get(10, TimeUnit.SECONDS);
-    ClusterService mx2 = node("mx2", a2, Optional.of(a1));
-    ClusterService mx3 = node("mx3", a3, Optional.of(a1));
-    mx2.awaitSynchronized().get(30, TimeUnit.SECONDS);
-    mx3.awaitSynchronized().get(30, TimeUnit.SECONDS);
+    Trio t = trio();
+    NodeAddress a2 = t.a2();
+    NodeAddress a3 = t.a3();
+    ClusterService mx1 = t.mx1();
+    ClusterService mx2 = t.mx2();
+    ClusterService mx3 = t.mx3();
     commit(mx1, "Before", "1").get(10, TimeUnit.SECONDS);
 
     // The primary goes away for good; mx2 is promoted into epoch 2, which mx3 grants (forced:
@@ -331,16 +327,9 @@ class HostilePeerTest {
 
   @Test
   void aVoteForAnotherNodeIsRefusedAndPromisesNothing() throws Exception {
-    NodeAddress a1 = TestCluster.unusedAddress();
-    NodeAddress a2 = TestCluster.unusedAddress();
-    NodeAddress a3 = TestCluster.unusedAddress();
-    ClusterService mx1 = node("mx1", a1, Optional.empty());
-    mx1.addServer(NodeId.of("mx2"), a2).get(10, TimeUnit.SECONDS);
-    mx1.addServer(NodeId.of("mx3"), a3).get(10, TimeUnit.SECONDS);
-    ClusterService mx2 = node("mx2", a2, Optional.of(a1));
-    ClusterService mx3 = node("mx3", a3, Optional.of(a1));
-    mx2.awaitSynchronized().get(30, TimeUnit.SECONDS);
-    mx3.awaitSynchronized().get(30, TimeUnit.SECONDS);
+    Trio t = trio();
+    NodeAddress a2 = t.a2();
+    ClusterService mx1 = t.mx1();
 
     // mx3's certificate asks mx2 to grant a far epoch to mx1, the running primary, forced: were it
     // granted, mx2 would have promised that epoch and refuse every lower one.
@@ -369,6 +358,24 @@ class HostilePeerTest {
                 .join();
     assertEquals(2, granted.granted());
     assertEquals(Role.PRIMARY, mx1.role());
+  }
+
+  /** A primary and two synchronized secondaries, each at its own loopback address. */
+  private record Trio(
+      NodeAddress a2, NodeAddress a3, ClusterService mx1, ClusterService mx2, ClusterService mx3) {}
+
+  private Trio trio() throws Exception {
+    NodeAddress a1 = TestCluster.unusedAddress();
+    NodeAddress a2 = TestCluster.unusedAddress();
+    NodeAddress a3 = TestCluster.unusedAddress();
+    ClusterService mx1 = node("mx1", a1, Optional.empty());
+    mx1.addServer(NodeId.of("mx2"), a2).get(10, TimeUnit.SECONDS);
+    mx1.addServer(NodeId.of("mx3"), a3).get(10, TimeUnit.SECONDS);
+    ClusterService mx2 = node("mx2", a2, Optional.of(a1));
+    ClusterService mx3 = node("mx3", a3, Optional.of(a1));
+    mx2.awaitSynchronized().get(30, TimeUnit.SECONDS);
+    mx3.awaitSynchronized().get(30, TimeUnit.SECONDS);
+    return new Trio(a2, a3, mx1, mx2, mx3);
   }
 
   @Test
