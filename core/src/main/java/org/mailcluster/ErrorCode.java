@@ -57,7 +57,8 @@ public enum ErrorCode {
   /**
    * A value, a file, a revision or the whole state is larger than this node's limit ({@code
    * StateLimits}); the message names the key or file, its size and the limit, and nothing of it was
-   * committed.
+   * committed. Also a caller that calls a node's services faster than it takes them (the message
+   * says when to retry).
    */
   LIMIT_EXCEEDED,
   /**

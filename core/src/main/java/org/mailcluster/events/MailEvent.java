@@ -23,6 +23,12 @@ public record MailEvent(String id, NodeId origin, String mailbox, Kind kind, Str
   /** The largest payload, in characters. */
   public static final int MAX_PAYLOAD = 4096;
 
+  /** The longest id, in characters (the relay's own ids are UUIDs, 36). */
+  public static final int MAX_ID = 64;
+
+  /** The longest mailbox or folder name, in characters. */
+  public static final int MAX_MAILBOX = 1024;
+
   /** Checks the parts. */
   public MailEvent {
     requireNonNull(id, "id");
@@ -33,8 +39,19 @@ public record MailEvent(String id, NodeId origin, String mailbox, Kind kind, Str
     if (id.isBlank()) {
       throw new IllegalArgumentException("a mail event needs an id");
     }
+    if (id.length() > MAX_ID) {
+      throw new IllegalArgumentException(
+          "a mail event's id must be at most " + MAX_ID + " characters but was " + id.length());
+    }
     if (mailbox.isBlank()) {
       throw new IllegalArgumentException("a mail event needs a mailbox or folder");
+    }
+    if (mailbox.length() > MAX_MAILBOX) {
+      throw new IllegalArgumentException(
+          "a mail event's mailbox must be at most "
+              + MAX_MAILBOX
+              + " characters but was "
+              + mailbox.length());
     }
     if (payload.length() > MAX_PAYLOAD) {
       throw new IllegalArgumentException(

@@ -13,6 +13,18 @@ package org.mailcluster.events;
  * @param duplicates events received again and dropped (at-least-once delivery repeats some)
  * @param buffered events waiting to be delivered to another node now
  * @param overflowed events dropped because a buffer was full while a node was unreachable
+ * @param undeliverable events dropped because the receiving node refused them for what they hold
+ *     (each drop is logged as a warning); resending them would be refused forever
  */
 public record RelayStats(
-    long published, long received, long duplicates, int buffered, long overflowed) {}
+    long published,
+    long received,
+    long duplicates,
+    int buffered,
+    long overflowed,
+    long undeliverable) {
+  /** Stats without undeliverable events. */
+  public RelayStats(long published, long received, long duplicates, int buffered, long overflowed) {
+    this(published, received, duplicates, buffered, overflowed, 0);
+  }
+}

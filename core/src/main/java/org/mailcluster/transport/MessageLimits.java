@@ -84,8 +84,12 @@ public final class MessageLimits {
    */
   public static final int REPORT_TEXT = 4096;
 
-  /** The largest epoch: one below {@link Long#MAX_VALUE}, so that the next one still exists. */
-  public static final long MAX_EPOCH = Long.MAX_VALUE - 1;
+  /**
+   * The largest epoch. A cluster takes one epoch per promotion, so two thousand million are more
+   * than any will use; a bound this far below {@link Long#MAX_VALUE} means no sum of epochs can
+   * overflow, and a message that names an epoch above it is malformed, not a claim to consider.
+   */
+  public static final long MAX_EPOCH = Integer.MAX_VALUE;
 
   private MessageLimits() {}
 

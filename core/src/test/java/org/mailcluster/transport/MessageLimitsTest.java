@@ -33,8 +33,8 @@ class MessageLimitsTest {
   }
 
   @Test
-  void epochsAreZeroToOneBelowTheLargestLong() {
-    String range = " is out of range, an epoch is 0 to 9223372036854775806";
+  void epochsAreZeroToTheLargestInt() {
+    String range = " is out of range, an epoch is 0 to 2147483647";
     refused("Ping.epoch: -1" + range, () -> new Request.Ping(T0, -1));
     refused(
         "StatusQuery.epoch: 9223372036854775807" + range,
@@ -48,6 +48,9 @@ class MessageLimitsTest {
     refused(
         "Heartbeat.epoch: 9223372036854775807" + range,
         () -> new ReplicationMessage.Heartbeat(Long.MAX_VALUE, Revision.INITIAL, T0));
+    // One past the bound: a message that claims it is malformed, not a claim to check.
+    refused(
+        "Ping.epoch: 2147483648" + range, () -> new Request.Ping(T0, MessageLimits.MAX_EPOCH + 1));
     refused("Subscribe.epoch: -1" + range, () -> new Subscribe(MX2, -1, Revision.INITIAL));
     assertEquals(MessageLimits.MAX_EPOCH, new Request.ZoneQuery(MessageLimits.MAX_EPOCH).epoch());
   }

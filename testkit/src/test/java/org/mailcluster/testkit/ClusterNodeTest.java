@@ -317,7 +317,9 @@ class ClusterNodeTest {
         primaryEvents.toString());
     assertTrue(
         primaryEvents.contains(
-            "refused: node mx4 is not a registered server: add it on the primary mx1 first"),
+            "refused: mx4 (at mx4) is not a registered server of this cluster, or was removed: its"
+                + " Join request was refused. If it belongs to the cluster, add it on the primary"
+                + " mx1 first (ClusterService.addServer)"),
         primaryEvents.toString());
     for (String id : List.of("mx2", "mx3", "mx4")) {
       assertFalse(nodes.get(id).awaitSynchronized().isDone(), id);

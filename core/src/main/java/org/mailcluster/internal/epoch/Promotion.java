@@ -18,6 +18,7 @@ import org.mailcluster.internal.replication.SecondaryRole;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.transport.MessageLimits;
 import org.mailcluster.transport.PeerIdentity;
 import org.mailcluster.transport.Request;
 import org.mailcluster.transport.Response;
@@ -33,6 +34,11 @@ public final class Promotion {
   /** One peer's answer to a promotion round, or why there is none. */
   private record Reply(
       NodeId node, Optional<Response> answer, Optional<ClusterException> failure) {}
+
+  // How far beyond the highest epoch this server has seen or granted a candidate may ask: a
+  // candidate asks for one above the highest any server it reached reports, so a server that missed
+  // some promotions may be asked a few epochs ahead, never thousands.
+  static final long EPOCH_STEP = 1024;
 
   private final NodeCore node;
   private final RoleChange roles;
@@ -109,6 +115,13 @@ public final class Promotion {
     long highest = node.epochs().highest();
     for (PeerStatus st : statuses) {
       highest = Math.max(highest, Math.max(st.epoch(), st.promised()));
+    }
+    if (highest >= MessageLimits.MAX_EPOCH) {
+      throw refuse(
+          "epoch "
+              + highest
+              + " is the last one a cluster may take: no promotion is possible; restore the"
+              + " servers' state directories from a backup");
     }
     long newEpoch = highest + 1;
     node.epochs().promise(newEpoch, node.settings().id());
@@ -264,6 +277,21 @@ public final class Promotion {
       throw new ClusterException(
           ErrorCode.STALE_EPOCH,
           self + " has already seen or granted epoch " + highest + ": promote again");
+    }
+    if (wanted > highest + EPOCH_STEP) {
+      throw node.events()
+          .refuse(
+              ErrorCode.INVALID_VALUE,
+              candidate
+                  + " asked for epoch "
+                  + wanted
+                  + " but "
+                  + self
+                  + " has seen or granted only "
+                  + highest
+                  + ": a promotion asks for the next epoch, not one "
+                  + (wanted - highest)
+                  + " ahead; refused");
     }
     // A node asks for its own promotion only: a vote for another node, asked with some member's
     // certificate, would let that member block or steer every later promotion.

@@ -1,6 +1,10 @@
 package org.mailcluster.internal.epoch;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -15,7 +19,6 @@ import org.mailcluster.internal.replication.PrimaryRole;
 import org.mailcluster.internal.replication.SecondaryRole;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeId;
-import org.mailcluster.transport.PeerIdentity;
 import org.mailcluster.transport.Request;
 import org.mailcluster.transport.Response;
 
@@ -25,7 +28,14 @@ import org.mailcluster.transport.Response;
  * becomes a secondary (epoch fencing). Each closes the role it leaves and opens the one it takes.
  */
 public final class RoleChange {
+  // After a claim that too few servers vouched for, how long the same claim is not checked again.
+  private static final Duration UNPROVEN_RECHECK = Duration.ofSeconds(10);
+
   private final NodeCore node;
+  // The epoch whose claim is being checked now (0: none), and the highest one found unproven.
+  private long verifying;
+  private long unproven;
+  private Instant unprovenUntil = Instant.MIN;
 
   /** Binds the node whose role changes. */
   public RoleChange(NodeCore node) {
@@ -76,30 +86,102 @@ public final class RoleChange {
   }
 
   /**
-   * Epoch fencing: a primary that meets a higher epoch was replaced by a promotion and becomes a
-   * secondary at once, refusing what it was asked; a secondary just remembers the higher epoch, and
-   * drops a stream from an older primary at its next message.
-   *
-   * @throws ClusterException with {@code STALE_EPOCH} if this primary was fenced off by it
+   * A peer's message carries an epoch above this node's: it claims that a promotion happened. The
+   * claim alone changes nothing, since any member's certificate can write any number into a
+   * message: this node asks every registered server how far it has seen and granted, and takes the
+   * epoch only when a majority of them vouch for it (a promotion needs a majority of grants, each
+   * kept durable by the server that gave it). Then a primary was replaced and becomes a secondary;
+   * a secondary remembers the epoch and drops a stream from an older primary at its next message.
+   * Until then the message is answered in this node's own epoch.
    */
-  public void check(long theirs, PeerIdentity from) {
+  public void claimed(long theirs, NodeId claimant) {
     long mine = node.epochs().current();
-    if (theirs <= mine) {
+    Instant now = node.scheduler().now();
+    if (theirs <= mine || theirs <= verifying) {
       return;
     }
-    if (node.role() == Role.PRIMARY) {
-      fenced(theirs, from.node().map(NodeId::toString).orElse(from.remoteAddress()));
-      throw new ClusterException(
-          ErrorCode.STALE_EPOCH,
-          node.settings().id()
-              + " was primary at epoch "
-              + mine
-              + ", older than epoch "
-              + theirs
-              + ": it is a secondary now; join the primary of epoch "
-              + theirs);
+    if (theirs <= unproven && now.isBefore(unprovenUntil)) {
+      return; // asked lately, and not enough servers vouched: not again for every message
     }
-    node.epochs().adopt(theirs);
+    List<Member> members = node.members();
+    if (members.isEmpty()) {
+      return; // a new node with no state yet: it takes its epoch from the primary it joins
+    }
+    verifying = theirs;
+    NodeId self = node.settings().id();
+    List<CompletableFuture<Long>> asks = new ArrayList<>();
+    for (Member m : members) {
+      if (m.id().equals(self)) {
+        continue;
+      }
+      asks.add(
+          node.peers()
+              .channel(m.address())
+              .call(new Request.StatusQuery(mine), node.settings().callDeadline())
+              .handle(
+                  (answer, failure) ->
+                      answer instanceof Response.Status st
+                          ? Math.max(st.epoch(), st.promised())
+                          : Long.valueOf(-1)));
+    }
+    CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
+        .whenComplete(
+            (ignored, failure) ->
+                node.loop()
+                    .execute(
+                        () -> {
+                          if (node.isClosing()) {
+                            return;
+                          }
+                          int vouched = node.epochs().highest() >= theirs ? 1 : 0;
+                          for (CompletableFuture<Long> a : asks) {
+                            if (a.join() >= theirs) {
+                              vouched++;
+                            }
+                          }
+                          settle(theirs, claimant, vouched, members.size());
+                        }));
+  }
+
+  private void settle(long theirs, NodeId claimant, int vouched, int voters) {
+    if (verifying == theirs) {
+      verifying = 0;
+    }
+    if (theirs <= node.epochs().current()) {
+      return; // taken meanwhile, from a stronger claim
+    }
+    int majority = voters / 2 + 1;
+    if (voters > 0 && vouched >= majority) {
+      if (node.role() == Role.PRIMARY) {
+        fenced(theirs, claimant.toString());
+      } else {
+        node.epochs().adopt(theirs);
+      }
+      return;
+    }
+    unproven = Math.max(unproven, theirs);
+    unprovenUntil = node.scheduler().now().plus(UNPROVEN_RECHECK);
+    node.events()
+        .error(
+            claimant
+                + " claims epoch "
+                + theirs
+                + " but only "
+                + vouched
+                + " of "
+                + voters
+                + " registered servers have seen or granted it, and a promotion needs "
+                + majority
+                + ": ignored, "
+                + node.settings().id()
+                + " stays "
+                + node.role().name().toLowerCase(java.util.Locale.ROOT)
+                + " at epoch "
+                + node.epochs().current()
+                + ". If "
+                + claimant
+                + " was promoted with force while most servers were cut off, promote it again"
+                + " with force once they are back; otherwise its certificate may be misused");
   }
 
   /** This primary met a higher epoch: another node was promoted. It becomes a secondary. */
@@ -167,7 +249,7 @@ public final class RoleChange {
                               return;
                             }
                             if (response.epoch() > node.epochs().current()) {
-                              fenced(response.epoch(), peer.toString());
+                              claimed(response.epoch(), peer);
                             } else if (node.roleState() instanceof PrimaryRole primary
                                 && response instanceof Response.Pong pong
                                 && pong.epoch() == node.epochs().current()) {

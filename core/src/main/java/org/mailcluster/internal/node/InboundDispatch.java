@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.Role;
+import org.mailcluster.config.Revision;
 import org.mailcluster.internal.epoch.Promotion;
 import org.mailcluster.internal.replication.PrimaryRole;
 import org.mailcluster.internal.replication.RoleState;
@@ -22,21 +23,25 @@ import org.mailcluster.transport.Subscribe;
 
 /**
  * What the transport hands the node: every call and subscription from a peer moves onto the loop,
- * where its epoch is checked first (a primary that meets a higher epoch was replaced) and then it
- * goes to the part that answers it: the role (joins, acknowledgements), promotion (status queries
- * and epoch grants), resyncs (resync requests and snapshot confirmations), the node's checks (zone
- * queries and probe reads), the built-in services (status reports) or a named service (forwarded
- * requests). Only the transport holds this object; the host's {@link
- * org.mailcluster.ClusterService} has no way to forge a peer's call.
+ * where the caller is admitted first (a registered server, not this node's own id: see {@link
+ * Admission}), a higher epoch it carries is checked as a claim (see {@link
+ * org.mailcluster.internal.epoch.RoleChange#claimed}), and then it goes to the part that answers
+ * it: the role (joins, acknowledgements), promotion (status queries and epoch grants), resyncs
+ * (resync requests and snapshot confirmations), the node's checks (zone queries and probe reads),
+ * the built-in services (status reports) or a named service (forwarded requests). Only the
+ * transport holds this object; the host's {@link org.mailcluster.ClusterService} has no way to
+ * forge a peer's call.
  */
 final class InboundDispatch implements InboundHandler {
   private final NodeCore node;
   private final Promotion promotion;
   private final Resyncs resyncs;
   private final StateCopies copies;
+  private final Admission admission;
 
   InboundDispatch(NodeCore node, Promotion promotion, Resyncs resyncs, StateCopies copies) {
     this.node = node;
+    this.admission = new Admission(node);
     this.copies = copies;
     this.promotion = promotion;
     this.resyncs = resyncs;
@@ -48,9 +53,16 @@ final class InboundDispatch implements InboundHandler {
     return node.loop()
         .call(
             () -> {
-              node.roleChange().check(request.epoch(), from);
-              if (node.roleState() instanceof SecondaryRole s && from.node().isPresent()) {
-                s.heardFrom(from.node().get(), request.epoch());
+              NodeId caller =
+                  admission.admit(
+                      from,
+                      describe(request),
+                      request instanceof Request.Ping
+                          || request instanceof Request.ZoneQuery
+                          || request instanceof Request.StatusQuery);
+              node.roleChange().claimed(request.epoch(), caller);
+              if (node.roleState() instanceof SecondaryRole s) {
+                s.heardFrom(caller, request.epoch());
               }
               return answer(from, request, receivedAt);
             });
@@ -61,7 +73,25 @@ final class InboundDispatch implements InboundHandler {
     if (request instanceof Request.Join j) {
       return done(node.asPrimary().onJoin(from, j));
     } else if (request instanceof Request.Ack a) {
-      return done(node.asPrimary().onAck(from, a));
+      PrimaryRole primary = node.asPrimary();
+      Revision committed = node.committed().revision();
+      if (a.applied().compareTo(committed) > 0 || a.written().compareTo(a.applied()) > 0) {
+        // Taken, it would show a secondary as further than anything that exists, in diagnostics
+        // and in every wait for secondaries to catch up.
+        throw node.events()
+            .refuse(
+                ErrorCode.INVALID_VALUE,
+                a.node()
+                    + " acknowledged "
+                    + a.applied()
+                    + " (files at "
+                    + a.written()
+                    + "), but this primary has committed only up to "
+                    + committed
+                    + ": an acknowledgement names a revision it was sent",
+                a.node().value());
+      }
+      return done(primary.onAck(from, a));
     } else if (request instanceof Request.Ping p) {
       primaryClaim(from, p);
       return done(
@@ -84,7 +114,7 @@ final class InboundDispatch implements InboundHandler {
     } else if (request instanceof Request.ZoneQuery) {
       return done(node.checks().zone());
     } else if (request instanceof Request.ProbeRead p) {
-      return node.checks().readProbe(p);
+      return node.checks().readProbe(from.node().orElseThrow(), p);
     } else if (request instanceof Request.StatusReport r) {
       return done(node.builtIn().receiveReport(from, r));
     }
@@ -115,6 +145,14 @@ final class InboundDispatch implements InboundHandler {
     }
   }
 
+  /** What a request is, as a refusal names it. */
+  private static String describe(Request request) {
+    String kind = request.getClass().getSimpleName();
+    return request instanceof Request.Forward f
+        ? "call of the service '" + f.service() + "'"
+        : kind + " request";
+  }
+
   private static CompletableFuture<Response> done(Response response) {
     return CompletableFuture.completedFuture(response);
   }
@@ -126,8 +164,9 @@ final class InboundDispatch implements InboundHandler {
         .execute(
             () -> {
               try {
+                NodeId caller = admission.admit(from, "replication subscription", false);
                 node.asPrimary();
-                node.roleChange().check(request.epoch(), from);
+                node.roleChange().claimed(request.epoch(), caller);
                 node.asPrimary().subscribe(from, request, stream);
               } catch (ClusterException e) {
                 stream.fail(e);

@@ -86,7 +86,7 @@ public final class NodeCore implements NodeContext {
     this.history = new History(settings.historyEntries(), settings.historyAge());
     this.epochs = new Epochs(store);
     this.peers = new Peers(transport);
-    this.services = new ServiceRegistry(settings.id());
+    this.services = new ServiceRegistry(settings.id(), scheduler);
     this.files = new HostFiles(settings.configSource(), settings.registry());
     this.divergence = new DivergenceRecorder(this);
     this.roleChange = new RoleChange(this);

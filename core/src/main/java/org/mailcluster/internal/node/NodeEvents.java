@@ -26,6 +26,7 @@ public final class NodeEvents {
   private final Scheduler scheduler;
   private final Runnable changed;
   private final Deque<Diagnostics.Event> recent = new ArrayDeque<>();
+  private final RefusalLog refusals = new RefusalLog();
 
   NodeEvents(Scheduler scheduler, Runnable changed) {
     this.scheduler = scheduler;
@@ -61,6 +62,18 @@ public final class NodeEvents {
   /** Logs and keeps a refusal of a peer's request, and returns the exception that refuses it. */
   public ClusterException refuse(ErrorCode code, String message) {
     warn("refused: " + message);
+    return new ClusterException(code, message);
+  }
+
+  /**
+   * Like {@link #refuse(ErrorCode, String)} for a refusal a peer can repeat at will: logged and
+   * kept for the first few of {@code caller}'s refusals in each minute, then only counted (see
+   * {@link RefusalLog}).
+   */
+  public ClusterException refuse(ErrorCode code, String message, String caller) {
+    if (refusals.refused(caller, scheduler.now(), this::warn) == RefusalLog.Verdict.LOG) {
+      warn("refused: " + message);
+    }
     return new ClusterException(code, message);
   }
 

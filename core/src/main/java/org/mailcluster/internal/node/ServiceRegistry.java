@@ -3,6 +3,7 @@ package org.mailcluster.internal.node;
 import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,6 +11,7 @@ import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.NodeService;
 import org.mailcluster.membership.NodeId;
+import org.mailcluster.spi.Scheduler;
 import org.mailcluster.transport.PeerIdentity;
 
 /**
@@ -20,11 +22,19 @@ final class ServiceRegistry {
   /** The prefix of the cluster's own service names, which hosts may not register. */
   static final String RESERVED_PREFIX = "mailcluster.";
 
-  private final NodeId self;
-  private final Map<String, NodeService> services = new ConcurrentHashMap<>();
+  // Calls of named services one node may make of this one: far above what a busy mail server's
+  // screening and mail events need, low enough that a misbehaving member cannot take the loop.
+  static final double CALLS_PER_SECOND = 20_000;
+  static final double CALLS_AT_ONCE = 20_000;
 
-  ServiceRegistry(NodeId self) {
+  private final NodeId self;
+  private final Scheduler scheduler;
+  private final Map<String, NodeService> services = new ConcurrentHashMap<>();
+  private final CallerRateLimit limit = new CallerRateLimit(CALLS_PER_SECOND, CALLS_AT_ONCE);
+
+  ServiceRegistry(NodeId self, Scheduler scheduler) {
     this.self = self;
+    this.scheduler = scheduler;
   }
 
   /** Registers one of the cluster's own services. */
@@ -47,6 +57,21 @@ final class ServiceRegistry {
 
   /** Answers a call of service {@code name}; on the loop. */
   CompletableFuture<String> serve(PeerIdentity from, String name, String payload) {
+    if (from.node().isPresent()) {
+      Duration wait = limit.take(from.node().get(), scheduler.now());
+      if (!wait.isZero()) {
+        throw new ClusterException(
+            ErrorCode.LIMIT_EXCEEDED,
+            from.node().get()
+                + " calls "
+                + self
+                + "'s services more than "
+                + (long) CALLS_PER_SECOND
+                + " times a second: retry in "
+                + Math.max(1, wait.toMillis())
+                + " ms");
+      }
+    }
     NodeService service = services.get(name);
     if (service == null) {
       throw new ClusterException(

@@ -15,11 +15,14 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
+import org.mailcluster.ClusterException;
+import org.mailcluster.ErrorCode;
 import org.mailcluster.Role;
 import org.mailcluster.events.MailEvent;
 import org.mailcluster.events.MailEventListener;
 import org.mailcluster.events.MailEvents;
 import org.mailcluster.events.RelayStats;
+import org.mailcluster.internal.node.NodeLoop;
 import org.mailcluster.internal.node.NodeSettings;
 import org.mailcluster.membership.Member;
 import org.mailcluster.membership.NodeId;
@@ -27,6 +30,7 @@ import org.mailcluster.spi.Scheduler;
 import org.mailcluster.transport.PeerIdentity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
@@ -52,6 +56,8 @@ public final class MailEventRelay implements MailEvents {
   private static final Logger log = LoggerFactory.getLogger("mailcluster.events");
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final int BATCH = 64;
+  // Characters of JSON in one batch: a quarter of the 1 MiB a message may carry.
+  private static final long BATCH_CHARS = 256 * 1024;
   private static final int SEEN_IDS = 100_000;
   private static final Duration RETRY_MIN = Duration.ofMillis(200);
   private static final Duration RETRY_MAX = Duration.ofSeconds(5);
@@ -78,6 +84,7 @@ public final class MailEventRelay implements MailEvents {
           });
   private long published;
   private long received;
+  private long undeliverable;
   private long duplicates;
   private long overflowed;
   private boolean closed;
@@ -201,15 +208,24 @@ public final class MailEventRelay implements MailEvents {
     ArrayNode events = body.putArray("events");
     int n = 0;
     long last = 0;
+    long chars = 0;
     for (Iterator<Envelope> it = link.queue.iterator(); it.hasNext() && n < BATCH; n++) {
       Envelope e = it.next();
-      ObjectNode o = events.addObject();
+      ObjectNode o = JSON.createObjectNode();
       o.put("seq", e.seq());
       o.put("id", e.event().id());
       o.put("origin", e.event().origin().value());
       o.put("mailbox", e.event().mailbox());
       o.put("kind", e.event().kind().name());
       o.put("payload", e.event().payload());
+      // Cut well below the largest message a peer takes; one event (its parts are bounded) always
+      // fits, however its text escapes.
+      long size = JSON.writeValueAsString(o).length();
+      if (n > 0 && chars + size > BATCH_CHARS) {
+        break;
+      }
+      chars += size;
+      events.add(o);
       last = e.seq();
     }
     link.inFlight = true;
@@ -223,6 +239,30 @@ public final class MailEventRelay implements MailEvents {
   private void onAnswer(Link link, long sentUpTo, String answer, Throwable failure) {
     link.inFlight = false;
     if (closed) {
+      return;
+    }
+    if (failure != null && refusedForContent(failure)) {
+      // The receiver refused the batch for what it holds: sending it again would be refused again,
+      // and every later event to that node would wait behind it.
+      int dropped = 0;
+      while (!link.queue.isEmpty() && link.queue.peekFirst().seq() <= sentUpTo) {
+        link.queue.removeFirst();
+        dropped++;
+      }
+      undeliverable += dropped;
+      link.failures = 0;
+      node.warn(
+          "dropped "
+              + dropped
+              + " mail event"
+              + (dropped == 1 ? "" : "s")
+              + " for "
+              + link.name
+              + ", which refused them: "
+              + NodeLoop.rootMessage(failure)
+              + " (counted in the relay's undeliverable events)");
+      refreshStats();
+      pump(link);
       return;
     }
     if (failure != null) {
@@ -245,6 +285,11 @@ public final class MailEventRelay implements MailEvents {
     pump(link);
   }
 
+  private static boolean refusedForContent(Throwable failure) {
+    return NodeLoop.unwrap(failure) instanceof ClusterException ce
+        && (ce.code() == ErrorCode.INVALID_VALUE || ce.code() == ErrorCode.LIMIT_EXCEEDED);
+  }
+
   private void retryLater(Link link) {
     if (link.retry != null || closed) {
       return;
@@ -263,8 +308,43 @@ public final class MailEventRelay implements MailEvents {
   // ---- receiving -----------------------------------------------------------------------
 
   private CompletableFuture<String> receive(PeerIdentity from, String payload) {
-    JsonNode body = JSON.readTree(payload);
-    NodeId sender = from.node().orElse(NodeId.of(body.path("from").asString("")));
+    JsonNode body;
+    try {
+      body = JSON.readTree(payload);
+    } catch (JacksonException e) {
+      throw new ClusterException(
+          ErrorCode.INVALID_VALUE, "a mail-event batch is not JSON: " + e.getOriginalMessage());
+    }
+    NodeId sender =
+        from.node()
+            .orElseThrow(
+                () ->
+                    new ClusterException(
+                        ErrorCode.UNAUTHENTICATED, "mail events come from a proven node only"));
+    // The primary relays every node's events, so what it sends names their origins; any other node
+    // sends only its own.
+    boolean fromPrimary =
+        node.role() == Role.SECONDARY && node.primary().equals(Optional.of(sender));
+    if (node.role() == Role.SECONDARY && !fromPrimary) {
+      throw new ClusterException(
+          ErrorCode.PERMISSION_DENIED,
+          sender
+              + " sent mail events to the secondary "
+              + settings.id()
+              + ": only the primary does");
+    }
+    for (JsonNode o : body.path("events").values()) {
+      String origin = o.path("origin").asString("");
+      if (!fromPrimary && !origin.equals(sender.value())) {
+        throw new ClusterException(
+            ErrorCode.PERMISSION_DENIED,
+            sender
+                + " sent a mail event whose origin is '"
+                + shown(origin)
+                + "': a node publishes"
+                + " its own events only");
+      }
+    }
     long theirIncarnation = body.path("incarnation").asLong();
     Inbound in = inbound.get(sender);
     if (in == null || in.incarnation != theirIncarnation) {
@@ -299,6 +379,10 @@ public final class MailEventRelay implements MailEvents {
     return CompletableFuture.completedFuture(JSON.writeValueAsString(answer));
   }
 
+  private static String shown(String text) {
+    return text.length() <= 64 ? text : text.substring(0, 64) + "…";
+  }
+
   private void deliver(MailEvent event) {
     if (event.origin().equals(settings.id()) || !seen.add(event.id())) {
       duplicates++;
@@ -322,7 +406,7 @@ public final class MailEventRelay implements MailEvents {
     for (Link l : toMembers.values()) {
       buffered += l.queue.size();
     }
-    stats = new RelayStats(published, received, duplicates, buffered, overflowed);
+    stats = new RelayStats(published, received, duplicates, buffered, overflowed, undeliverable);
   }
 
   private record Envelope(long seq, MailEvent event) {}

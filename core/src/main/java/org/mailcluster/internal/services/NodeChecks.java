@@ -64,7 +64,30 @@ public final class NodeChecks {
    * Reads a peer's storage probe through this node's mapping, for its {@link Request.ProbeRead}.
    * The file is read on the storage executor, since network storage may hang.
    */
-  public CompletableFuture<Response> readProbe(Request.ProbeRead request) {
+  /**
+   * Reads the probe that {@code caller} wrote for this node to find, off the loop. Only that file
+   * is read: the request names a folder and a file, and a caller must not learn what any other file
+   * holds.
+   *
+   * @throws ClusterException with {@code PERMISSION_DENIED} if the file named is not the caller's
+   *     probe
+   */
+  public CompletableFuture<Response> readProbe(NodeId caller, Request.ProbeRead request) {
+    String expected = StorageProbe.probeName(caller.value());
+    if (!request.file().equals(expected)) {
+      throw new ClusterException(
+          ErrorCode.PERMISSION_DENIED,
+          caller
+              + " asked "
+              + settings.id()
+              + " to read '"
+              + request.file()
+              + "' under "
+              + request.path()
+              + ": a node reads only the probe its caller wrote there ("
+              + expected
+              + ")");
+    }
     return CompletableFuture.supplyAsync(
         () -> new Response.ProbeToken(readProbeFile(request), node.epoch()),
         settings.storageExecutor());

@@ -140,6 +140,10 @@ final class StorageProbe {
                         node + " has no local form of " + path + ": map its share on " + node));
     Path probe = dir.resolve(file);
     try {
+      // The probe itself, never what a link in its place points to.
+      if (!Files.isRegularFile(probe, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new NoSuchFileException(probe.toString());
+      }
       return Files.readString(probe, StandardCharsets.US_ASCII);
     } catch (NoSuchFileException e) {
       throw new ClusterException(

@@ -1042,6 +1042,8 @@ final class Wire {
         return Status.PERMISSION_DENIED;
       case INVALID_VALUE:
         return Status.INVALID_ARGUMENT;
+      case LIMIT_EXCEEDED:
+        return Status.RESOURCE_EXHAUSTED;
       case DUPLICATE_NODE_KEY:
       case DUPLICATE_NODE_ID:
         return Status.ALREADY_EXISTS;
