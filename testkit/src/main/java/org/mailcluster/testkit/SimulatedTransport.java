@@ -3,6 +3,7 @@ package org.mailcluster.testkit;
 import static java.util.Objects.requireNonNull;
 import static org.mailcluster.testkit.SimulatedNetwork.unavailable;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -122,8 +123,16 @@ final class SimulatedTransport implements ClusterTransport {
     return state == State.CRASHED;
   }
 
+  /**
+   * The caller as its peers see it. Each process on the network holds a certificate of its own: its
+   * serial is derived from the network's name for it, so a second process presenting another node's
+   * id has another certificate, as a reissued one would be.
+   */
   PeerIdentity identity() {
-    return PeerIdentity.of(presented, address.toString());
+    return PeerIdentity.of(
+        presented,
+        address.toString(),
+        java.util.HexFormat.of().formatHex(node.value().getBytes(StandardCharsets.UTF_8)));
   }
 
   void crash() {

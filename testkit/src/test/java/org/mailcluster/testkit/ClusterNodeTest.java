@@ -385,8 +385,8 @@ class ClusterNodeTest {
     await(mx2.awaitSynchronized());
     time.runFor(Duration.ofSeconds(2));
     assertConverged();
-    // 30 keys, 2 members and the genesis of the state
-    assertEquals(33, mx2.configuration().size());
+    // 30 keys, 2 members, the certificate mx2 joined with and the genesis of the state
+    assertEquals(34, mx2.configuration().size());
   }
 
   @Test

@@ -223,4 +223,29 @@ class MembersOnlyTest {
       stillReplicates(c);
     }
   }
+
+  @Test
+  void removingAServerRevokesItsCertificateEvenIfItIsAddedAgain() {
+    try (SimulatedCluster c = cluster(46)) {
+      NodeAddress mx3 = NodeAddress.of("mx3", 7400);
+      c.crash("mx3");
+      c.await(c.primary().removeServer(NodeId.of("mx3")), LIMIT);
+      c.await(c.primary().addServer(NodeId.of("mx3"), mx3), LIMIT);
+      // The process with the certificate mx3 joined with is refused as a revoked certificate...
+      PeerChannel old = c.network().transport(NodeId.of("mx3"), mx3).connect(MX1);
+      ClusterException e =
+          refused(c, old.call(new Request.Ping(c.time().now(), 1, false), DEADLINE));
+      assertEquals(ErrorCode.UNAUTHENTICATED, e.code());
+      assertTrue(
+          e.getMessage()
+              .contains(
+                  "revoked when that server was removed: a server added again"
+                      + " needs a new certificate"),
+          e.getMessage());
+      // ...while a new certificate for mx3 is taken.
+      Response pong =
+          c.await(as(c, "mx3").call(new Request.Ping(c.time().now(), 1, false), DEADLINE), LIMIT);
+      assertEquals(1, pong.epoch());
+    }
+  }
 }

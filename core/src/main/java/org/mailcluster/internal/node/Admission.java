@@ -4,16 +4,17 @@ import java.util.Optional;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.Role;
+import org.mailcluster.internal.membership.Revocations;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.transport.PeerIdentity;
 
 /**
  * Who may send this node anything, after the transport proved who the caller is: a registered
  * server that was not removed (on a secondary that has not received the members yet, also the
- * primary it joined), and never a peer in this node's own name. What each kind of message needs
- * beyond that (the primary's role, the caller's own name in it) is checked where it is answered.
- * Refusals are logged rate-limited per caller, since a caller can repeat them at will.
- * Loop-confined.
+ * primary it joined), with a certificate that was not revoked (see {@link Revocations}), and never
+ * a peer in this node's own name. What each kind of message needs beyond that (the primary's role,
+ * the caller's own name in it) is checked where it is answered. Refusals are logged rate-limited
+ * per caller, since a caller can repeat them at will. Loop-confined.
  */
 final class Admission {
   private final NodeCore node;
@@ -47,6 +48,21 @@ final class Admission {
                                 + " without proving which node it is: every node needs a"
                                 + " certificate from the cluster CA",
                             host));
+    Optional<String> revoked = Revocations.revokedFor(node.committed(), from);
+    if (revoked.isPresent()) {
+      throw node.events()
+          .refuse(
+              ErrorCode.UNAUTHENTICATED,
+              "a peer at "
+                  + host
+                  + " presented the certificate (serial "
+                  + from.certificateSerial().get()
+                  + ") of "
+                  + revoked.get()
+                  + ", revoked when that server was removed: a server added again needs a new"
+                  + " certificate (mailcluster certs)",
+              caller + "@" + host);
+    }
     NodeId self = node.settings().id();
     if (caller.equals(self)) {
       throw node.events()

@@ -39,6 +39,7 @@ import org.mailcluster.events.MailEvents;
 import org.mailcluster.internal.epoch.EpochLineage;
 import org.mailcluster.internal.epoch.Promotion;
 import org.mailcluster.internal.membership.MemberRecord;
+import org.mailcluster.internal.membership.Revocations;
 import org.mailcluster.internal.replication.PrimaryRole;
 import org.mailcluster.internal.replication.SecondaryRole;
 import org.mailcluster.internal.resync.Resyncs;
@@ -253,8 +254,10 @@ final class ClusterNode implements ClusterService {
                 throw new IllegalArgumentException("the primary " + id + " cannot remove itself");
               }
               primary.dropSubscriber(id);
-              return primary.commit(
-                  "membership:remove " + id, Map.of(MemberRecord.stateKey(id), Optional.empty()));
+              Map<String, Optional<String>> changes =
+                  new java.util.LinkedHashMap<>(Revocations.removed(core.tip(), id));
+              changes.put(MemberRecord.stateKey(id), Optional.empty());
+              return primary.commit("membership:remove " + id, changes);
             });
   }
 

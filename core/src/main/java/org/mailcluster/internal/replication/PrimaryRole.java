@@ -20,6 +20,7 @@ import org.mailcluster.constraints.ConstraintReport;
 import org.mailcluster.internal.epoch.EpochLineage;
 import org.mailcluster.internal.membership.MemberRecord;
 import org.mailcluster.internal.membership.Membership;
+import org.mailcluster.internal.membership.Revocations;
 import org.mailcluster.internal.node.NodeCore;
 import org.mailcluster.internal.node.NodeEvents;
 import org.mailcluster.internal.node.NodeLoop;
@@ -265,10 +266,14 @@ public final class PrimaryRole implements RoleState {
             join);
     descent.check(node, join);
     MemberRecord joined = record.joined(join.productVersion(), join.licenceFingerprint());
+    // The certificate it joined with, so that removing it revokes that certificate.
+    Map<String, Optional<String>> changes =
+        new LinkedHashMap<>(Revocations.joined(this.node.tip(), node, from));
     if (!joined.equals(record)) {
-      commit(
-          "membership:join " + node,
-          Map.of(MemberRecord.stateKey(node), Optional.of(joined.toJson())));
+      changes.put(MemberRecord.stateKey(node), Optional.of(joined.toJson()));
+    }
+    if (!changes.isEmpty()) {
+      commit("membership:join " + node, changes);
     }
     NodeEvents.CLUSTER_LOG.info(
         "node {} joined from {} (version {})", node, from.remoteAddress(), join.productVersion());
