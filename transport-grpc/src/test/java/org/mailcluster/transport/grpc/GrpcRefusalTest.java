@@ -115,7 +115,9 @@ class GrpcRefusalTest {
   void callsWithoutAClusterCertificateOrWithTheWrongProtocolAreRefusedBeforeTheNode()
       throws Exception {
     NodeAddress a1 = TestCluster.unusedAddress();
-    node("mx1", a1, Optional.empty());
+    ClusterService mx1 = node("mx1", a1, Optional.empty());
+    // mx2 is a registered server (it never runs here): the legitimate caller at the end.
+    mx1.addServer(NodeId.of("mx2"), TestCluster.unusedAddress()).get(10, TimeUnit.SECONDS);
     String log =
         capturingStderr(
             () -> {
@@ -187,15 +189,20 @@ class GrpcRefusalTest {
     assertEquals(ErrorCode.PERMISSION_DENIED, unknown.code());
     assertTrue(unknown.getMessage().contains("not a registered server"), unknown.getMessage());
 
-    // mx3's certificate, claiming to be mx2.
+    // mx3's certificate (mx3 is registered), claiming to be mx2.
+    mx1.addServer(NodeId.of("mx3"), TestCluster.unusedAddress()).get(10, TimeUnit.SECONDS);
     GrpcTransport mx3 = TestCluster.transport(NodeId.of("mx3"));
     closeables.add(mx3);
     ClusterException impostor = refusedByNode(mx3.connect(a1), join("mx2", 1));
     assertEquals(ErrorCode.PERMISSION_DENIED, impostor.code());
     assertTrue(impostor.getMessage().contains("certificate names mx3"), impostor.getMessage());
 
-    // A node that tries to join (and so be fed state) through a secondary.
-    ClusterException notPrimary = refusedByNode(mx9.connect(a2), join("mx9", 1));
+    // A registered node that tries to join (and so be fed state) through a secondary, once the
+    // secondary knows it is registered.
+    assertTrue(
+        TestCluster.await(() -> mx2.members().size() == 3, Duration.ofSeconds(30)),
+        "mx2 never learnt that mx3 is registered");
+    ClusterException notPrimary = refusedByNode(mx3.connect(a2), join("mx3", 1));
     assertEquals(ErrorCode.NOT_PRIMARY, notPrimary.code());
 
     // The wrong protocol version in the join itself.

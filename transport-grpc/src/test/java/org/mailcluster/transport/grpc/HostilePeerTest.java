@@ -292,7 +292,7 @@ class HostilePeerTest {
     awaitConverged(mx2, mx3, "after the promotion");
 
     // The vote request mx3 granted, replayed word for word by a peer with mx2's certificate, and
-    // an older one for epoch 1: both refused, to mx3 and to the new primary itself.
+    // an older one for epoch 1: all refused, by mx3 and by the new primary itself.
     GrpcTransport replayer = TestCluster.transport(NodeId.of("mx2"));
     closeables.add(replayer);
     for (NodeAddress target : List.of(a3, a2)) {
@@ -308,8 +308,15 @@ class HostilePeerTest {
                 () -> channel.call(vote, DEADLINE).join(),
                 vote + " to " + target);
         ClusterException refused = (ClusterException) e.getCause();
-        assertEquals(ErrorCode.STALE_EPOCH, refused.code(), refused.getMessage());
-        assertTrue(refused.getMessage().contains("epoch 2"), refused.getMessage());
+        if (target.equals(a2)) {
+          // At mx2 itself, a call in its own name is refused before anything else.
+          assertEquals(ErrorCode.PERMISSION_DENIED, refused.code(), refused.getMessage());
+          assertTrue(
+              refused.getMessage().contains("in this node's own name (mx2)"), refused.getMessage());
+        } else {
+          assertEquals(ErrorCode.STALE_EPOCH, refused.code(), refused.getMessage());
+          assertTrue(refused.getMessage().contains("epoch 2"), refused.getMessage());
+        }
       }
     }
 
