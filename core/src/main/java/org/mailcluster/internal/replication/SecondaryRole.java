@@ -2,13 +2,9 @@ package org.mailcluster.internal.replication;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.mailcluster.ClusterException;
 import org.mailcluster.Diagnostics;
 import org.mailcluster.ErrorCode;
@@ -39,19 +35,23 @@ import org.slf4j.MDC;
  * replication stream, when it last heard from it), what it applies from that stream, its coalesced
  * acknowledgements, and the retries with backoff while no primary answers. It serves its last
  * applied state meanwhile, read-only, and writes the primary's values over local edits.
+ *
+ * <p>Each concern of the role has its own class beside it: {@link JoinTargets} (which server to
+ * join), {@link Acknowledgements} (what the primary is told), {@link SnapshotInstall} (a whole
+ * snapshot received), {@link PrimaryRefusal} (a primary's state that would move this node
+ * backwards), {@link SecondaryFiles} (the host's files) and {@link OtherPrimaryClaims} (split brain
+ * seen from here). This class ties them to the link and the stream.
  */
 public final class SecondaryRole implements RoleState {
   private static final Backoff RETRY = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(30));
-  // Acknowledgements of applied entries are coalesced: at most one per interval, each for the
-  // newest applied revision. A burst of commits then costs the primary one acknowledgement per
-  // interval per secondary rather than one per message, and the lag in diagnostics is at most
-  // one interval stale.
-  private static final long ACK_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
   private final NodeCore node;
-  private final SnapshotAssembly incoming = new SnapshotAssembly();
-  // Callers of a resync of this node itself, until the next snapshot is installed.
-  private final List<CompletableFuture<Void>> snapshotWaiters = new ArrayList<>();
+  private final JoinTargets targets;
+  private final PrimaryRefusal refusal;
+  private final SecondaryFiles files;
+  private final Acknowledgements acks;
+  private final SnapshotInstall snapshots;
+  private final OtherPrimaryClaims otherClaims;
   private volatile PeerChannel toPrimary;
   private volatile Optional<NodeId> primaryId = Optional.empty();
   private PeerChannel.Subscription subscription;
@@ -65,34 +65,25 @@ public final class SecondaryRole implements RoleState {
   // Whether this outage of the primary was already reported in the cluster log (once per outage).
   private boolean unreachableReported;
   private Instant lastHeard = Instant.EPOCH;
-  private Instant lastAckAt = Instant.EPOCH;
-  private long lastAckNanos;
-  private boolean ackSent;
-  private boolean ackScheduled;
-  // Which server to join: the last that accepted, else the configured primary, then the others.
-  private NodeAddress preferredPrimary;
-  private int joinRotation;
-  // The primary that a server given as this node's primary named instead (it is a secondary).
-  private NodeAddress redirectedTo;
-  // When a claim to this epoch's primary role by a server other than this node's primary was last
-  // reported, by server.
-  private final Map<NodeId, Instant> otherClaimsReported = new HashMap<>();
   private boolean closed;
-  // Why this node refused its primary's state (it would have moved backwards); null otherwise.
-  private String refused;
-  // The host's files: the revision whose state they hold, and while writing them fails, since when
-  // and why (null when they are up to date). The retry writes the whole state over the files, so
-  // what it writes is always derived from the state and the files as they are then.
-  private Revision filesWritten = Revision.INITIAL;
-  private Diagnostics.Degraded filesFailing;
-  private int fileFailures;
-  private final FileRetry fileRetry;
 
   /** Takes the secondary's role, trying {@code preferredPrimary} first (may be null). */
   public SecondaryRole(NodeCore node, NodeAddress preferredPrimary) {
     this.node = node;
-    this.preferredPrimary = preferredPrimary;
-    this.fileRetry = new FileRetry(node);
+    this.targets = new JoinTargets(node, preferredPrimary);
+    this.refusal = new PrimaryRefusal(node);
+    this.otherClaims = new OtherPrimaryClaims(node);
+    this.files = new SecondaryFiles(node, () -> closed, this::acknowledgeIfJoined, () -> primaryId);
+    this.acks = new Acknowledgements(node, () -> toPrimary, () -> closed, files::written);
+    this.snapshots =
+        new SnapshotInstall(node, refusal, files, acks, () -> primaryId, this::restartStream);
+  }
+
+  // The primary shows what this node's files hold from its acknowledgements.
+  private void acknowledgeIfJoined() {
+    if (toPrimary != null) {
+      acks.now();
+    }
   }
 
   @Override
@@ -108,7 +99,7 @@ public final class SecondaryRole implements RoleState {
             source -> {
               if (!node.committed().revision().equals(Revision.INITIAL)) {
                 // A state recovered from disk came from the primary: overwrite drift now.
-                overwriteFiles("while this node was down");
+                files.overwrite("while this node was down");
               }
               node.watchFiles(source);
             });
@@ -124,7 +115,7 @@ public final class SecondaryRole implements RoleState {
     }
     retryAt = null;
     long generation = ++streamGeneration;
-    Optional<NodeAddress> target = joinTarget();
+    Optional<NodeAddress> target = targets.next();
     if (target.isEmpty()) {
       if (failedAttempts == 0) {
         node.events().warn("no primary to join: this node knows no other registered server yet");
@@ -158,8 +149,7 @@ public final class SecondaryRole implements RoleState {
                             joinFailed(address, NodeLoop.asClusterException(failure));
                             return;
                           }
-                          preferredPrimary = address;
-                          joinRotation = 0;
+                          targets.prefer(address);
                           onJoined((Response.Joined) response, generation);
                         }));
   }
@@ -178,7 +168,7 @@ public final class SecondaryRole implements RoleState {
     }
     if (e.code() == ErrorCode.STATE_CONFLICT) {
       // The primary is behind this node, or its state began elsewhere: keep what this node holds.
-      refusedPrimary("join refused by " + address + ": " + e.getMessage());
+      refusal.refused("join refused by " + address + ": " + e.getMessage());
     } else if (!elsewhere) {
       node.events().error("join refused by " + address + ": " + e.getMessage());
     } else if (!unreachableReported) {
@@ -192,7 +182,7 @@ public final class SecondaryRole implements RoleState {
                   + "); trying the registered servers in turn, and "
                   + servingNow());
     }
-    joinRotation++;
+    targets.failed();
     retryLater();
   }
 
@@ -245,54 +235,15 @@ public final class SecondaryRole implements RoleState {
    */
   private void askForThePrimary(NodeAddress notPrimary) {
     long generation = streamGeneration;
-    node.peers()
-        .joinChannel(notPrimary)
-        .call(new Request.StatusQuery(node.epochs().current()), node.settings().callDeadline())
-        .whenComplete(
-            (response, failure) -> {
-              if (failure != null || !(response instanceof Response.Status status)) {
-                return;
-              }
-              node.loop()
-                  .execute(
-                      () -> {
-                        if (closed || node.isClosing() || subscription != null) {
-                          return;
-                        }
-                        Optional<NodeAddress> named = status.primaryAddress();
-                        if (status.role() != Role.SECONDARY
-                            || named.isEmpty()
-                            || named.get().equals(notPrimary)
-                            || named.get().equals(node.settings().address())
-                            || named.get().equals(redirectedTo)) {
-                          return;
-                        }
-                        redirectedTo = named.get();
-                        preferredPrimary = named.get();
-                        joinRotation = 0;
-                        if (!node.settings().primaryAddress().equals(Optional.of(notPrimary))) {
-                          NodeEvents.CLUSTER_LOG.info(
-                              "{} is a secondary of {}: joining that one", notPrimary, named.get());
-                        } else {
-                          node.events()
-                              .warn(
-                                  "the server given as this node's primary, "
-                                      + notPrimary
-                                      + ", is a secondary; it follows "
-                                      + status.primary().map(p -> p + " at ").orElse("")
-                                      + named.get()
-                                      + ", so this node joins that one. Fix this node's"
-                                      + " configuration: set its primary to "
-                                      + named.get()
-                                      + " (the node agent's 'primary' key; the builder's"
-                                      + " secondaryOf)");
-                        }
-                        if (generation == streamGeneration && retryAt != null) {
-                          streamGeneration++; // the scheduled retry is no longer wanted
-                          node.loop().execute(this::join);
-                        }
-                      });
-            });
+    targets.askForThePrimary(
+        notPrimary,
+        () -> closed || node.isClosing() || subscription != null,
+        () -> {
+          if (generation == streamGeneration && retryAt != null) {
+            streamGeneration++; // the scheduled retry is no longer wanted
+            node.loop().execute(this::join);
+          }
+        });
   }
 
   /**
@@ -306,36 +257,21 @@ public final class SecondaryRole implements RoleState {
         || !hearsPrimary()) {
       return; // no primary of that epoch that this node hears now: nothing conflicts here
     }
-    Instant now = node.scheduler().now();
-    Instant last = otherClaimsReported.get(peer);
-    if (last != null && now.isBefore(last.plus(Duration.ofMinutes(5)))) {
-      return;
-    }
-    otherClaimsReported.put(peer, now);
-    node.events()
-        .error(
-            "split brain: "
-                + peer
-                + " claims to be the primary of epoch "
-                + epoch
-                + ", and so does "
-                + primaryId.get()
-                + ", which this node follows; both hold new changes back until one of them is"
-                + " restarted as a secondary");
+    otherClaims.claimed(peer, epoch, primaryId.get());
   }
 
   private void onJoined(Response.Joined joined, long generation) {
     Optional<String> backwards =
-        wouldGoBackwards(joined.primary(), joined.latest(), joined.genesis());
+        refusal.wouldGoBackwards(joined.primary(), joined.latest(), joined.genesis());
     if (backwards.isPresent()) {
       // Keep what this node holds and ask again later: the primary may be recovered meanwhile (it
       // then calls, and this node joins at once).
       primaryId = Optional.of(joined.primary());
-      refusedPrimary(backwards.get());
+      refusal.refused(backwards.get());
       retryLater();
       return;
     }
-    refused = null;
+    refusal.clear();
     node.epochs().adopt(joined.epoch());
     primaryId = Optional.of(joined.primary());
     primaryEpoch = joined.epoch();
@@ -387,32 +323,10 @@ public final class SecondaryRole implements RoleState {
     node.refreshDiagnostics();
   }
 
-  /**
-   * The server to try next: the one that last accepted this node (or the configured primary), then
-   * in turn every other registered server, so that a secondary finds a newly promoted primary by
-   * itself.
-   */
-  private Optional<NodeAddress> joinTarget() {
-    List<NodeAddress> candidates = new ArrayList<>();
-    if (preferredPrimary != null) {
-      candidates.add(preferredPrimary);
-    }
-    for (Member m : node.members()) {
-      if (!m.id().equals(node.settings().id()) && !candidates.contains(m.address())) {
-        candidates.add(m.address());
-      }
-    }
-    if (candidates.isEmpty()) {
-      return Optional.empty();
-    }
-    return Optional.of(candidates.get(Math.floorMod(joinRotation, candidates.size())));
-  }
-
   /** A promotion candidate was granted an epoch: without a primary now, try it first. */
   public void preferCandidate(NodeAddress candidate) {
     if (subscription == null) {
-      preferredPrimary = candidate;
-      joinRotation = 0;
+      targets.prefer(candidate);
     }
   }
 
@@ -440,15 +354,13 @@ public final class SecondaryRole implements RoleState {
       if (message instanceof ReplicationMessage.Entries e) {
         applyEntries(e);
       } else if (message instanceof ReplicationMessage.SnapshotChunk c) {
-        incoming.add(c).ifPresent(this::install);
+        snapshots.add(c);
       } else {
         primaryLatest = ((ReplicationMessage.Heartbeat) message).latest();
         // Divergence check: now and then, even when nothing changes, tell the primary this
         // node's fingerprint.
-        if (!node.scheduler()
-            .now()
-            .isBefore(lastAckAt.plus(node.settings().heartbeatInterval().multipliedBy(5)))) {
-          acknowledge();
+        if (acks.fingerprintDue()) {
+          acks.now();
         }
       }
     } catch (ClusterException e) {
@@ -485,195 +397,23 @@ public final class SecondaryRole implements RoleState {
     node.setTip(state);
     node.divergence().continuedFrom(state, message.previous());
     ConfigDiff total = ConfigDiff.between(before, state);
-    writeFiles(total);
+    files.write(total);
     for (LogEntry e : message.entries()) {
       MDC.put("revision", e.revision().toString());
       NodeEvents.REPLICATION_LOG.info("applied {} ({})", e.revision(), e.origin());
     }
     node.notifyChanged(state, total);
-    acknowledgeSoon();
-  }
-
-  /**
-   * Why taking {@code primary}'s state (at {@code latest}, begun at {@code genesis}) would move
-   * this node backwards: it is older than what this node holds, or began elsewhere. Empty if it may
-   * be taken; a node that holds nothing yet takes any.
-   */
-  private Optional<String> wouldGoBackwards(NodeId primary, Revision latest, String genesis) {
-    ConfigSnapshot mine = node.committed();
-    if (mine.revision().equals(Revision.INITIAL)) {
-      return Optional.empty();
-    }
-    NodeId self = node.settings().id();
-    String myGenesis = EpochLineage.genesis(mine);
-    if (latest.compareTo(mine.revision()) < 0) {
-      return Optional.of(
-          primary
-              + " is at "
-              + latest
-              + " but this node "
-              + self
-              + " holds "
-              + mine.revision()
-              + ": "
-              + primary
-              + "'s state looks lost or restored from an old copy; restore it, or recover "
-              + primary
-              + " from "
-              + self
-              + " (`mailcluster recover --from "
-              + self
-              + "` on "
-              + primary
-              + ")");
-    }
-    if (!genesis.isEmpty() && !myGenesis.isEmpty() && !genesis.equals(myGenesis)) {
-      return Optional.of(
-          primary
-              + " (at "
-              + latest
-              + ") holds a configuration that does not descend from this node's ("
-              + self
-              + " at "
-              + mine.revision()
-              + "): it was begun anew, so its state looks lost. Restore "
-              + primary
-              + "'s state directory, or recover "
-              + primary
-              + " from "
-              + self
-              + " (`mailcluster recover --from "
-              + self
-              + "` on "
-              + primary
-              + "); if "
-              + self
-              + " is the one that belongs elsewhere, stop it and move its state directory away");
-    }
-    return Optional.empty();
-  }
-
-  /** Reports a refused primary once per cause (ERROR), and keeps the reason for diagnostics. */
-  private void refusedPrimary(String why) {
-    if (!why.equals(refused)) {
-      node.events().error("kept this node's configuration, nothing was applied: " + why);
-    }
-    refused = why;
-    node.refreshDiagnostics();
+    acks.soon();
   }
 
   /** Why this node refuses its primary's state, if it does. */
   public Optional<String> refusal() {
-    return Optional.ofNullable(refused);
-  }
-
-  private void install(ConfigSnapshot received) {
-    Optional<String> backwards =
-        wouldGoBackwards(
-            primaryId.orElse(node.settings().id()),
-            received.revision(),
-            EpochLineage.genesis(received));
-    if (backwards.isPresent()) {
-      refusedPrimary(backwards.get());
-      restartStream(backwards.get());
-      return;
-    }
-    // Before the old state is gone: save what the new primary never received.
-    node.divergence().beforeInstalling(received);
-    node.store().resetTo(received);
-    ConfigSnapshot before = node.committed();
-    node.setCommitted(received);
-    node.setTip(received);
-    node.log().resetTo(received.revision());
-    node.history().reset(received, received.revision(), List.of());
-    snapshotWaiters.forEach(f -> f.complete(null));
-    snapshotWaiters.clear();
-    confirmInstalled(received.revision());
-    NodeEvents.REPLICATION_LOG.info(
-        "installed snapshot {} ({} keys, fingerprint {})",
-        received.revision(),
-        received.size(),
-        received.fingerprint());
-    overwriteFiles("on resync");
-    ConfigDiff diff = ConfigDiff.between(before, received);
-    if (!diff.isEmpty()) {
-      node.notifyChanged(received, diff);
-    }
-    acknowledge();
-  }
-
-  /** Tells the primary that this secondary installed a whole snapshot. */
-  private void confirmInstalled(Revision revision) {
-    primaryId.ifPresent(
-        p ->
-            node.ask(
-                    p,
-                    epoch -> new Request.SnapshotInstalled(revision, epoch),
-                    node.settings().callDeadline())
-                .whenComplete(
-                    (answer, failure) -> {
-                      if (failure != null) {
-                        NodeEvents.REPLICATION_LOG.debug(
-                            "could not confirm snapshot {} to {}: {}",
-                            revision,
-                            p,
-                            failure.toString());
-                      }
-                    }));
+    return refusal.reason();
   }
 
   /** A future completed once this node installs its next whole snapshot. */
   public CompletableFuture<Void> nextSnapshot() {
-    CompletableFuture<Void> installed = new CompletableFuture<>();
-    snapshotWaiters.add(installed);
-    return installed;
-  }
-
-  private void acknowledgeSoon() {
-    if (ackScheduled) {
-      return; // the scheduled acknowledgement will carry this revision too
-    }
-    long since = node.scheduler().nanoTime() - lastAckNanos;
-    if (!ackSent || since < 0 || since >= ACK_INTERVAL_NANOS) {
-      acknowledge();
-      return;
-    }
-    ackScheduled = true;
-    node.scheduler()
-        .schedule(
-            Duration.ofNanos(ACK_INTERVAL_NANOS - since),
-            () ->
-                node.loop()
-                    .withContext(
-                        () -> {
-                          ackScheduled = false;
-                          if (!node.isClosing() && !closed && toPrimary != null) {
-                            acknowledge();
-                          }
-                        }));
-  }
-
-  private void acknowledge() {
-    lastAckAt = node.scheduler().now();
-    lastAckNanos = node.scheduler().nanoTime();
-    ackSent = true;
-    ConfigSnapshot committed = node.committed();
-    Request.Ack ack =
-        new Request.Ack(
-            node.settings().id(),
-            node.epochs().current(),
-            committed.revision(),
-            committed.fingerprint(),
-            filesWritten());
-    toPrimary
-        .call(ack, node.settings().callDeadline())
-        .whenComplete(
-            (r, failure) -> {
-              if (failure != null) {
-                NodeEvents.REPLICATION_LOG.debug(
-                    "acknowledgement of {} not delivered: {}", ack.applied(), failure.toString());
-              }
-            });
+    return snapshots.next();
   }
 
   private void checkSynchronized() {
@@ -708,7 +448,7 @@ public final class SecondaryRole implements RoleState {
       subscription.cancel();
       subscription = null;
     }
-    incoming.reset();
+    snapshots.reset();
   }
 
   private void retryLater() {
@@ -751,8 +491,7 @@ public final class SecondaryRole implements RoleState {
     retryAt = null;
     streamGeneration++; // the scheduled retry is no longer wanted
     failedAttempts = 0;
-    joinRotation = 0;
-    node.member(peer).ifPresent(m -> preferredPrimary = NodeAddress.parse(m.address()));
+    targets.startOver(node.member(peer).map(m -> NodeAddress.parse(m.address())));
     NodeEvents.CLUSTER_LOG.info(
         "{} called this node while it waited to retry: joining it now", peer);
     node.loop().execute(this::join);
@@ -783,136 +522,12 @@ public final class SecondaryRole implements RoleState {
     if (node.committed().revision().equals(Revision.INITIAL)) {
       return; // not synchronized yet: the first sync will write the primary's values
     }
-    overwriteFiles("after a local edit");
-  }
-
-  /** Writes what {@code diff} changed in the state to the files, unless a retry is pending. */
-  private void writeFiles(ConfigDiff diff) {
-    if (node.files().source().isEmpty() || filesFailing != null) {
-      // While a write fails, the retry writes the whole state, this change included.
-      return;
-    }
-    try {
-      node.files().apply(diff);
-      filesWritten = node.committed().revision();
-    } catch (ClusterException e) {
-      filesFailed(e);
-    }
-  }
-
-  /** The revision whose state the files hold, as acknowledged: at most the applied one. */
-  private Revision filesWritten() {
-    Revision applied = node.committed().revision();
-    if (node.files().source().isEmpty() || filesFailing == null) {
-      return applied;
-    }
-    // After a snapshot of another lineage, what the files hold may not precede what is applied.
-    return filesWritten.compareTo(applied) <= 0 ? filesWritten : Revision.INITIAL;
-  }
-
-  /**
-   * Writing the files failed: they keep what they had, the node is degraded, and the whole state is
-   * written again with backoff until it succeeds (requirement S4).
-   */
-  private void filesFailed(ClusterException e) {
-    fileFailures++;
-    if (filesFailing == null) {
-      String reason =
-          "could not write the configuration files ("
-              + e.getMessage()
-              + "); they hold revision "
-              + filesWritten
-              + " and are written again until it succeeds";
-      filesFailing = new Diagnostics.Degraded(reason, node.scheduler().now());
-      node.events().error("degraded: " + reason);
-      if (toPrimary != null) {
-        acknowledge(); // the primary shows this node's files as behind
-      }
-      node.refreshDiagnostics();
-    } else {
-      NodeEvents.CLUSTER_LOG.debug(
-          "writing the configuration files failed again ({} attempts): {}",
-          fileFailures,
-          e.getMessage());
-    }
-    fileRetry.schedule(
-        fileFailures,
-        () -> !closed && filesFailing != null,
-        () -> overwriteFiles("after a failed write"));
+    files.overwrite("after a local edit");
   }
 
   /** Why this secondary is degraded now, if it is: writing its files fails. */
   public Optional<Diagnostics.Degraded> degraded() {
-    return Optional.ofNullable(filesFailing);
-  }
-
-  /**
-   * Writes the primary's values over whatever the files hold now, and reports what changed; a
-   * failure leaves the node degraded and retrying.
-   */
-  private void overwriteFiles(String when) {
-    if (node.files().source().isEmpty()) {
-      return;
-    }
-    ConfigDiff overwrite;
-    try {
-      overwrite = node.files().overwrite(node.committed());
-    } catch (ClusterException e) {
-      filesFailed(e);
-      return;
-    }
-    filesWritten = node.committed().revision();
-    if (filesFailing != null) {
-      Diagnostics.Degraded was = filesFailing;
-      int attempts = fileFailures;
-      filesFailing = null;
-      fileFailures = 0;
-      node.events()
-          .info(
-              "no longer degraded: the configuration files hold revision "
-                  + filesWritten
-                  + " again, after "
-                  + attempts
-                  + " failed attempt"
-                  + (attempts == 1 ? "" : "s")
-                  + " since "
-                  + was.since());
-      if (toPrimary != null) {
-        acknowledge();
-      }
-      node.refreshDiagnostics();
-      if (overwrite.isEmpty()) {
-        return;
-      }
-      // What the retry wrote is the primary's state, not a local edit: log it, do not warn.
-      NodeEvents.CLUSTER_LOG.info(
-          "wrote {} key{} to the configuration files {}",
-          overwrite.size(),
-          overwrite.size() == 1 ? "" : "s",
-          when);
-      return;
-    }
-    if (overwrite.isEmpty()) {
-      return;
-    }
-    for (ConfigDiff.Change c : overwrite.changes()) {
-      NodeEvents.CLUSTER_LOG.warn(
-          "overwrote a local edit {} on {}: {} (configuration is changed on the primary{})",
-          when,
-          node.settings().id(),
-          c.render(),
-          primaryId.map(p -> " " + p).orElse(""));
-    }
-    node.events()
-        .record(
-            "WARN",
-            "overwrote "
-                + overwrite.size()
-                + " locally edited key"
-                + (overwrite.size() == 1 ? "" : "s")
-                + " "
-                + when);
-    node.forEachListener(l -> l.localEditOverwritten(overwrite));
+    return files.degraded();
   }
 
   // ---- where the primary is -----------------------------------------------------------
@@ -939,7 +554,7 @@ public final class SecondaryRole implements RoleState {
                         .filter(m -> m.role() == Role.PRIMARY)
                         .map(Member::address)
                         .findFirst())
-        .or(() -> Optional.ofNullable(preferredPrimary));
+        .or(targets::preferred);
   }
 
   /** Why a configuration write is refused here, naming the primary. */
@@ -973,7 +588,6 @@ public final class SecondaryRole implements RoleState {
     closed = true;
     streamGeneration++;
     cancelStream();
-    snapshotWaiters.forEach(f -> f.completeExceptionally(why));
-    snapshotWaiters.clear();
+    snapshots.close(why);
   }
 }
