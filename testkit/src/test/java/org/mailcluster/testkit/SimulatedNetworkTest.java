@@ -112,7 +112,8 @@ class SimulatedNetworkTest {
     CompletableFuture<Response> call = channel.call(new Request.Ping(T0, 1), DEADLINE);
     time.runUntilIdle(Duration.ofMinutes(1));
     assertTrue(call.isDone() && !call.isCompletedExceptionally(), "seed " + SEED + ": " + call);
-    assertEquals(List.of(PeerIdentity.of(MX1, "mx1:7400")), h2.callers);
+    // Its certificate's serial is the network's name for the process, here mx1's, in hex.
+    assertEquals(List.of(PeerIdentity.of(MX1, "mx1:7400", "6d7831")), h2.callers);
     assertTrue(
         network.trace().stream().anyMatch(l -> l.matches("t=0\\.\\d{3}s mx1→mx2 Ping.* delivered")),
         "trace: " + network.trace());

@@ -50,7 +50,7 @@ public final class Epochs {
   }
 
   /** The highest epoch this node has seen or granted. */
-  long highest() {
+  public long highest() {
     return Math.max(epoch, promised);
   }
 

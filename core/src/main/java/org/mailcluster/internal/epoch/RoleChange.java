@@ -109,20 +109,20 @@ public final class RoleChange {
     }
     verifying = theirs;
     NodeId self = node.settings().id();
-    List<CompletableFuture<Long>> asks = new ArrayList<>();
+    List<CompletableFuture<Optional<Response.Status>>> asks = new ArrayList<>();
+    List<NodeId> asked = new ArrayList<>();
     for (Member m : members) {
       if (m.id().equals(self)) {
         continue;
       }
+      asked.add(m.id());
       asks.add(
           node.peers()
               .channel(m.address())
               .call(new Request.StatusQuery(mine), node.settings().callDeadline())
               .handle(
                   (answer, failure) ->
-                      answer instanceof Response.Status st
-                          ? Math.max(st.epoch(), st.promised())
-                          : Long.valueOf(-1)));
+                      answer instanceof Response.Status st ? Optional.of(st) : Optional.empty()));
     }
     CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
         .whenComplete(
@@ -134,16 +134,26 @@ public final class RoleChange {
                             return;
                           }
                           int vouched = node.epochs().highest() >= theirs ? 1 : 0;
-                          for (CompletableFuture<Long> a : asks) {
-                            if (a.join() >= theirs) {
+                          boolean claimantLeads = false;
+                          for (int i = 0; i < asks.size(); i++) {
+                            Optional<Response.Status> st = asks.get(i).join();
+                            if (st.isPresent()
+                                && Math.max(st.get().epoch(), st.get().promised()) >= theirs) {
                               vouched++;
                             }
+                            if (asked.get(i).equals(claimant)
+                                && st.isPresent()
+                                && st.get().role() == Role.PRIMARY
+                                && st.get().epoch() == theirs) {
+                              claimantLeads = true;
+                            }
                           }
-                          settle(theirs, claimant, vouched, members.size());
+                          settle(theirs, claimant, vouched, members.size(), claimantLeads);
                         }));
   }
 
-  private void settle(long theirs, NodeId claimant, int vouched, int voters) {
+  private void settle(
+      long theirs, NodeId claimant, int vouched, int voters, boolean claimantLeads) {
     if (verifying == theirs) {
       verifying = 0;
     }
@@ -151,7 +161,13 @@ public final class RoleChange {
       return; // taken meanwhile, from a stronger claim
     }
     int majority = voters / 2 + 1;
-    if (voters > 0 && vouched >= majority) {
+    // A forced promotion has no majority's grants, by design: the last server standing takes the
+    // next epoch alone. Its claim stands with a node that has no primary of its own to keep (a
+    // secondary that hears none, a primary that a majority no longer follows), as long as the
+    // claimant answers that it is the primary of that epoch. A primary that a majority follows, or
+    // a secondary that hears it, keeps it: one member's word never replaces a working primary.
+    boolean forcedMayStand = claimantLeads && !followedHere(majority);
+    if (voters > 0 && (vouched >= majority || forcedMayStand)) {
       if (node.role() == Role.PRIMARY) {
         fenced(theirs, claimant.toString());
       } else {
@@ -182,6 +198,26 @@ public final class RoleChange {
                 + claimant
                 + " was promoted with force while most servers were cut off, promote it again"
                 + " with force once they are back; otherwise its certificate may be misused");
+  }
+
+  /**
+   * Whether this node has a working primary to keep: as a secondary, it hears its primary; as the
+   * primary, a majority of the registered servers (itself included) stream from it.
+   */
+  private boolean followedHere(int majority) {
+    if (node.roleState() instanceof SecondaryRole s) {
+      return s.hearsPrimary();
+    }
+    if (node.roleState() instanceof PrimaryRole p) {
+      int streaming = 1;
+      for (Member m : node.members()) {
+        if (!m.id().equals(node.settings().id()) && p.connectionOf(m.id()).equals("streaming")) {
+          streaming++;
+        }
+      }
+      return streaming >= majority;
+    }
+    return false;
   }
 
   /** This primary met a higher epoch: another node was promoted. It becomes a secondary. */

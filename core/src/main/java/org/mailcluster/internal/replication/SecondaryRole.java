@@ -271,6 +271,10 @@ public final class SecondaryRole implements RoleState {
       retryLater();
       return;
     }
+    if (!mayTake(joined.epoch(), joined.primary())) {
+      retryLater(); // joined again once the claim is settled
+      return;
+    }
     refusal.clear();
     node.epochs().adopt(joined.epoch());
     primaryId = Optional.of(joined.primary());
@@ -323,6 +327,19 @@ public final class SecondaryRole implements RoleState {
     node.refreshDiagnostics();
   }
 
+  /**
+   * Whether this node may take {@code epoch} from the primary it joined: one it has seen or granted
+   * itself, or any while its state names no servers (a new node takes its primary's). A higher one
+   * is checked as a claim (see {@code RoleChange.claimed}).
+   */
+  private boolean mayTake(long epoch, NodeId primary) {
+    if (epoch <= node.epochs().highest() || node.members().isEmpty()) {
+      return true;
+    }
+    node.roleChange().claimed(epoch, primary);
+    return false;
+  }
+
   /** A promotion candidate was granted an epoch: without a primary now, try it first. */
   public void preferCandidate(NodeAddress candidate) {
     if (subscription == null) {
@@ -348,7 +365,13 @@ public final class SecondaryRole implements RoleState {
       restartStream("stale epoch");
       return;
     }
-    node.epochs().adopt(message.epoch());
+    if (message.epoch() > epoch) {
+      // The epoch a stream carries was checked when this node joined it: a higher one now is a
+      // claim like any other, taken once a majority vouches for it.
+      primaryId.ifPresent(p -> node.roleChange().claimed(message.epoch(), p));
+      restartStream("a higher epoch to check");
+      return;
+    }
     primaryEpoch = message.epoch();
     try {
       if (message instanceof ReplicationMessage.Entries e) {
