@@ -57,7 +57,12 @@ final class PeerAuthenticator implements ServerInterceptor {
     this.ca = ca;
   }
 
-  private record Verdict(Optional<NodeId> node, ErrorCode refusal, String reason) {}
+  private record Verdict(
+      Optional<NodeId> node, ErrorCode refusal, String reason, Optional<String> serial) {
+    Verdict(Optional<NodeId> node, ErrorCode refusal, String reason) {
+      this(node, refusal, reason, Optional.empty());
+    }
+  }
 
   @Override
   public <Q, A> ServerCall.Listener<Q> interceptCall(
@@ -93,7 +98,7 @@ final class PeerAuthenticator implements ServerInterceptor {
     if (verdict.refusal() != null) {
       return refuse(call, remote, method, verdict.refusal(), verdict.reason());
     }
-    PeerIdentity identity = new PeerIdentity(verdict.node(), remote);
+    PeerIdentity identity = new PeerIdentity(verdict.node(), remote, verdict.serial());
     return Contexts.interceptCall(
         Context.current().withValue(IDENTITY, identity), call, headers, next);
   }
@@ -151,7 +156,11 @@ final class PeerAuthenticator implements ServerInterceptor {
     }
     Optional<String> cn = TransportSecurity.commonName(leaf);
     try {
-      return new Verdict(Optional.of(NodeId.of(cn.orElse(""))), null, null);
+      return new Verdict(
+          Optional.of(NodeId.of(cn.orElse(""))),
+          null,
+          null,
+          Optional.of(leaf.getSerialNumber().toString(16)));
     } catch (IllegalArgumentException e) {
       return new Verdict(
           Optional.empty(),
