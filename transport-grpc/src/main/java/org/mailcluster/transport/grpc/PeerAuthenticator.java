@@ -154,6 +154,18 @@ final class PeerAuthenticator implements ServerInterceptor {
               + "): use a certificate issued by this cluster's CA, "
               + ca.get().getSubjectX500Principal().getName());
     }
+    List<String> names = TransportSecurity.commonNames(leaf);
+    if (names.size() > 1) {
+      return new Verdict(
+          Optional.empty(),
+          ErrorCode.UNAUTHENTICATED,
+          "the certificate of "
+              + subject
+              + " has "
+              + names.size()
+              + " common names: a node's certificate names one node; issue it a new one"
+              + " (mailcluster certs)");
+    }
     Optional<String> cn = TransportSecurity.commonName(leaf);
     try {
       return new Verdict(

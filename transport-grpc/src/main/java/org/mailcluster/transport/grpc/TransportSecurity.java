@@ -107,17 +107,35 @@ public final class TransportSecurity {
 
   /** Returns the common name of a certificate's subject. */
   static Optional<String> commonName(X509Certificate certificate) {
+    List<String> names = commonNames(certificate);
+    return names.size() == 1 ? Optional.of(names.get(0)) : Optional.empty();
+  }
+
+  /**
+   * Every common name of the certificate's subject, in multi-valued parts too: a node's certificate
+   * has exactly one, since a second would leave open which node it names.
+   */
+  static List<String> commonNames(X509Certificate certificate) {
     String name = certificate.getSubjectX500Principal().getName(X500Principal.RFC2253);
+    List<String> names = new java.util.ArrayList<>();
     try {
       for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(name).getRdns()) {
-        if (rdn.getType().equalsIgnoreCase("CN")) {
-          return Optional.of(rdn.getValue().toString());
+        javax.naming.directory.Attributes attributes = rdn.toAttributes();
+        javax.naming.NamingEnumeration<? extends javax.naming.directory.Attribute> all =
+            attributes.getAll();
+        while (all.hasMore()) {
+          javax.naming.directory.Attribute a = all.next();
+          if (a.getID().equalsIgnoreCase("CN")) {
+            for (int i = 0; i < a.size(); i++) {
+              names.add(String.valueOf(a.get(i)));
+            }
+          }
         }
       }
-    } catch (javax.naming.InvalidNameException e) {
-      return Optional.empty();
+    } catch (javax.naming.NamingException e) {
+      return List.of();
     }
-    return Optional.empty();
+    return names;
   }
 
   @Override
