@@ -54,7 +54,8 @@ import org.mailcluster.membership.NodeId;
  * @param tlsDirectory the folder holding {@code ca.pem}, {@code node.pem} and {@code node-key.pem}
  * @param productVersion the mail server's version, the same on every node
  * @param licenceKey the node's licence key, different on every node
- * @param statusListen the loopback address of the status endpoint, if any
+ * @param statusListen the address of the status endpoint, if any (on any address but loopback,
+ *     every request to it needs the node's token)
  * @param logFile the log file
  * @param logLevel the lowest level logged: ERROR, WARN, INFO or DEBUG
  * @param debounce how long an INI file must be quiet after an edit before it is read
@@ -180,11 +181,11 @@ record NodeConfig(
       servers.put(server, parse(file, "servers", s.substring(eq + 1).strip(), NodeAddress::parse));
     }
     Optional<NodeAddress> status = optional(p, file, "status.listen", NodeAddress::parse);
-    if (status.isPresent() && !isLoopback(status.get().host())) {
+    if (status.isPresent() && isWildcard(status.get().host())) {
       throw InputException.of(
-          file + ": status.listen must be a loopback address, not " + status.get(),
-          "the status endpoint has no authentication: use e.g. 127.0.0.1:7480 and run"
-              + " `mailcluster status` on the node's machine");
+          file + ": status.listen must name one address, not the wildcard " + status.get(),
+          "use a loopback address such as 127.0.0.1:7480 (or, for a management network, that"
+              + " network's address of this machine: every request then needs the node's token)");
     }
     String level = p.getProperty("log.level", "INFO").strip().toUpperCase(java.util.Locale.ROOT);
     if (!Set.of("ERROR", "WARN", "INFO", "DEBUG").contains(level)) {
@@ -305,9 +306,9 @@ record NodeConfig(
         "must be a number above 0 and at most 1 (0.5 for one half), not '" + text + "'");
   }
 
-  private static boolean isLoopback(String host) {
+  private static boolean isWildcard(String host) {
     try {
-      return InetAddress.getByName(host).isLoopbackAddress();
+      return InetAddress.getByName(host).isAnyLocalAddress();
     } catch (UnknownHostException e) {
       return false;
     }
