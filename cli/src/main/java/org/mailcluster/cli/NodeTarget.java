@@ -15,6 +15,7 @@ import org.mailcluster.membership.NodeAddress;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Which running node a command asks, by its configuration file or its status address, and how it
@@ -89,18 +90,26 @@ final class NodeTarget {
    */
   String post(Duration timeout, String refusalHint, String path, String... query)
       throws InterruptedException {
-    String token;
-    if (config != null) {
-      token = StatusEndpoint.readToken(NodeConfig.load(config).stateDirectory());
-    } else if (byAddress.tokenFile != null) {
-      token = StatusEndpoint.readTokenFile(byAddress.tokenFile);
-    } else {
-      throw InputException.of(
-          "acting on a node needs its token, read from its state directory",
-          "give the node's properties file with --config instead of --address (or a copy of its"
-              + " status.token with --token-file)");
-    }
+    String token = requireToken();
     return send(timeout, refusalHint, path, "POST", token, query);
+  }
+
+  /**
+   * Returns the node's token, which acting needs: from the state directory with {@code --config},
+   * or from {@code --token-file}. Actions call it before they show their plan, so that an operator
+   * who cannot act is told so before being asked to confirm.
+   */
+  String requireToken() {
+    if (config != null) {
+      return StatusEndpoint.readToken(NodeConfig.load(config).stateDirectory());
+    }
+    if (byAddress.tokenFile != null) {
+      return StatusEndpoint.readTokenFile(byAddress.tokenFile);
+    }
+    throw InputException.of(
+        "acting on a node needs its token, read from its state directory",
+        "give the node's properties file with --config instead of --address (or a copy of its"
+            + " status.token with --token-file)");
   }
 
   /** The token if this user can read it; a GET on loopback needs none. */
@@ -166,6 +175,22 @@ final class NodeTarget {
         target + " answered HTTP " + status,
         "is this the status address of a mailcluster node of this version?",
         null);
+  }
+
+  /** The node's diagnostics, as JSON. */
+  JsonNode diagnostics() throws InterruptedException {
+    String body = get(Duration.ofSeconds(10), StatusEndpoint.DIAGNOSTICS);
+    try {
+      return DiagnosticsView.JSON.readTree(body);
+    } catch (JacksonException e) {
+      throw InputException.unavailable(
+          "the node's answer is not JSON", "is this the status address of a mailcluster node?", e);
+    }
+  }
+
+  /** Who acts, for the node's history: {@code given}, or {@code cli:<user name>}. */
+  static String caller(String given) {
+    return given != null ? given : "cli:" + System.getProperty("user.name", "operator");
   }
 
   private static String errorOf(String body) {
