@@ -7,7 +7,11 @@ import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.jul.LevelChangePropagator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
-import ch.qos.logback.core.FileAppender;
+import ch.qos.logback.core.rolling.FixedWindowRollingPolicy;
+import ch.qos.logback.core.rolling.RollingFileAppender;
+import ch.qos.logback.core.rolling.SizeBasedTriggeringPolicy;
+import ch.qos.logback.core.util.Duration;
+import ch.qos.logback.core.util.FileSize;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.slf4j.LoggerFactory;
@@ -33,19 +37,83 @@ final class Logging {
     }
   }
 
-  /** Everything from {@code level} on to standard error and to {@code file} (appended). */
-  static void consoleAndFile(Level level, Path file) {
+  /**
+   * How the log file rotates: when it reaches {@code fileBytes}, {@code mailcluster.log} becomes
+   * {@code mailcluster.1.log} (the older ones move up by one) and a new file begins; of the
+   * archives, the newest {@code files - 1} are kept. So the log takes at most {@code files *
+   * fileBytes} bytes on disk, plus one line.
+   *
+   * @param fileBytes the size at which the file rotates, at least 1 KiB
+   * @param files how many files are kept, the current one included: 2 to {@value #MAX_FILES}
+   */
+  record Rotation(long fileBytes, int files) {
+    /** FixedWindowRollingPolicy keeps at most 20 archives. */
+    static final int MAX_FILES = 21;
+
+    Rotation {
+      if (fileBytes < 1024) {
+        throw new IllegalArgumentException(
+            "the log file size must be at least 1KB, not " + fileBytes + " bytes");
+      }
+      if (files < 2 || files > MAX_FILES) {
+        throw new IllegalArgumentException(
+            "the number of log files must be 2 to " + MAX_FILES + ", not " + files);
+      }
+    }
+
+    /** 10 MiB files, ten of them: at most 100 MiB. */
+    static Rotation defaults() {
+      return new Rotation(10L * 1024 * 1024, 10);
+    }
+
+    long totalBytes() {
+      return fileBytes * files;
+    }
+  }
+
+  /**
+   * Everything from {@code level} on to standard error and to {@code file} (appended), which
+   * rotates as {@code rotation} says.
+   */
+  static void consoleAndFile(Level level, Path file, Rotation rotation) {
     LoggerContext context = reset(level);
     Logger root = root(context);
     root.addAppender(consoleAppender(context));
-    FileAppender<ILoggingEvent> appender = new FileAppender<>();
+    Path absolute = file.toAbsolutePath();
+    RollingFileAppender<ILoggingEvent> appender = new RollingFileAppender<>();
     appender.setContext(context);
     appender.setName("file");
-    appender.setFile(file.toAbsolutePath().toString());
+    appender.setFile(absolute.toString());
     appender.setAppend(true);
     appender.setEncoder(encoder(context));
+    // Fixed window rather than size-and-time: the cap is then exact and enforced at each
+    // rollover in the logging thread, not by a background clean-up that may lag behind a flood.
+    FixedWindowRollingPolicy window = new FixedWindowRollingPolicy();
+    window.setContext(context);
+    window.setParent(appender);
+    window.setFileNamePattern(archivePattern(absolute));
+    window.setMinIndex(1);
+    window.setMaxIndex(rotation.files() - 1);
+    SizeBasedTriggeringPolicy<ILoggingEvent> size = new SizeBasedTriggeringPolicy<>();
+    size.setContext(context);
+    size.setMaxFileSize(new FileSize(rotation.fileBytes()));
+    // Check the size at every event (a stat call): by default Logback checks at most every 60 ms,
+    // and a burst could run far past the cap meanwhile.
+    size.setCheckIncrement(Duration.buildByMilliseconds(0));
+    appender.setRollingPolicy(window);
+    appender.setTriggeringPolicy(size);
+    window.start();
+    size.start();
     appender.start();
     root.addAppender(appender);
+  }
+
+  /** {@code dir/mailcluster-mx1.log} rotates to {@code dir/mailcluster-mx1.1.log} and so on. */
+  static String archivePattern(Path file) {
+    String name = file.getFileName().toString();
+    int dot = name.lastIndexOf('.');
+    String archive = dot > 0 ? name.substring(0, dot) + ".%i" + name.substring(dot) : name + ".%i";
+    return file.resolveSibling(archive).toString();
   }
 
   /** Flushes and closes every appender; later log calls are dropped. */

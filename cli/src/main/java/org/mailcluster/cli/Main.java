@@ -1,7 +1,10 @@
 package org.mailcluster.cli;
 
 import ch.qos.logback.classic.Level;
+import java.io.Console;
 import java.io.PrintWriter;
+import java.util.Objects;
+import java.util.Optional;
 import org.mailcluster.ClusterException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,8 +17,9 @@ import picocli.CommandLine.Option;
  * differences, or {@code clock-check} found a drifting clock or another time zone; {@code 2} the
  * command line is wrong; {@code 3} an input is unreadable or invalid; {@code 4} an unexpected
  * internal error; {@code 5} a node could not be reached, or the cluster did not answer in time;
- * {@code 6} the node agent stopped on a fatal JVM error (out of memory). Errors are one line plus a
- * hint; {@code --verbose} adds the stack trace.
+ * {@code 6} the node agent stopped on a fatal JVM error (out of memory); {@code 7} an action was
+ * not confirmed, so nothing was done (the operator answered no, or there was no terminal to ask on
+ * and no {@code --yes}). Errors are one line plus a hint; {@code --verbose} adds the stack trace.
  *
  * <pre>{@code
  * java -jar mailcluster.jar diff old/MDaemon.ini new/MDaemon.ini
@@ -31,6 +35,9 @@ import picocli.CommandLine.Option;
       NodeCommand.class,
       StatusCommand.class,
       ConfirmCommand.class,
+      PromoteCommand.class,
+      ResyncCommand.class,
+      RollbackCommand.class,
       HistoryCommand.class,
       CertsCommand.class,
       DiffCommand.class,
@@ -48,7 +55,8 @@ import picocli.CommandLine.Option;
       "3:an input is unreadable or invalid",
       "4:unexpected internal error",
       "5:a node could not be reached, or the cluster did not answer in time",
-      "6:node: the agent stopped on a fatal JVM error (out of memory)"
+      "6:node: the agent stopped on a fatal JVM error (out of memory)",
+      "7:promote, resync, rollback, recover, confirm: not confirmed, nothing was done"
     })
 public final class Main implements Runnable {
   /** Exit code: {@code diff} found differences. */
@@ -66,6 +74,40 @@ public final class Main implements Runnable {
   /** Exit code: the node agent stopped on a fatal JVM error, such as an OutOfMemoryError. */
   static final int FATAL = 6;
 
+  /** Exit code: an action was not confirmed, so nothing was done. */
+  static final int NOT_CONFIRMED = 7;
+
+  /**
+   * Where an action asks for confirmation: a line read from the operator's terminal, or nothing
+   * when there is no terminal to ask on.
+   */
+  interface Terminal {
+    /** Shows {@code prompt} and returns the line typed; empty when there is no terminal. */
+    Optional<String> readLine(String prompt);
+
+    /** The process's console, if it has one (standard input and output are a terminal). */
+    static Terminal system() {
+      return prompt -> {
+        Console console = System.console();
+        if (console == null) {
+          return Optional.empty();
+        }
+        // End of input (Ctrl-D) is no answer, so no.
+        return Optional.of(Objects.requireNonNullElse(console.readLine("%s", prompt), ""));
+      };
+    }
+  }
+
+  private final Terminal terminal;
+
+  Main(Terminal terminal) {
+    this.terminal = terminal;
+  }
+
+  Terminal terminal() {
+    return terminal;
+  }
+
   @Option(
       names = "--verbose",
       scope = CommandLine.ScopeType.INHERIT,
@@ -81,9 +123,17 @@ public final class Main implements Runnable {
 
   /** Runs the command line with the given output streams and returns the exit code. */
   static int run(String[] args, PrintWriter out, PrintWriter err) {
+    return run(args, out, err, Terminal.system());
+  }
+
+  /**
+   * As {@link #run(String[], PrintWriter, PrintWriter)}, asking for confirmations on {@code
+   * terminal}.
+   */
+  static int run(String[] args, PrintWriter out, PrintWriter err, Terminal terminal) {
     // Until a command says otherwise: warnings and errors on standard error, nothing else.
     Logging.console(Level.WARN);
-    CommandLine cl = new CommandLine(new Main());
+    CommandLine cl = new CommandLine(new Main(terminal));
     // Descriptions are written in lines of up to 90 characters; do not wrap them again.
     cl.setUsageHelpWidth(100);
     cl.setOut(out);

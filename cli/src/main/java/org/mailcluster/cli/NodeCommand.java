@@ -60,9 +60,13 @@ import picocli.CommandLine.Spec;
       "  tls.directory = certs/mx1          ca.pem, node.pem, node-key.pem (mailcluster certs)",
       "  product.version = 23.5.2           the mail server's version, equal on every node",
       "  licence.key = ...                  different on every node (default: from node.id)",
-      "  status.listen = 127.0.0.1:7480     loopback address for `mailcluster status` (optional)",
+      "  status.listen = 127.0.0.1:7480     address for `mailcluster status` (optional; on any",
+      "                                     other than loopback every request needs the token)",
       "  log.file = mailcluster.log         default: mailcluster-<node.id>.log",
       "  log.level = INFO                   ERROR, WARN, INFO or DEBUG",
+      "  log.file.size = 10MB               the log file rotates at this size (KB, MB, GB)",
+      "  log.file.count = 10                files kept, the current one included (2 to 21):",
+      "                                     mailcluster-mx1.log, mailcluster-mx1.1.log ...",
       "  ini.debounce.millis = 200          quiet time after an edit before a file is read",
       "  ini.rescan.seconds = 30            how often every file is re-read anyway",
       "  round.trip.warning.millis = 10     warn when a peer's round trip is slower (one LAN)",
@@ -106,7 +110,8 @@ final class NodeCommand implements Callable<Integer> {
     }
     Files.createDirectories(config.stateDirectory());
     Files.createDirectories(config.logFile().toAbsolutePath().getParent());
-    Logging.consoleAndFile(Level.valueOf(config.logLevel()), config.logFile());
+    Logging.consoleAndFile(
+        Level.valueOf(config.logLevel()), config.logFile(), config.logRotation());
     TransportSecurity security = security(config.tlsDirectory());
 
     ClusterService node =

@@ -54,9 +54,11 @@ import org.mailcluster.membership.NodeId;
  * @param tlsDirectory the folder holding {@code ca.pem}, {@code node.pem} and {@code node-key.pem}
  * @param productVersion the mail server's version, the same on every node
  * @param licenceKey the node's licence key, different on every node
- * @param statusListen the loopback address of the status endpoint, if any
+ * @param statusListen the address of the status endpoint, if any (on any address but loopback,
+ *     every request to it needs the node's token)
  * @param logFile the log file
  * @param logLevel the lowest level logged: ERROR, WARN, INFO or DEBUG
+ * @param logRotation when the log file rotates and how many files are kept
  * @param debounce how long an INI file must be quiet after an edit before it is read
  * @param rescan how often every INI file is re-read in case watching missed an edit
  * @param roundTripWarning the round trip to a peer above which the cluster log warns
@@ -81,6 +83,7 @@ record NodeConfig(
     Optional<NodeAddress> statusListen,
     Path logFile,
     String logLevel,
+    Logging.Rotation logRotation,
     Duration debounce,
     Duration rescan,
     Duration roundTripWarning,
@@ -105,6 +108,8 @@ record NodeConfig(
               "status.listen",
               "log.file",
               "log.level",
+              "log.file.size",
+              "log.file.count",
               "ini.debounce.millis",
               "ini.rescan.seconds",
               "round.trip.warning.millis",
@@ -180,11 +185,11 @@ record NodeConfig(
       servers.put(server, parse(file, "servers", s.substring(eq + 1).strip(), NodeAddress::parse));
     }
     Optional<NodeAddress> status = optional(p, file, "status.listen", NodeAddress::parse);
-    if (status.isPresent() && !isLoopback(status.get().host())) {
+    if (status.isPresent() && isWildcard(status.get().host())) {
       throw InputException.of(
-          file + ": status.listen must be a loopback address, not " + status.get(),
-          "the status endpoint has no authentication: use e.g. 127.0.0.1:7480 and run"
-              + " `mailcluster status` on the node's machine");
+          file + ": status.listen must name one address, not the wildcard " + status.get(),
+          "use a loopback address such as 127.0.0.1:7480 (or, for a management network, that"
+              + " network's address of this machine: every request then needs the node's token)");
     }
     String level = p.getProperty("log.level", "INFO").strip().toUpperCase(java.util.Locale.ROOT);
     if (!Set.of("ERROR", "WARN", "INFO", "DEBUG").contains(level)) {
@@ -207,6 +212,7 @@ record NodeConfig(
         status,
         base.resolve(p.getProperty("log.file", "mailcluster-" + id + ".log").strip()),
         level,
+        logRotation(p, file),
         Duration.ofMillis(
             optional(p, file, "ini.debounce.millis", NodeConfig::positive).orElse(200L)),
         Duration.ofSeconds(
@@ -232,6 +238,43 @@ record NodeConfig(
           "set limits.value <= limits.file <= limits.revision <= limits.state",
           e);
     }
+  }
+
+  private static Logging.Rotation logRotation(Properties p, Path file) {
+    Logging.Rotation d = Logging.Rotation.defaults();
+    long size = optional(p, file, "log.file.size", NodeConfig::bytes).orElse(d.fileBytes());
+    long count = optional(p, file, "log.file.count", NodeConfig::positive).orElse((long) d.files());
+    try {
+      return new Logging.Rotation(size, (int) Math.min(count, Integer.MAX_VALUE));
+    } catch (IllegalArgumentException e) {
+      throw new InputException(
+          file + ": " + e.getMessage(),
+          "e.g. log.file.size = 10MB and log.file.count = 10 keep at most 100 MB of log",
+          e);
+    }
+  }
+
+  /** A size in bytes, or with a unit: {@code 512KB}, {@code 10MB}, {@code 1GB} (powers of 1024). */
+  private static long bytes(String text) {
+    String t = text.strip().toUpperCase(java.util.Locale.ROOT);
+    long unit = 1;
+    for (String[] u : new String[][] {{"KB", "1024"}, {"MB", "1048576"}, {"GB", "1073741824"}}) {
+      if (t.endsWith(u[0])) {
+        unit = Long.parseLong(u[1]);
+        t = t.substring(0, t.length() - 2).strip();
+        break;
+      }
+    }
+    try {
+      long value = Long.parseLong(t);
+      if (value > 0 && value <= Long.MAX_VALUE / unit) {
+        return value * unit;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        "must be a size such as 10MB, 512KB or a number of bytes, not '" + text + "'");
   }
 
   boolean isPrimary() {
@@ -305,9 +348,9 @@ record NodeConfig(
         "must be a number above 0 and at most 1 (0.5 for one half), not '" + text + "'");
   }
 
-  private static boolean isLoopback(String host) {
+  private static boolean isWildcard(String host) {
     try {
-      return InetAddress.getByName(host).isLoopbackAddress();
+      return InetAddress.getByName(host).isAnyLocalAddress();
     } catch (UnknownHostException e) {
       return false;
     }

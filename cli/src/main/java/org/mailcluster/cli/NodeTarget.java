@@ -7,15 +7,21 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 import org.mailcluster.membership.NodeAddress;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Which running node a command asks, by its configuration file or its status address, and how it
- * asks: a GET on the node's {@link StatusEndpoint}.
+ * asks: a request to the node's {@link StatusEndpoint}. With {@code --config} the request carries
+ * the token the node wrote to its state directory when this user can read it; with {@code
+ * --address}, the token of {@code --token-file} if given.
  */
 final class NodeTarget {
   @Option(
@@ -24,11 +30,25 @@ final class NodeTarget {
       description = "The node's properties file (its status.listen is asked).")
   Path config;
 
-  @Option(
-      names = "--address",
-      paramLabel = "HOST:PORT",
-      description = "The node's status address, e.g. 127.0.0.1:7480.")
-  String address;
+  @ArgGroup(exclusive = false)
+  ByAddress byAddress;
+
+  /** A node named by its status address, with the token to send if it needs one. */
+  static final class ByAddress {
+    @Option(
+        names = "--address",
+        required = true,
+        paramLabel = "HOST:PORT",
+        description = "The node's status address, e.g. 127.0.0.1:7480.")
+    String address;
+
+    @Option(
+        names = "--token-file",
+        paramLabel = "FILE",
+        description =
+            "A copy of the node's status.token, for a node whose status.listen is not loopback.")
+    Path tokenFile;
+  }
 
   NodeAddress statusAddress() {
     if (config != null) {
@@ -41,7 +61,7 @@ final class NodeTarget {
                       "add e.g. status.listen = 127.0.0.1:7480 and restart the node"));
     }
     try {
-      return NodeAddress.parse(address);
+      return NodeAddress.parse(byAddress.address);
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage(), "give it as HOST:PORT, e.g. 127.0.0.1:7480", e);
     }
@@ -49,8 +69,9 @@ final class NodeTarget {
 
   /**
    * Asks the node for {@code path} with the query parameters given as name, value, name, value …;
-   * returns the body of a 200 answer. A 400 answer is the node refusing the question (exit code 3,
-   * with its message); anything else means no node answered (exit code 5).
+   * returns the body of a 200 answer. An answer of 400, 403, 404, 409 or 421 is the node refusing
+   * the question (exit code 3, with its message); anything else means no node answered or it did
+   * not finish in time (exit code 5).
    */
   String get(Duration timeout, String path, String... query) throws InterruptedException {
     return getOrExplain(timeout, "check the values you gave", path, query);
@@ -59,23 +80,45 @@ final class NodeTarget {
   /** As {@link #get(Duration, String, String...)}, with the hint for a refusal. */
   String getOrExplain(Duration timeout, String refusalHint, String path, String... query)
       throws InterruptedException {
-    return send(timeout, refusalHint, path, "GET", null, query);
+    return send(timeout, refusalHint, path, "GET", optionalToken(), query);
   }
 
   /**
    * Asks the node to act: a {@code POST} of {@code path} with the query parameters given as name,
-   * value …, carrying the token the node wrote to its state directory (so only with {@code
-   * --config}); answers as {@link #get(Duration, String, String...)} does.
+   * value …, carrying the node's token (so only with {@code --config}, or {@code --address} and
+   * {@code --token-file}); answers as {@link #get(Duration, String, String...)} does.
    */
   String post(Duration timeout, String refusalHint, String path, String... query)
       throws InterruptedException {
-    if (config == null) {
-      throw InputException.of(
-          "acting on a node needs its token, read from its state directory",
-          "give the node's properties file with --config instead of --address");
-    }
-    String token = StatusEndpoint.readToken(NodeConfig.load(config).stateDirectory());
+    String token = requireToken();
     return send(timeout, refusalHint, path, "POST", token, query);
+  }
+
+  /**
+   * Returns the node's token, which acting needs: from the state directory with {@code --config},
+   * or from {@code --token-file}. Actions call it before they show their plan, so that an operator
+   * who cannot act is told so before being asked to confirm.
+   */
+  String requireToken() {
+    if (config != null) {
+      return StatusEndpoint.readToken(NodeConfig.load(config).stateDirectory());
+    }
+    if (byAddress.tokenFile != null) {
+      return StatusEndpoint.readTokenFile(byAddress.tokenFile);
+    }
+    throw InputException.of(
+        "acting on a node needs its token, read from its state directory",
+        "give the node's properties file with --config instead of --address (or a copy of its"
+            + " status.token with --token-file)");
+  }
+
+  /** The token if this user can read it; a GET on loopback needs none. */
+  private String optionalToken() {
+    if (config != null) {
+      Path file = NodeConfig.load(config).stateDirectory().resolve(StatusEndpoint.TOKEN_FILE);
+      return Files.isReadable(file) ? StatusEndpoint.readTokenFile(file) : null;
+    }
+    return byAddress.tokenFile == null ? null : StatusEndpoint.readTokenFile(byAddress.tokenFile);
   }
 
   private String send(
@@ -104,6 +147,7 @@ final class NodeTarget {
     try {
       response =
           HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
               .connectTimeout(timeout)
               .build()
               .send(request.build(), HttpResponse.BodyHandlers.ofString());
@@ -114,16 +158,39 @@ final class NodeTarget {
           "is the node running on this machine, with status.listen = " + node + "?",
           e);
     }
-    if (response.statusCode() == 400 || response.statusCode() == 403) {
+    int status = response.statusCode();
+    if (status == 200) {
+      return response.body();
+    }
+    if (Set.of(400, 403, 404, 409, 421).contains(status)) {
       throw InputException.of("the node refused: " + errorOf(response.body()), refusalHint);
     }
-    if (response.statusCode() != 200) {
+    if (status == 503 || status == 429) {
       throw InputException.unavailable(
-          target + " answered HTTP " + response.statusCode(),
-          "is this the status address of a mailcluster node of this version?",
+          "the node did not do it: " + errorOf(response.body()),
+          "see `mailcluster status` and the node's log",
           null);
     }
-    return response.body();
+    throw InputException.unavailable(
+        target + " answered HTTP " + status,
+        "is this the status address of a mailcluster node of this version?",
+        null);
+  }
+
+  /** The node's diagnostics, as JSON. */
+  JsonNode diagnostics() throws InterruptedException {
+    String body = get(Duration.ofSeconds(10), StatusEndpoint.DIAGNOSTICS);
+    try {
+      return DiagnosticsView.JSON.readTree(body);
+    } catch (JacksonException e) {
+      throw InputException.unavailable(
+          "the node's answer is not JSON", "is this the status address of a mailcluster node?", e);
+    }
+  }
+
+  /** Who acts, for the node's history: {@code given}, or {@code cli:<user name>}. */
+  static String caller(String given) {
+    return given != null ? given : "cli:" + System.getProperty("user.name", "operator");
   }
 
   private static String errorOf(String body) {

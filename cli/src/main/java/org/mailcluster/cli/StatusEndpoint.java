@@ -1,12 +1,9 @@
 package org.mailcluster.cli;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,19 +11,29 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ClusterService;
 import org.mailcluster.Diagnostics;
+import org.mailcluster.PromotionOptions;
+import org.mailcluster.cli.StatusHttpServer.Request;
+import org.mailcluster.cli.StatusHttpServer.Response;
 import org.mailcluster.clock.ClockState;
 import org.mailcluster.config.Revision;
 import org.mailcluster.membership.NodeAddress;
@@ -34,8 +41,9 @@ import org.mailcluster.membership.NodeId;
 import org.mailcluster.spi.LogEntry;
 
 /**
- * The node agent's status endpoint, on a loopback address only. What it serves with {@code GET}
- * changes nothing:
+ * The node agent's status endpoint: plain HTTP on the address {@code status.listen} names, served
+ * by a {@link StatusHttpServer} (bounded connections, deadlines for reading a request and writing
+ * its answer). What it serves with {@code GET} changes nothing:
  *
  * <ul>
  *   <li>{@code GET /diagnostics}: the node's {@link Diagnostics} as JSON;
@@ -43,30 +51,52 @@ import org.mailcluster.spi.LogEntry;
  *       number of changes;
  *   <li>{@code GET /diff?from=1:40&to=1:42}: the {@code ConfigDiff} between two retained revisions
  *       as JSON; {@code 400} with {@code {"error": …}} if one is not retained;
- *   <li>{@code GET /clocks}: checks every peer's clock now and answers the {@code ClockState}s (the
- *       last periodic figures if the check takes longer than ten seconds).
+ *   <li>{@code GET /clocks}: the peers' {@code ClockState}s from a check of every peer's clock. At
+ *       most one check starts per {@value #CLOCK_CHECK_INTERVAL_SECONDS} seconds, since each makes
+ *       the node contact every peer: a request meanwhile shares the check under way or gets the
+ *       last one's result, with an {@code Age} header in seconds. A check that takes longer than
+ *       ten seconds is answered with the last periodic figures.
  * </ul>
  *
  * <p>The operator's actions are {@code POST}s that must carry the agent's token ({@code
  * Authorization: Bearer <token>}), which the agent writes at start to {@value #TOKEN_FILE} in its
  * state directory, readable by its own user only: so only that user (or root) can act on the node,
- * not everyone logged on to the machine.
+ * not everyone logged on to the machine. One action runs at a time; another meanwhile is answered
+ * {@code 409}. Each answers {@code 200} with JSON once done, {@code 400} with {@code {"error": …}}
+ * when the node refuses (the message says why and what to do), {@code 503} when it did not finish
+ * in time.
  *
  * <ul>
- *   <li>{@code POST /recover?from=mx2}: recovers this primary from {@code mx2} (or, without {@code
- *       from}, from the registered server with the newest state); answers the revision recovered;
+ *   <li>{@code POST /recover?from=mx2&caller=cli:admin}: recovers this primary from {@code mx2}
+ *       (or, without {@code from}, from the registered server with the newest state); answers
+ *       {@code {"revision": "3:1"}};
  *   <li>{@code POST /confirm?file=MDaemon.ini&caller=cli:admin}: confirms the change of that file
  *       the primary holds back ({@code ClusterService.confirmHeldBack}) and answers {@code
- *       {"revision": "1:7"}} once it is committed; {@code 400} with {@code {"error": …}} if nothing
- *       of that file is held back or this node is a secondary (the message names the primary).
+ *       {"revision": "1:7"}} once it is committed;
+ *   <li>{@code POST /promote?force=false}: promotes this secondary ({@code
+ *       ClusterService.promote}); answers {@code {"revision": "2:1"}}, the first revision of its
+ *       epoch;
+ *   <li>{@code POST /resync?node=mx2}: a full resynchronization of {@code mx2} ({@code
+ *       ClusterService.resync}), on the primary or on that node; answers {@code {"node": "mx2"}};
+ *   <li>{@code POST /rollback?to=1:40&caller=cli:admin}: on the primary, restores the configuration
+ *       of revision {@code 1:40} as a new revision; answers {@code {"revision": "1:44"}}.
  * </ul>
  *
- * <p>Why plain HTTP on loopback rather than a cluster service over gRPC: {@code
- * ClusterService.call} serves registered servers holding a certificate from the cluster CA, and
- * {@code mailcluster status} is neither; it must also answer when the node cannot reach its peers,
- * which is exactly when an operator asks. What it serves with {@code GET} changes nothing and
- * carries no secret (the same facts go to the log file), and binding to loopback keeps it to people
- * logged on to the machine; what changes the node takes the token as well.
+ * <p>Every request must name the endpoint's own address in its {@code Host} header ({@code
+ * 127.0.0.1:7480}, {@code localhost:7480} or {@code [::1]:7480} on loopback), or it is answered
+ * {@code 421} with no data: a web page that an operator's browser opens cannot reach it under a
+ * host name of its own (DNS rebinding) and read {@code /diff}, which carries whole values.
+ *
+ * <p>On loopback, reading needs no token, which keeps {@code mailcluster status} usable by anyone
+ * logged on to the machine (the same facts go to the log file). Bound to any other address, every
+ * request, {@code GET}s included, needs the token: the endpoint is then reachable by the network
+ * and carries whole configuration values. The token then travels in clear, so such a bind belongs
+ * on a management network only.
+ *
+ * <p>Why plain HTTP rather than a cluster service over gRPC: {@code ClusterService.call} serves
+ * registered servers holding a certificate from the cluster CA, and {@code mailcluster status} is
+ * neither; it must also answer when the node cannot reach its peers, which is exactly when an
+ * operator asks.
  */
 final class StatusEndpoint implements AutoCloseable {
   static final String DIAGNOSTICS = "/diagnostics";
@@ -75,14 +105,45 @@ final class StatusEndpoint implements AutoCloseable {
   static final String CLOCKS = "/clocks";
   static final String RECOVER = "/recover";
   static final String CONFIRM = "/confirm";
+  static final String PROMOTE = "/promote";
+  static final String RESYNC = "/resync";
+  static final String ROLLBACK = "/rollback";
   static final String TOKEN_FILE = "status.token";
-  private static final Duration RECOVERY_LIMIT = Duration.ofMinutes(2);
-  private static final Duration CONFIRM_LIMIT = Duration.ofSeconds(30);
+  static final int CLOCK_CHECK_INTERVAL_SECONDS = 5;
+  static final Duration RECOVERY_LIMIT = Duration.ofMinutes(2);
+  static final Duration CONFIRM_LIMIT = Duration.ofSeconds(30);
+  static final Duration PROMOTION_LIMIT = Duration.ofSeconds(60);
+  static final Duration RESYNC_LIMIT = Duration.ofSeconds(90);
+  static final Duration ROLLBACK_LIMIT = Duration.ofSeconds(30);
   private static final Duration CLOCK_CHECK_LIMIT = Duration.ofSeconds(10);
-  private final HttpServer server;
+  private static final List<String> RESOURCES =
+      List.of(DIAGNOSTICS, HISTORY, DIFF, CLOCKS, RECOVER, CONFIRM, PROMOTE, RESYNC, ROLLBACK);
 
-  private StatusEndpoint(HttpServer server) {
+  private final StatusHttpServer server;
+  private final ClusterService node;
+  private final String token;
+  private final boolean tokenForEveryRequest;
+  private final Set<String> hosts;
+  private final InstantSource clock;
+  private final Semaphore action = new Semaphore(1);
+  private volatile String runningAction = "";
+  private final Object clockLock = new Object();
+  private CompletableFuture<List<ClockState>> clockCheck; // guarded by clockLock
+  private Instant clockCheckStarted; // guarded by clockLock
+
+  private StatusEndpoint(
+      StatusHttpServer server,
+      ClusterService node,
+      String token,
+      boolean tokenForEveryRequest,
+      Set<String> hosts,
+      InstantSource clock) {
     this.server = server;
+    this.node = node;
+    this.token = token;
+    this.tokenForEveryRequest = tokenForEveryRequest;
+    this.hosts = hosts;
+    this.clock = clock;
   }
 
   /**
@@ -113,7 +174,11 @@ final class StatusEndpoint implements AutoCloseable {
 
   /** Reads the token a running agent wrote to {@code stateDirectory}. */
   static String readToken(Path stateDirectory) {
-    Path file = stateDirectory.resolve(TOKEN_FILE);
+    return readTokenFile(stateDirectory.resolve(TOKEN_FILE));
+  }
+
+  /** Reads a token file (the agent's {@value #TOKEN_FILE}, or an operator's copy of it). */
+  static String readTokenFile(Path file) {
     try {
       return Files.readString(file, StandardCharsets.UTF_8).strip();
     } catch (IOException e) {
@@ -123,124 +188,247 @@ final class StatusEndpoint implements AutoCloseable {
     }
   }
 
-  /** Starts serving {@code node}'s status on {@code address} (port 0 picks a free one). */
+  /**
+   * Starts serving {@code node}'s status on {@code address} (port 0 picks a free one); on an
+   * address that is not loopback, every request needs {@code token}.
+   */
   static StatusEndpoint start(NodeAddress address, ClusterService node, String token) {
-    HttpServer server;
+    return start(
+        address,
+        node,
+        token,
+        !isLoopback(address.host()),
+        InstantSource.system(),
+        StatusHttpServer.Limits.defaults());
+  }
+
+  /** As {@link #start(NodeAddress, ClusterService, String)}, with everything chosen. */
+  static StatusEndpoint start(
+      NodeAddress address,
+      ClusterService node,
+      String token,
+      boolean tokenForEveryRequest,
+      InstantSource clock,
+      StatusHttpServer.Limits limits) {
+    StatusEndpoint[] endpoint = new StatusEndpoint[1];
+    StatusHttpServer server;
     try {
-      server = HttpServer.create(new InetSocketAddress(address.host(), address.port()), 8);
+      server =
+          StatusHttpServer.start(
+              new InetSocketAddress(address.host(), address.port()),
+              limits,
+              request -> endpoint[0].handle(request));
     } catch (IOException e) {
       throw new InputException(
           "cannot serve status on " + address + ": " + e.getMessage(),
           "another program uses that port: choose another status.listen",
           e);
     }
-    server.createContext(
-        "/",
-        exchange -> {
-          try {
-            String path = exchange.getRequestURI().getPath();
-            if (exchange.getRequestMethod().equals("POST") && path.equals(RECOVER)) {
-              if (authorized(exchange, token)) {
-                recover(exchange, node);
-              }
-            } else if (exchange.getRequestMethod().equals("POST") && path.equals(CONFIRM)) {
-              if (authorized(exchange, token)) {
-                confirm(exchange, node);
-              }
-            } else if (!exchange.getRequestMethod().equals("GET")) {
-              send(
-                  exchange,
-                  405,
-                  error("only GET is served, and POST " + RECOVER + " and " + CONFIRM));
-            } else if (path.equals(DIAGNOSTICS)) {
-              send(exchange, 200, DiagnosticsView.toJsonText(node.diagnostics()));
-            } else if (path.equals(HISTORY)) {
-              send(exchange, 200, history(node));
-            } else if (path.equals(DIFF)) {
-              diff(exchange, node);
-            } else if (path.equals(CLOCKS)) {
-              clocks(exchange, node);
-            } else {
-              send(
-                  exchange,
-                  404,
-                  error(
-                      "the resources are "
-                          + String.join(
-                              ", ", DIAGNOSTICS, HISTORY, DIFF, CLOCKS, RECOVER, CONFIRM)));
-            }
-          } catch (RuntimeException e) {
-            send(exchange, 500, error(e.getClass().getSimpleName()));
-          } finally {
-            exchange.close();
-          }
-        });
-    // Two threads: a clock check that waits for slow peers must not hold up a status request.
-    server.setExecutor(
-        Executors.newFixedThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "mailcluster-status");
-              t.setDaemon(true);
-              return t;
-            }));
-    server.start();
-    return new StatusEndpoint(server);
-  }
-
-  private static boolean authorized(HttpExchange exchange, String token) {
-    String given = exchange.getRequestHeaders().getFirst("Authorization");
-    byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
-    if (given != null && MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8))) {
-      return true;
+    int port = server.address().getPort();
+    Set<String> hosts = new HashSet<>();
+    hosts.add(hostHeader(address.host(), port));
+    hosts.add(hostHeader(server.address().getAddress().getHostAddress(), port));
+    if (server.address().getAddress().isLoopbackAddress()) {
+      hosts.addAll(List.of("127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port));
     }
-    send(
-        exchange,
-        403,
-        error(
-            "this action needs the node's token from "
-                + TOKEN_FILE
-                + " in its state directory: run the command with --config on the node's machine"
-                + " as the user that runs the node"));
-    return false;
+    endpoint[0] =
+        new StatusEndpoint(server, node, token, tokenForEveryRequest, Set.copyOf(hosts), clock);
+    return endpoint[0];
   }
 
-  private static void recover(HttpExchange exchange, ClusterService node) {
-    String from = query(exchange.getRequestURI().getRawQuery()).get("from");
-    String caller = "cli:" + System.getProperty("user.name", "operator");
+  private static String hostHeader(String host, int port) {
+    String h = host.toLowerCase(Locale.ROOT);
+    if (h.contains(":") && !h.startsWith("[")) {
+      // An IPv6 literal is bracketed in a Host header; the JDK writes ::1 as 0:0:0:0:0:0:0:1.
+      h = "[" + (h.equals("0:0:0:0:0:0:0:1") ? "::1" : h) + "]";
+    }
+    return h + ":" + port;
+  }
+
+  private Response handle(Request request) {
+    String host = request.header("Host").orElse("").toLowerCase(Locale.ROOT);
+    if (!hosts.contains(host)) {
+      return Response.json(
+          421,
+          error(
+              "this endpoint answers only requests to "
+                  + address()
+                  + ", not to "
+                  + (host.isEmpty() ? "a request without a Host header" : "'" + host + "'")));
+    }
+    String path = request.path();
+    boolean post = request.method().equals("POST");
+    if (!post && !request.method().equals("GET")) {
+      return Response.json(405, error("only GET and POST are served"));
+    }
+    if ((post || tokenForEveryRequest) && !authorized(request)) {
+      return Response.json(
+          403,
+          error(
+              (post
+                      ? "this action"
+                      : "this endpoint listens on a non-loopback address, so every" + " request")
+                  + " needs the node's token from "
+                  + TOKEN_FILE
+                  + " in its state directory: run the command with --config on the node's machine"
+                  + " as the user that runs the node, or give a copy of the file with"
+                  + " --token-file"));
+    }
+    Map<String, String> query = request.query();
+    if (post) {
+      return switch (path) {
+        case RECOVER -> act("recover", () -> recover(query));
+        case CONFIRM -> act("confirm", () -> confirm(query));
+        case PROMOTE -> act("promote", () -> promote(query));
+        case RESYNC -> act("resync", () -> resync(query));
+        case ROLLBACK -> act("rollback", () -> rollback(query));
+        default -> notFound();
+      };
+    }
+    return switch (path) {
+      case DIAGNOSTICS -> Response.json(200, DiagnosticsView.toJsonText(node.diagnostics()));
+      case HISTORY -> Response.json(200, history());
+      case DIFF -> diff(query);
+      case CLOCKS -> clocks();
+      default -> notFound();
+    };
+  }
+
+  private static Response notFound() {
+    return Response.json(
+        404,
+        error(
+            "the resources are GET "
+                + String.join(", ", RESOURCES.subList(0, 4))
+                + " and POST "
+                + String.join(", ", RESOURCES.subList(4, RESOURCES.size()))));
+  }
+
+  private boolean authorized(Request request) {
+    byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+    return request
+        .header("Authorization")
+        .map(given -> MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8)))
+        .orElse(false);
+  }
+
+  /** Runs one action at a time: two at once (a rollback during a recovery) help nobody. */
+  private Response act(String name, Supplier<Response> work) {
+    if (!action.tryAcquire()) {
+      return Response.json(
+          409,
+          error(
+              "the node is busy with "
+                  + runningAction
+                  + " asked earlier: wait until it has finished (see `mailcluster status`)"));
+    }
     try {
-      var recovering =
-          from == null || from.isBlank()
-              ? node.recover(caller)
-              : node.recoverFrom(NodeId.of(from.strip()), caller);
-      Revision at = recovering.get(RECOVERY_LIMIT.toSeconds(), TimeUnit.SECONDS);
-      send(
-          exchange,
-          200,
-          DiagnosticsView.JSON.writeValueAsString(Map.of("revision", at.toString())));
+      runningAction = name;
+      return work.get();
+    } finally {
+      runningAction = "";
+      action.release();
+    }
+  }
+
+  private static String caller(Map<String, String> query) {
+    String caller = query.getOrDefault("caller", "").strip();
+    return caller.isEmpty() ? "cli:operator" : caller;
+  }
+
+  private Response recover(Map<String, String> query) {
+    String from = query.getOrDefault("from", "").strip();
+    String caller = caller(query);
+    CompletableFuture<Revision> recovering;
+    try {
+      recovering =
+          from.isEmpty() ? node.recover(caller) : node.recoverFrom(NodeId.of(from), caller);
     } catch (IllegalArgumentException e) {
-      send(exchange, 400, error(e.getMessage()));
+      return Response.json(400, error(e.getMessage()));
+    }
+    return await(recovering, RECOVERY_LIMIT, "the recovery", r -> Map.of("revision", r.toString()));
+  }
+
+  private Response confirm(Map<String, String> query) {
+    String file = query.getOrDefault("file", "");
+    if (file.isBlank()) {
+      return Response.json(400, error("name the file: /confirm?file=…&caller=…"));
+    }
+    return await(
+        node.confirmHeldBack(file, caller(query)),
+        CONFIRM_LIMIT,
+        "the confirmation",
+        r -> Map.of("revision", r.toString()));
+  }
+
+  private Response promote(Map<String, String> query) {
+    String force = query.getOrDefault("force", "false");
+    if (!force.equals("true") && !force.equals("false")) {
+      return Response.json(400, error("force must be true or false, not '" + force + "'"));
+    }
+    PromotionOptions options =
+        force.equals("true") ? PromotionOptions.forced() : PromotionOptions.defaults();
+    return await(
+        node.promote(options),
+        PROMOTION_LIMIT,
+        "the promotion",
+        r -> Map.of("revision", r.toString()));
+  }
+
+  private Response resync(Map<String, String> query) {
+    NodeId which;
+    try {
+      which = NodeId.of(query.getOrDefault("node", "").strip());
+    } catch (IllegalArgumentException e) {
+      return Response.json(
+          400, error("name the node to resync: /resync?node=mx2 (" + e.getMessage() + ")"));
+    }
+    return await(
+        node.resync(which), RESYNC_LIMIT, "the resync", v -> Map.of("node", which.toString()));
+  }
+
+  private Response rollback(Map<String, String> query) {
+    Revision to;
+    try {
+      to = Revision.parse(query.getOrDefault("to", "").strip());
+    } catch (IllegalArgumentException e) {
+      return Response.json(400, error(e.getMessage()));
+    }
+    return await(
+        node.rollback(to, caller(query)),
+        ROLLBACK_LIMIT,
+        "the rollback",
+        r -> Map.of("revision", r.toString()));
+  }
+
+  /** Waits for an action's future: 200 with its result, 400 if refused, 503 if not done in time. */
+  private static <T> Response await(
+      CompletableFuture<T> future,
+      Duration limit,
+      String what,
+      Function<T, Map<String, String>> answer) {
+    try {
+      T result = future.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+      return Response.json(200, DiagnosticsView.JSON.writeValueAsString(answer.apply(result)));
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
-      send(
-          exchange,
+      return Response.json(
           400,
           error(
               cause instanceof ClusterException ce
                   ? ce.code() + ": " + ce.getMessage()
-                  : String.valueOf(cause)));
+                  : String.valueOf(cause.getMessage())));
     } catch (TimeoutException e) {
-      send(
-          exchange,
-          400,
-          error("the recovery did not complete within " + RECOVERY_LIMIT + "; see the node's log"));
+      return Response.json(
+          503,
+          error(what + " did not complete within " + limit.toSeconds() + " s; see the node's log"));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      send(exchange, 400, error("interrupted"));
+      return Response.json(503, error("interrupted: the node is stopping"));
     }
   }
 
-  private static String history(ClusterService node) {
+  private String history() {
     List<Map<String, Object>> rows = new ArrayList<>();
     for (LogEntry e : node.history()) {
       Map<String, Object> row = new LinkedHashMap<>();
@@ -253,29 +441,43 @@ final class StatusEndpoint implements AutoCloseable {
     return DiagnosticsView.JSON.writeValueAsString(rows);
   }
 
-  private static void diff(HttpExchange exchange, ClusterService node) {
-    Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+  private Response diff(Map<String, String> query) {
     Revision from;
     Revision to;
     try {
       from = Revision.parse(query.getOrDefault("from", ""));
       to = Revision.parse(query.getOrDefault("to", ""));
     } catch (IllegalArgumentException e) {
-      send(exchange, 400, error(e.getMessage()));
-      return;
+      return Response.json(400, error(e.getMessage()));
     }
     try {
-      send(exchange, 200, node.diff(from, to).toJson());
+      return Response.json(200, node.diff(from, to).toJson());
     } catch (ClusterException e) {
-      send(exchange, 400, error(e.getMessage()));
+      return Response.json(400, error(e.getMessage()));
     }
   }
 
-  /** Checks the peers' clocks now; the answer is the node's view once every peer answered. */
-  private static void clocks(HttpExchange exchange, ClusterService node) {
+  /**
+   * The peers' clocks: a new check only if none ran in the last {@value
+   * #CLOCK_CHECK_INTERVAL_SECONDS} seconds, otherwise the one under way or the last one's result.
+   */
+  private Response clocks() {
+    CompletableFuture<List<ClockState>> check;
+    Instant started;
+    synchronized (clockLock) {
+      Instant now = clock.instant();
+      if (clockCheck == null
+          || (clockCheck.isDone()
+              && !now.isBefore(clockCheckStarted.plusSeconds(CLOCK_CHECK_INTERVAL_SECONDS)))) {
+        clockCheck = node.checkClocks();
+        clockCheckStarted = now;
+      }
+      check = clockCheck;
+      started = clockCheckStarted;
+    }
     List<ClockState> clocks;
     try {
-      clocks = node.checkClocks().get(CLOCK_CHECK_LIMIT.toSeconds(), TimeUnit.SECONDS);
+      clocks = check.get(CLOCK_CHECK_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException | ExecutionException e) {
       // What the node knew before: the periodic checks' figures.
       clocks = node.diagnostics().clocks();
@@ -283,81 +485,31 @@ final class StatusEndpoint implements AutoCloseable {
       Thread.currentThread().interrupt();
       clocks = node.diagnostics().clocks();
     }
-    send(exchange, 200, DiagnosticsView.JSON.writeValueAsString(clocks));
+    long age = Math.max(0, Duration.between(started, clock.instant()).toSeconds());
+    return Response.json(200, DiagnosticsView.JSON.writeValueAsString(clocks))
+        .withHeader("Age", Long.toString(age));
   }
 
-  /** Confirms a held-back change; the answer waits until its revision is committed. */
-  private static void confirm(HttpExchange exchange, ClusterService node) {
-    Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
-    String file = query.getOrDefault("file", "");
-    String caller = query.getOrDefault("caller", "");
-    if (file.isBlank() || caller.isBlank()) {
-      send(exchange, 400, error("name the file and the caller: /confirm?file=…&caller=…"));
-      return;
-    }
-    try {
-      Revision r =
-          node.confirmHeldBack(file, caller).get(CONFIRM_LIMIT.toSeconds(), TimeUnit.SECONDS);
-      send(
-          exchange, 200, DiagnosticsView.JSON.writeValueAsString(Map.of("revision", r.toString())));
-    } catch (ExecutionException e) {
-      String why =
-          e.getCause() instanceof ClusterException ce
-              ? ce.code() + ": " + ce.getMessage()
-              : String.valueOf(e.getCause());
-      send(exchange, 400, error(why));
-    } catch (TimeoutException e) {
-      send(
-          exchange,
-          503,
-          error("the confirmation was not committed within " + CONFIRM_LIMIT.toSeconds() + " s"));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      send(exchange, 503, error("interrupted"));
-    }
-  }
-
-  private static Map<String, String> query(String raw) {
-    Map<String, String> result = new HashMap<>();
-    if (raw == null) {
-      return result;
-    }
-    for (String pair : raw.split("&")) {
-      int eq = pair.indexOf('=');
-      if (eq > 0) {
-        result.put(
-            pair.substring(0, eq),
-            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-      }
-    }
-    return result;
-  }
-
-  private static String error(String message) {
+  static String error(String message) {
     return DiagnosticsView.JSON.writeValueAsString(Map.of("error", message));
   }
 
   /** Returns where it listens. */
   NodeAddress address() {
-    InetSocketAddress a = server.getAddress();
+    InetSocketAddress a = server.address();
     return NodeAddress.of(a.getAddress().getHostAddress(), a.getPort());
   }
 
-  private static void send(HttpExchange exchange, int status, String body) {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+  static boolean isLoopback(String host) {
     try {
-      exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-      exchange.sendResponseHeaders(status, bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
     }
   }
 
   @Override
   public void close() {
-    server.stop(0);
+    server.close();
   }
 }

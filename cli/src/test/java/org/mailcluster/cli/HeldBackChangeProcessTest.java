@@ -135,6 +135,15 @@ class HeldBackChangeProcessTest {
             "confirm", "--config", cluster.agent("mx2").config.toString(), "MDaemon.ini");
     assertEquals(3, onMx2.code(), onMx2.toString());
     assertTrue(onMx2.err().contains("confirm on the primary mx1"), onMx2.toString());
+    // Without a terminal to ask on and without --yes, nothing is done.
+    AgentCluster.Result unasked =
+        AgentCluster.cli(
+            "confirm", "--config", cluster.agent("mx1").config.toString(), "MDaemon.ini");
+    assertEquals(7, unasked.code(), unasked.toString());
+    assertTrue(unasked.out().contains("deleting"), unasked.out());
+    assertTrue(unasked.err().contains("--yes"), unasked.toString());
+    assertEquals(1, cluster.statusJson("mx1").path("heldBack").size());
+    assertSecondaryUntouched();
     AgentCluster.Result confirmed =
         AgentCluster.cli(
             "confirm",
@@ -142,11 +151,11 @@ class HeldBackChangeProcessTest {
             cluster.agent("mx1").config.toString(),
             "--caller",
             "cli:tester",
+            "--yes",
             "MDaemon.ini");
     assertEquals(0, confirmed.code(), confirmed.toString());
     assertTrue(
-        confirmed.out().startsWith("confirmed the held-back change of MDaemon.ini"),
-        confirmed.out());
+        confirmed.out().contains("confirmed the held-back change of MDaemon.ini"), confirmed.out());
     cluster.awaitOrFail(
         () -> !AgentCluster.read(file2).contains("LockFiles="),
         "the confirmed deletion reaching mx2's file",

@@ -86,7 +86,7 @@ class LostPrimaryProcessTest {
     assertEquals(3, noToken.code(), noToken.toString());
 
     AgentCluster.Result recovered =
-        AgentCluster.cli("recover", "--config", cluster.agent("mx1").config.toString());
+        AgentCluster.cli("recover", "--config", cluster.agent("mx1").config.toString(), "--yes");
     assertEquals(0, recovered.code(), recovered + cluster.consoles());
     assertTrue(recovered.out().contains("recovered at revision"), recovered.out());
     cluster.awaitOrFail(

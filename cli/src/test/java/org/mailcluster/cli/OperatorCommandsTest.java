@@ -161,6 +161,38 @@ class OperatorCommandsTest {
   }
 
   @Test
+  void nodeRefusesAWildcardStatusAddressAndLogRotationSettingsOutOfRange() throws IOException {
+    String base =
+        "node.id = mx1\nrole = primary\nlisten = 127.0.0.1:7401\nini.directory = app\n"
+            + "state.directory = state\ntls.directory = certs\nproduct.version = 23.5.2\n";
+    Path config = dir.resolve("mx1.properties");
+    Files.writeString(config, base + "status.listen = 0.0.0.0:7481\n");
+    assertEquals(3, run("node", config.toString()));
+    assertOneLineErrorWithHint();
+    assertTrue(err.toString().contains("not the wildcard 0.0.0.0:7481"), err.toString());
+
+    Files.writeString(config, base + "log.file.size = 10 parsecs\n");
+    err.getBuffer().setLength(0);
+    assertEquals(3, run("node", config.toString()));
+    assertTrue(
+        err.toString().contains("log.file.size: must be a size such as 10MB"), err.toString());
+
+    Files.writeString(config, base + "log.file.count = 50\n");
+    err.getBuffer().setLength(0);
+    assertEquals(3, run("node", config.toString()));
+    assertTrue(err.toString().contains("must be 2 to 21, not 50"), err.toString());
+
+    // A management network's address is accepted (the token is then needed for every request),
+    // and sizes take units.
+    Files.writeString(
+        config,
+        base + "status.listen = 10.0.0.11:7481\nlog.file.size = 512KB\nlog.file.count = 3\n");
+    NodeConfig loaded = NodeConfig.load(config);
+    assertEquals("10.0.0.11:7481", loaded.statusListen().orElseThrow().toString());
+    assertEquals(new Logging.Rotation(512 * 1024, 3), loaded.logRotation());
+  }
+
+  @Test
   void everyCommandHasHelp() {
     for (String command :
         List.of(
@@ -168,6 +200,10 @@ class OperatorCommandsTest {
             "node",
             "status",
             "confirm",
+            "promote",
+            "resync",
+            "rollback",
+            "recover",
             "history",
             "clock-check",
             "certs",
