@@ -106,6 +106,13 @@ public final class GrpcTransport implements ClusterTransport {
   private final Set<GrpcServerStream> streams = ConcurrentHashMap.newKeySet();
   private final Set<GrpcPeerChannel> channels = ConcurrentHashMap.newKeySet();
   private final HealthStatusManager health = new HealthStatusManager();
+  private final HealthWatchLimit healthWatches = new HealthWatchLimit();
+
+  /** The health watches open now. */
+  int openHealthWatches() {
+    return healthWatches.open();
+  }
+
   private final ScheduledExecutorService timer;
   private volatile Server server;
   private volatile NodeAddress boundAddress;
@@ -159,7 +166,7 @@ public final class GrpcTransport implements ClusterTransport {
         new PeerAuthenticator(config.node, PROTOCOL_VERSION, config.security.ca());
     builder
         .addService(ServerInterceptors.intercept(new Service(handler).definition(), authenticator))
-        .addService(health.getHealthService())
+        .addService(ServerInterceptors.intercept(health.getHealthService(), healthWatches))
         .addService(ProtoReflectionServiceV1.newInstance());
     addLegacyReflection(builder);
     try {
