@@ -1,7 +1,5 @@
 package org.mailcluster.internal.services;
 
-import static java.util.Objects.requireNonNull;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -65,16 +63,6 @@ public final class ScreeningService implements DynamicScreening {
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final Duration PROBE_INTERVAL = Duration.ofSeconds(1);
   private static final int APPLIED_IDS = 10_000;
-  // Limits on what a caller may put into the replicated state through screening: an address is an
-  // IP address or a host name, a reason a sentence.
-  static final int MAX_ADDRESS = 255;
-  static final int MAX_REASON = 256;
-  static final int MAX_ID = 64;
-  static final int MAX_REPLAY = 10_000;
-  private static final int REPLAY_BATCH = 1000;
-  static final Duration MAX_BLOCK = Duration.ofDays(366);
-  private static final java.util.Set<String> OPERATIONS =
-      java.util.Set.of("check", "failed-login", "block", "unblock", "allow");
 
   /** How often the primary removes expired blocks and stale failure counters. */
   static final Duration PRUNE_INTERVAL = Duration.ofMinutes(5);
@@ -206,19 +194,7 @@ public final class ScreeningService implements DynamicScreening {
   @Override
   public CompletableFuture<ScreeningVerdict> block(
       String address, Duration duration, String reason) {
-    requireNonNull(duration, "duration");
-    requireNonNull(reason, "reason");
-    if (duration.isNegative() || duration.isZero() || duration.compareTo(MAX_BLOCK) > 0) {
-      throw new IllegalArgumentException(
-          "a block must last a positive time of at most " + MAX_BLOCK + " but was " + duration);
-    }
-    if (reason.length() > MAX_REASON) {
-      throw new IllegalArgumentException(
-          "a block's reason must be at most "
-              + MAX_REASON
-              + " characters but has "
-              + reason.length());
-    }
+    ScreeningLimits.checkBlock(duration, reason);
     return request("block", address, duration, reason);
   }
 
@@ -239,7 +215,7 @@ public final class ScreeningService implements DynamicScreening {
 
   private CompletableFuture<ScreeningVerdict> request(
       String op, String address, Duration duration, String reason) {
-    String normalized = normalize(address);
+    String normalized = ScreeningLimits.normalize(address);
     return node.loop()
         .call(
             () -> {
@@ -380,7 +356,7 @@ public final class ScreeningService implements DynamicScreening {
     // In parts the primary takes: a fallback that lasted long may hold more than one message
     // carries.
     List<ObjectNode> batch =
-        List.copyOf(pending.subList(0, Math.min(pending.size(), REPLAY_BATCH)));
+        List.copyOf(pending.subList(0, Math.min(pending.size(), ScreeningLimits.REPLAY_BATCH)));
     ObjectNode replay = JSON.createObjectNode();
     replay.put("op", "replay");
     ArrayNode ops = replay.putArray("ops");
@@ -459,7 +435,7 @@ public final class ScreeningService implements DynamicScreening {
     try {
       op = JSON.readTree(payload);
     } catch (JacksonException e) {
-      throw invalid("a screening request is not JSON: " + e.getOriginalMessage());
+      throw ScreeningLimits.invalid("a screening request is not JSON: " + e.getOriginalMessage());
     }
     String kind = op.path("op").asString("");
     if (kind.equals("ping")) {
@@ -468,9 +444,10 @@ public final class ScreeningService implements DynamicScreening {
     if (kind.equals("replay")) {
       List<ObjectNode> ops = new ArrayList<>();
       for (JsonNode o : op.path("ops").values()) {
-        ops.add(checkedOperation(o));
-        if (ops.size() > MAX_REPLAY) {
-          throw invalid("a screening replay carries at most " + MAX_REPLAY + " operations");
+        ops.add(ScreeningLimits.checkedOperation(o));
+        if (ops.size() > ScreeningLimits.MAX_REPLAY) {
+          throw ScreeningLimits.invalid(
+              "a screening replay carries at most " + ScreeningLimits.MAX_REPLAY + " operations");
         }
       }
       List<CompletableFuture<ScreeningVerdict>> done = new ArrayList<>();
@@ -481,7 +458,8 @@ public final class ScreeningService implements DynamicScreening {
       return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new))
           .thenApply(ignored -> "{\"replayed\":" + done.size() + "}");
     }
-    return applyOnPrimary(checkedOperation(op)).thenApply(ScreeningJson::writeVerdict);
+    return applyOnPrimary(ScreeningLimits.checkedOperation(op))
+        .thenApply(ScreeningJson::writeVerdict);
   }
 
   private CompletableFuture<ScreeningVerdict> applyOnPrimary(ObjectNode op) {
@@ -674,92 +652,6 @@ public final class ScreeningService implements DynamicScreening {
 
   static String key(String kind, String address) {
     return SettingKey.of(NAMESPACE, kind, address).stateKey();
-  }
-
-  private static String normalize(String address) {
-    requireNonNull(address, "address");
-    String a = address.trim().toLowerCase(Locale.ROOT);
-    String problem = addressProblem(a);
-    if (problem != null) {
-      throw new IllegalArgumentException(problem);
-    }
-    return a;
-  }
-
-  /** Why {@code address} (normalised) cannot be screened, or null if it can. */
-  private static String addressProblem(String address) {
-    if (address.isEmpty()) {
-      return "a screened address must not be blank";
-    }
-    if (address.length() > MAX_ADDRESS) {
-      return "a screened address has at most "
-          + MAX_ADDRESS
-          + " characters, not "
-          + address.length();
-    }
-    for (int i = 0; i < address.length(); i++) {
-      char c = address.charAt(i);
-      boolean fits =
-          (c >= 'a' && c <= 'z')
-              || (c >= '0' && c <= '9')
-              || c == '.'
-              || c == ':'
-              || c == '-'
-              || c == '_'
-              || c == '['
-              || c == ']'
-              || c == '@';
-      if (!fits) {
-        return "a screened address is an IP address or a host name, not '"
-            + shown(address)
-            + "' (character "
-            + (i + 1)
-            + ")";
-      }
-    }
-    return null;
-  }
-
-  private static String shown(String text) {
-    return text.length() <= 64 ? text : text.substring(0, 64) + "…";
-  }
-
-  /**
-   * The screening operation a peer sent, checked as the host API checks its arguments: a refusal
-   * names what is wrong in one line, and nothing out of range reaches the replicated state.
-   *
-   * @throws ClusterException with {@code INVALID_VALUE}
-   */
-  static ObjectNode checkedOperation(JsonNode op) {
-    if (!(op instanceof ObjectNode o)) {
-      throw invalid("a screening operation is a JSON object, not " + op.getNodeType());
-    }
-    String kind = o.path("op").asString("");
-    if (!OPERATIONS.contains(kind)) {
-      throw invalid("'" + shown(kind) + "' is not a screening operation");
-    }
-    String address = o.path("address").asString("");
-    String problem = addressProblem(address);
-    if (problem != null || !address.equals(address.trim().toLowerCase(Locale.ROOT))) {
-      throw invalid(problem != null ? problem : "a screened address is sent normalised");
-    }
-    if (o.path("id").asString("").length() > MAX_ID) {
-      throw invalid("a screening operation's id has at most " + MAX_ID + " characters");
-    }
-    if (kind.equals("block")) {
-      long seconds = o.path("seconds").asLong(BLOCK_DURATION.toSeconds());
-      if (seconds <= 0 || seconds > MAX_BLOCK.toSeconds()) {
-        throw invalid("a block lasts 1 to " + MAX_BLOCK.toSeconds() + " seconds, not " + seconds);
-      }
-      if (o.path("reason").asString("").length() > MAX_REASON) {
-        throw invalid("a block's reason has at most " + MAX_REASON + " characters");
-      }
-    }
-    return o;
-  }
-
-  private static ClusterException invalid(String message) {
-    return new ClusterException(ErrorCode.INVALID_VALUE, message);
   }
 
   private void refreshStatus() {
