@@ -4,7 +4,8 @@
  * org.mailcluster.storage}).
  *
  * <p>Guava and Jackson are implementation details: no type of theirs appears in an exported
- * signature, so a host keeps its own versions of both.
+ * signature, so a host keeps its own versions of both. Jackson is not even a dependency of the
+ * published jar, which carries its own relocated copy; the module opens none of its packages.
  *
  * <p>{@code org.mailcluster.internal.io} (atomic file replacement and PEM) is shared with the
  * sibling modules only, by a qualified export. When core is compiled those modules do not exist
@@ -14,7 +15,9 @@
 @SuppressWarnings("module")
 module org.mailcluster.core {
   requires com.google.common;
-  requires tools.jackson.databind;
+  // Jackson is needed to compile only: the published jar carries a relocated copy inside this
+  // module (org.mailcluster.internal.jackson, not exported), so at run time nothing requires it.
+  requires static tools.jackson.databind;
   requires org.slf4j;
   requires java.naming;
 

@@ -20,6 +20,7 @@ import org.mailcluster.certificates.CertificateCheck;
 import org.mailcluster.config.ConfigDiff;
 import org.mailcluster.config.Fingerprint;
 import org.mailcluster.config.Revision;
+import org.mailcluster.internal.io.JsonObjectCheck;
 import org.mailcluster.membership.NodeAddress;
 import org.mailcluster.membership.NodeId;
 import org.mailcluster.paths.StoragePath;
@@ -60,10 +61,6 @@ import org.mailcluster.transport.grpc.v1.StatusResponse;
 import org.mailcluster.transport.grpc.v1.SubscribeRequest;
 import org.mailcluster.transport.grpc.v1.ZoneRequest;
 import org.mailcluster.transport.grpc.v1.ZoneResponse;
-import tools.jackson.core.JacksonException;
-import tools.jackson.core.JsonParser;
-import tools.jackson.core.JsonToken;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Maps the core's transport records to the {@code mailcluster.v1} protobuf messages and back, and
@@ -90,7 +87,6 @@ final class Wire {
   private static final long MAX_SECONDS = 253_402_300_799L; // 9999-12-31T23:59:59Z
   // How much of a bad value a refusal quotes.
   private static final int QUOTED = 64;
-  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private Wire() {}
 
@@ -946,34 +942,30 @@ final class Wire {
 
   /** Checks that a cluster service's payload is one JSON object. */
   private static void jsonObject(String field, String service, String payload) {
-    try (JsonParser p = JSON.createParser(payload)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        throw invalid(field + ": " + service + " takes a JSON object, not " + quote(payload));
+    Optional<JsonObjectCheck.Problem> problem = JsonObjectCheck.problem(payload);
+    if (problem.isEmpty()) {
+      return;
+    }
+    switch (problem.get().kind()) {
+      case NOT_AN_OBJECT ->
+          throw invalid(field + ": " + service + " takes a JSON object, not " + quote(payload));
+      case MORE_FOLLOWS ->
+          throw invalid(field + ": " + service + " takes one JSON object, and more follows it");
+      case NOT_JSON -> {
+        // The line and column are kept whole: only the parser's reason is shortened.
+        String detail = problem.get().detail();
+        int at = detail.lastIndexOf(" at line ");
+        String why = at < 0 ? detail : detail.substring(0, at);
+        String where = at < 0 ? "" : detail.substring(at);
+        throw invalid(
+            field
+                + ": "
+                + service
+                + " takes a JSON object, and this is not JSON ("
+                + shortened(why)
+                + where
+                + ")");
       }
-      p.skipChildren();
-      if (p.nextToken() != null) {
-        throw invalid(field + ": " + service + " takes one JSON object, and more follows it");
-      }
-    } catch (JacksonException e) {
-      String why = e.getOriginalMessage() == null ? "unreadable" : e.getOriginalMessage();
-      // Jackson adds where a bracket began, in its own notation: the line and column say enough.
-      int aside = why.indexOf(" (start marker");
-      why = aside < 0 ? why : why.substring(0, aside);
-      String where =
-          e.getLocation() == null
-              ? ""
-              : " at line "
-                  + e.getLocation().getLineNr()
-                  + ", column "
-                  + e.getLocation().getColumnNr();
-      throw invalid(
-          field
-              + ": "
-              + service
-              + " takes a JSON object, and this is not JSON ("
-              + shortened(why)
-              + where
-              + ")");
     }
   }
 
