@@ -37,6 +37,11 @@ import tools.jackson.core.JacksonException;
  * ConfigSnapshot next = d.apply(current);
  * }</pre>
  *
+ * <p>{@link #render()}, {@link #toString()} and the messages of refused compositions never show a
+ * certificate's private key ({@code cert/<name>/key}) or any value holding a PEM private key: they
+ * print {@code <secret, N chars>} instead, so a host may log them. The {@linkplain #changes() list
+ * of changes} and {@link #toJson()} carry the values themselves.
+ *
  * <p>The {@linkplain #changes() list of changes} is made of plain records, so Jackson (or any
  * record-aware mapper) writes and reads it without custom code; {@link #toJson()} and {@link
  * #fromJson(String)} do exactly that.
@@ -260,9 +265,9 @@ public final class ConfigDiff {
               "diffs do not chain at '"
                   + a.key()
                   + "': the first leaves "
-                  + describe(a.newValue())
+                  + describe(a.key(), a.newValue())
                   + " but the second starts from "
-                  + describe(b.oldValue()));
+                  + describe(b.key(), b.oldValue()));
         }
         if (!a.oldValue().equals(b.newValue())) {
           out.add(new Change(a.key(), a.oldValue(), b.newValue()));
@@ -373,9 +378,9 @@ public final class ConfigDiff {
   private static String renderLine(Change c, boolean omitFile) {
     return renderKey(c.key(), omitFile)
         + ": "
-        + renderValue(c.oldValue())
+        + renderValue(c.key(), c.oldValue())
         + " → "
-        + renderValue(c.newValue());
+        + renderValue(c.key(), c.newValue());
   }
 
   private static String renderKey(String stateKey, boolean omitFile) {
@@ -384,11 +389,23 @@ public final class ConfigDiff {
         .orElse(stateKey);
   }
 
-  private static String renderValue(Optional<String> value) {
+  /**
+   * Whether a value must never be shown: a certificate's private key ({@code cert/<name>/key}), or
+   * any value that holds a PEM private key block, whatever its key.
+   */
+  static boolean isSecret(String stateKey, String value) {
+    return (stateKey.startsWith("cert/") && stateKey.endsWith("/key"))
+        || value.contains("PRIVATE KEY-----");
+  }
+
+  private static String renderValue(String stateKey, Optional<String> value) {
     if (value.isEmpty()) {
       return "(unset)";
     }
     String v = value.get();
+    if (isSecret(stateKey, v)) {
+      return "<secret, " + v.length() + " chars>";
+    }
     StringBuilder sb = new StringBuilder();
     int shown = Math.min(v.length(), RENDERED_VALUE_LIMIT);
     for (int i = 0; i < shown; i++) {
@@ -412,7 +429,9 @@ public final class ConfigDiff {
     return v.isEmpty() ? "\"\"" : sb.toString();
   }
 
-  private static String describe(Optional<String> value) {
-    return value.map(v -> "'" + v + "'").orElse("the key unset");
+  private static String describe(String stateKey, Optional<String> value) {
+    return value
+        .map(v -> isSecret(stateKey, v) ? "<secret, " + v.length() + " chars>" : "'" + v + "'")
+        .orElse("the key unset");
   }
 }

@@ -90,6 +90,28 @@ class ConfigDiffTest {
   }
 
   @Test
+  void renderingNeverShowsAPrivateKey() {
+    String body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7" + "x".repeat(200);
+    String pem = "-----BEGIN PRIVATE KEY-----\n" + body + "\n-----END PRIVATE KEY-----\n";
+    ConfigSnapshot before = ConfigSnapshot.of(Map.of("setting/plugin/blob", "plain"));
+    ConfigSnapshot after =
+        before.with("cert/mail.example/key", pem).with("setting/plugin/blob", "x" + pem);
+    ConfigDiff d = ConfigDiff.between(before, after);
+    for (String shown : List.of(d.render(), d.toString(), d.invert().render())) {
+      assertFalse(shown.contains("PRIVATE KEY"), shown);
+      assertFalse(shown.contains(body.substring(0, 16)), shown);
+      assertTrue(shown.contains("<secret, " + pem.length() + " chars>"), shown);
+      assertTrue(shown.contains("<secret, " + (pem.length() + 1) + " chars>"), shown);
+    }
+    ConfigDiff first = ConfigDiff.of(Change.changed("cert/a/key", "k1", pem));
+    ConfigDiff second = ConfigDiff.of(Change.changed("cert/a/key", "k3", "k4"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> first.compose(second));
+    assertFalse(e.getMessage().contains(body.substring(0, 16)), e.getMessage());
+    assertTrue(e.getMessage().contains("<secret, 2 chars>"), e.getMessage());
+  }
+
+  @Test
   void composeDropsKeysThatEndWhereTheyStarted() {
     ConfigDiff there = ConfigDiff.of(Change.added("k", "1"));
     assertTrue(there.compose(there.invert()).isEmpty());
