@@ -6,9 +6,13 @@ import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.mailcluster.ClusterException;
 import org.mailcluster.ErrorCode;
 import org.mailcluster.config.ConfigSnapshot;
@@ -107,6 +111,8 @@ public final class FileStateStore implements StateStore {
   // This class checks the caller's use (open, recovered) and coordinates the parts; the log's
   // segments always belong to the newest snapshot's generation.
   private static final Logger log = LoggerFactory.getLogger("mailcluster.storage");
+  private static final Set<PosixFilePermission> OWNER_ONLY_DIRECTORY =
+      PosixFilePermissions.fromString("rwx------");
 
   static final String LOCK_FILE = DirectoryLock.FILE_NAME;
   static final String METADATA_FILE = MetadataFile.FILE_NAME;
@@ -141,6 +147,7 @@ public final class FileStateStore implements StateStore {
       throw StorageFailure.of(
           "cannot create state directory " + dir, "check its path and permissions", e);
     }
+    ownerOnly(dir);
     this.lock = DirectoryLock.acquire(dir);
     try {
       List<String> repairs = new ArrayList<>();
@@ -159,7 +166,36 @@ public final class FileStateStore implements StateStore {
   }
 
   /**
-   * Returns a builder for a store in {@code directory}, which is created if missing.
+   * Makes the state directory owner-only ({@code rwx------}) where the file system has POSIX
+   * permissions: the state holds every replicated value, private keys of imported certificates
+   * among them, and a directory nobody else may enter keeps its files private whatever their own
+   * modes. A wider mode is tightened, with an INFO line that says what it was.
+   */
+  private static void ownerOnly(Path dir) {
+    try {
+      PosixFileAttributeView view = Files.getFileAttributeView(dir, PosixFileAttributeView.class);
+      if (view == null) {
+        return;
+      }
+      Set<PosixFilePermission> was = view.readAttributes().permissions();
+      if (!was.equals(OWNER_ONLY_DIRECTORY)) {
+        view.setPermissions(OWNER_ONLY_DIRECTORY);
+        log.info(
+            "state directory {} was {}: made it owner-only (rwx------), as it holds private keys",
+            dir,
+            PosixFilePermissions.toString(was));
+      }
+    } catch (IOException e) {
+      throw StorageFailure.of(
+          "cannot make state directory " + dir + " owner-only (rwx------)",
+          "make the node's account its owner, or run chmod 700 on it",
+          e);
+    }
+  }
+
+  /**
+   * Returns a builder for a store in {@code directory}, which is created if missing and made
+   * owner-only ({@code rwx------}) where the file system has POSIX permissions.
    *
    * <pre>{@code
    * FileStateStore store = FileStateStore.builder(dir).segmentBytes(4 << 20).build();
