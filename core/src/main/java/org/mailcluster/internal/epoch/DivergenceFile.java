@@ -72,7 +72,10 @@ public final class DivergenceFile {
             .getBytes(StandardCharsets.UTF_8);
     Files.createDirectories(directory);
     Path target = directory.resolve(fileName(epoch, state.revision().toString()));
-    AtomicWriter.durable().write(target, bytes);
+    // The file holds the whole state, private keys of imported certificates among them.
+    AtomicWriter.durable()
+        .withPermissions(AtomicWriter.Permissions.OWNER_ONLY)
+        .write(target, bytes);
     return target;
   }
 }
