@@ -393,9 +393,14 @@ public final class ConfigDiff {
    * Whether a value must never be shown: a certificate's private key ({@code cert/<name>/key}), or
    * any value that holds a PEM private key block, whatever its key.
    */
-  static boolean isSecret(String stateKey, String value) {
+  private static boolean isSecret(String stateKey, String value) {
     return (stateKey.startsWith("cert/") && stateKey.endsWith("/key"))
         || value.contains("PRIVATE KEY-----");
+  }
+
+  /** What is shown in place of a secret value: its length only. */
+  private static String hidden(String value) {
+    return "<secret, " + value.length() + " chars>";
   }
 
   private static String renderValue(String stateKey, Optional<String> value) {
@@ -404,7 +409,7 @@ public final class ConfigDiff {
     }
     String v = value.get();
     if (isSecret(stateKey, v)) {
-      return "<secret, " + v.length() + " chars>";
+      return hidden(v);
     }
     StringBuilder sb = new StringBuilder();
     int shown = Math.min(v.length(), RENDERED_VALUE_LIMIT);
@@ -431,7 +436,7 @@ public final class ConfigDiff {
 
   private static String describe(String stateKey, Optional<String> value) {
     return value
-        .map(v -> isSecret(stateKey, v) ? "<secret, " + v.length() + " chars>" : "'" + v + "'")
+        .map(v -> isSecret(stateKey, v) ? hidden(v) : "'" + v + "'")
         .orElse("the key unset");
   }
 }

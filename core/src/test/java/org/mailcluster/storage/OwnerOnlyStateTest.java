@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,11 +23,15 @@ class OwnerOnlyStateTest {
     return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
   }
 
-  @Test
-  void aNewStateDirectoryIsOwnerOnly() throws IOException {
+  @BeforeEach
+  void posixPermissions() {
     assumeTrue(
         Files.getFileAttributeView(tmp, PosixFileAttributeView.class) != null,
         "the file system has no POSIX permissions");
+  }
+
+  @Test
+  void aNewStateDirectoryIsOwnerOnly() throws IOException {
     Path dir = tmp.resolve("state");
     try (FileStateStore s = StoreFixtures.open(dir)) {
       s.recover();
@@ -36,9 +41,6 @@ class OwnerOnlyStateTest {
 
   @Test
   void aWorldReadableStateDirectoryIsTightened() throws IOException {
-    assumeTrue(
-        Files.getFileAttributeView(tmp, PosixFileAttributeView.class) != null,
-        "the file system has no POSIX permissions");
     Path dir = Files.createDirectory(tmp.resolve("state"));
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     try (FileStateStore s = StoreFixtures.open(dir)) {
